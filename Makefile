@@ -1,0 +1,35 @@
+EXTENSION = cxsell
+EXTVERSION = 0.1
+
+MODULE_big = cxsell
+OBJS = \
+	src/cxsell.o \
+	src/memlimit.o \
+	src/bytes.o \
+	src/value_io.o \
+	src/mine_state.o \
+	src/mine_final.o \
+	src/eclat.o \
+	src/patterns.o \
+	src/itemsets.o \
+	src/rules.o \
+	src/item_pairs.o \
+	src/measures.o \
+	src/srf.o \
+	src/stats.o
+
+DATA = cxsell--$(EXTVERSION).sql
+
+TESTS = $(wildcard sql/*.sql)
+REGRESS = $(patsubst sql/%.sql,%,$(TESTS))
+REGRESS_OPTS = --inputdir=. --load-extension=cxsell
+
+PG_CONFIG ?= pg_config
+
+# PostgreSQL's own headers are not -Wextra clean; treat them as system headers
+# so that -Wall -Wextra reports on cxsell's code alone.
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CFLAGS = -Wall -Wextra
+
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)

@@ -1,0 +1,181 @@
+/* cxsell--0.1.sql: cross-sell mining inside PostgreSQL */
+
+\echo Use "CREATE EXTENSION cxsell" to load this file. \quit
+
+-- The result of a mining run ------------------------------------------------
+
+CREATE TYPE cxsell.patterns;
+
+CREATE FUNCTION cxsell.patterns_in(cstring) RETURNS cxsell.patterns
+	AS 'MODULE_PATHNAME', 'patterns_in'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.patterns_out(cxsell.patterns) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'patterns_out'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.patterns_recv(internal) RETURNS cxsell.patterns
+	AS 'MODULE_PATHNAME', 'patterns_recv'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.patterns_send(cxsell.patterns) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'patterns_send'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE cxsell.patterns (
+	INPUT = cxsell.patterns_in,
+	OUTPUT = cxsell.patterns_out,
+	RECEIVE = cxsell.patterns_recv,
+	SEND = cxsell.patterns_send,
+	INTERNALLENGTH = VARIABLE,
+	STORAGE = extended
+);
+
+COMMENT ON TYPE cxsell.patterns IS
+	'result of cxsell.mine: basket count, frequent items and itemsets with counts, and co-occurrence counts of all frequent item pairs';
+
+-- Mining aggregates ----------------------------------------------------------
+
+CREATE FUNCTION cxsell.mine_row_trans(internal, anyelement, anycompatible, float8)
+	RETURNS internal AS 'MODULE_PATHNAME', 'mine_row_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.mine_row_trans(internal, anyelement, anycompatible, float8, int4)
+	RETURNS internal AS 'MODULE_PATHNAME', 'mine_row_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.mine_array_trans(internal, anyarray, float8)
+	RETURNS internal AS 'MODULE_PATHNAME', 'mine_array_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.mine_array_trans(internal, anyarray, float8, int4)
+	RETURNS internal AS 'MODULE_PATHNAME', 'mine_array_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.mine_final(internal) RETURNS cxsell.patterns
+	AS 'MODULE_PATHNAME', 'mine_final'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.mine_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'mine_combine'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.mine_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'mine_serialize'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.mine_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'mine_deserialize'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE AGGREGATE cxsell.mine(basket anyelement, item anycompatible, min_support float8) (
+	SFUNC = cxsell.mine_row_trans, STYPE = internal,
+	FINALFUNC = cxsell.mine_final,
+	COMBINEFUNC = cxsell.mine_combine,
+	SERIALFUNC = cxsell.mine_serialize, DESERIALFUNC = cxsell.mine_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE cxsell.mine(basket anyelement, item anycompatible, min_support float8, max_len int4) (
+	SFUNC = cxsell.mine_row_trans, STYPE = internal,
+	FINALFUNC = cxsell.mine_final,
+	COMBINEFUNC = cxsell.mine_combine,
+	SERIALFUNC = cxsell.mine_serialize, DESERIALFUNC = cxsell.mine_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE cxsell.mine(items anyarray, min_support float8) (
+	SFUNC = cxsell.mine_array_trans, STYPE = internal,
+	FINALFUNC = cxsell.mine_final,
+	COMBINEFUNC = cxsell.mine_combine,
+	SERIALFUNC = cxsell.mine_serialize, DESERIALFUNC = cxsell.mine_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE cxsell.mine(items anyarray, min_support float8, max_len int4) (
+	SFUNC = cxsell.mine_array_trans, STYPE = internal,
+	FINALFUNC = cxsell.mine_final,
+	COMBINEFUNC = cxsell.mine_combine,
+	SERIALFUNC = cxsell.mine_serialize, DESERIALFUNC = cxsell.mine_deserialize,
+	PARALLEL = SAFE
+);
+
+COMMENT ON AGGREGATE cxsell.mine(anyelement, anycompatible, float8) IS
+	'mine frequent itemsets from one row per (basket, item) at a minimum support fraction';
+COMMENT ON AGGREGATE cxsell.mine(anyelement, anycompatible, float8, int4) IS
+	'mine frequent itemsets of at most max_len items (0 = no limit) from one row per (basket, item)';
+COMMENT ON AGGREGATE cxsell.mine(anyarray, float8) IS
+	'mine frequent itemsets from one row per basket holding an array of items';
+COMMENT ON AGGREGATE cxsell.mine(anyarray, float8, int4) IS
+	'mine frequent itemsets of at most max_len items (0 = no limit) from one row per basket holding an array of items';
+
+-- Reading a mining result -----------------------------------------------------
+
+CREATE FUNCTION cxsell.summary(p cxsell.patterns,
+	OUT baskets bigint, OUT min_support float8, OUT min_count bigint,
+	OUT max_len int4, OUT items int4, OUT itemsets bigint,
+	OUT max_itemset_size int4, OUT co_occurring_pairs bigint)
+	RETURNS record AS 'MODULE_PATHNAME', 'patterns_summary'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell.summary(cxsell.patterns) IS
+	'basket count, thresholds and sizes of a mining result';
+
+CREATE FUNCTION cxsell.itemsets(p cxsell.patterns,
+	OUT items text[], OUT size int4, OUT count bigint, OUT support float8)
+	RETURNS SETOF record AS 'MODULE_PATHNAME', 'patterns_itemsets'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION cxsell.itemsets(cxsell.patterns) IS
+	'frequent itemsets with their basket counts and supports, by size, then count descending';
+
+CREATE FUNCTION cxsell.rules(p cxsell.patterns,
+	min_confidence float8 DEFAULT 0,
+	min_lift float8 DEFAULT 0,
+	max_antecedent int4 DEFAULT 0,
+	max_consequent int4 DEFAULT 0,
+	antecedents text[] DEFAULT NULL,
+	consequents text[] DEFAULT NULL,
+	max_rules bigint DEFAULT 0,
+	order_by text DEFAULT 'confidence',
+	OUT antecedent text[], OUT consequent text[],
+	OUT antecedent_support float8, OUT consequent_support float8,
+	OUT support float8, OUT confidence float8, OUT lift float8,
+	OUT leverage float8, OUT conviction float8, OUT jaccard float8,
+	OUT kulczynski float8, OUT certainty float8, OUT zhang float8,
+	OUT count bigint, OUT p_value float8)
+	RETURNS SETOF record AS 'MODULE_PATHNAME', 'patterns_rules'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION cxsell.rules(cxsell.patterns, float8, float8, int4, int4, text[], text[], bigint, text) IS
+	'association rules with support, confidence, lift, leverage, conviction, jaccard, kulczynski, certainty, zhang, count and one-sided Fisher p-value';
+
+CREATE FUNCTION cxsell.item_pairs(p cxsell.patterns, alpha float8 DEFAULT 0.05,
+	OUT item_a text, OUT item_b text, OUT count_a bigint, OUT count_b bigint,
+	OUT observed bigint, OUT expected float8, OUT support float8,
+	OUT lift float8, OUT p_value float8, OUT relation text)
+	RETURNS SETOF record AS 'MODULE_PATHNAME', 'patterns_item_pairs'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION cxsell.item_pairs(cxsell.patterns, float8) IS
+	'every pair of frequent items with observed and expected co-occurrence, lift, two-sided Fisher p-value and complement/substitute/independent relation';
+
+-- Measures from raw counts ---------------------------------------------------
+
+CREATE FUNCTION cxsell.support(n_ac bigint, n_a bigint, n_c bigint, n bigint) RETURNS float8
+	AS 'MODULE_PATHNAME', 'measure_support' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.confidence(n_ac bigint, n_a bigint, n_c bigint, n bigint) RETURNS float8
+	AS 'MODULE_PATHNAME', 'measure_confidence' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.lift(n_ac bigint, n_a bigint, n_c bigint, n bigint) RETURNS float8
+	AS 'MODULE_PATHNAME', 'measure_lift' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.leverage(n_ac bigint, n_a bigint, n_c bigint, n bigint) RETURNS float8
+	AS 'MODULE_PATHNAME', 'measure_leverage' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.conviction(n_ac bigint, n_a bigint, n_c bigint, n bigint) RETURNS float8
+	AS 'MODULE_PATHNAME', 'measure_conviction' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.jaccard(n_ac bigint, n_a bigint, n_c bigint, n bigint) RETURNS float8
+	AS 'MODULE_PATHNAME', 'measure_jaccard' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.kulczynski(n_ac bigint, n_a bigint, n_c bigint, n bigint) RETURNS float8
+	AS 'MODULE_PATHNAME', 'measure_kulczynski' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.certainty(n_ac bigint, n_a bigint, n_c bigint, n bigint) RETURNS float8
+	AS 'MODULE_PATHNAME', 'measure_certainty' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.zhang(n_ac bigint, n_a bigint, n_c bigint, n bigint) RETURNS float8
+	AS 'MODULE_PATHNAME', 'measure_zhang' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.p_value(n_ac bigint, n_a bigint, n_c bigint, n bigint) RETURNS float8
+	AS 'MODULE_PATHNAME', 'measure_p_value' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.p_value_two_sided(n_ac bigint, n_a bigint, n_c bigint, n bigint) RETURNS float8
+	AS 'MODULE_PATHNAME', 'measure_p_value_two_sided' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION cxsell.support(bigint, bigint, bigint, bigint) IS 'support of A -> C: n_ac / n';
+COMMENT ON FUNCTION cxsell.confidence(bigint, bigint, bigint, bigint) IS 'confidence of A -> C: n_ac / n_a';
+COMMENT ON FUNCTION cxsell.lift(bigint, bigint, bigint, bigint) IS 'lift of A -> C: confidence / s(C)';
+COMMENT ON FUNCTION cxsell.leverage(bigint, bigint, bigint, bigint) IS 'leverage of A -> C: s(AC) - s(A) s(C)';
+COMMENT ON FUNCTION cxsell.conviction(bigint, bigint, bigint, bigint) IS 'conviction of A -> C: (1 - s(C)) / (1 - confidence), Infinity when confidence = 1';
+COMMENT ON FUNCTION cxsell.jaccard(bigint, bigint, bigint, bigint) IS 'Jaccard coefficient of A and C: s(AC) / (s(A) + s(C) - s(AC))';
+COMMENT ON FUNCTION cxsell.kulczynski(bigint, bigint, bigint, bigint) IS 'Kulczynski measure: mean of confidence(A -> C) and confidence(C -> A)';
+COMMENT ON FUNCTION cxsell.certainty(bigint, bigint, bigint, bigint) IS 'certainty factor of A -> C: (confidence - s(C)) / (1 - s(C)), 0 when s(C) = 1';
+COMMENT ON FUNCTION cxsell.zhang(bigint, bigint, bigint, bigint) IS 'Zhang''s metric of A -> C, 0 when its denominator is 0';
+COMMENT ON FUNCTION cxsell.p_value(bigint, bigint, bigint, bigint) IS 'one-sided Fisher exact p-value that A and C co-occur more than chance';
+COMMENT ON FUNCTION cxsell.p_value_two_sided(bigint, bigint, bigint, bigint) IS 'two-sided Fisher exact p-value of the independence of A and C';

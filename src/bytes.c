@@ -1,0 +1,85 @@
+/*
+ * bytes.c
+ *		Bounds-checked reading of cxsell's portable serialised formats.
+ */
+#include "postgres.h"
+
+#include "bytes.h"
+
+/* Start reading `len` bytes at `data`. */
+void
+CxReaderInit(CxReader *r, const char *data, Size len, const char *what)
+{
+	r->data = data;
+	r->len = len;
+	r->pos = 0;
+	r->what = what;
+}
+
+/* Reject the value being read. */
+void
+CxReaderFail(const CxReader *r, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("invalid %s value", r->what),
+			 errdetail("%s (at byte %zu of %zu).", detail, r->pos, r->len)));
+}
+
+/* Return a pointer to the next `n` bytes and step over them. */
+const char *
+cx_get_bytes(CxReader *r, Size n)
+{
+	const char *p;
+
+	if (n > r->len - r->pos)
+		CxReaderFail(r, "The value ends too early");
+	p = r->data + r->pos;
+	r->pos += n;
+	return p;
+}
+
+uint8
+cx_get_u8(CxReader *r)
+{
+	return (uint8) *cx_get_bytes(r, 1);
+}
+
+uint32
+cx_get_u32(CxReader *r)
+{
+	uint32		be;
+
+	memcpy(&be, cx_get_bytes(r, sizeof(be)), sizeof(be));
+	return pg_ntoh32(be);
+}
+
+uint64
+cx_get_u64(CxReader *r)
+{
+	uint64		be;
+
+	memcpy(&be, cx_get_bytes(r, sizeof(be)), sizeof(be));
+	return pg_ntoh64(be);
+}
+
+double
+cx_get_f64(CxReader *r)
+{
+	union
+	{
+		double		f;
+		uint64		u;
+	}			x;
+
+	x.u = cx_get_u64(r);
+	return x.f;
+}
+
+/* Insist that every byte was consumed. */
+void
+CxReaderEnd(const CxReader *r)
+{
+	if (r->pos != r->len)
+		CxReaderFail(r, "Unexpected bytes follow the value");
+}

@@ -1,0 +1,62 @@
+/*
+ * bytes.h
+ *		Portable (big-endian) encoding helpers for cxsell's serialised formats.
+ *
+ * Writers append to a StringInfo; a CxReader reads from a byte range and
+ * raises an error, never reads past the end, when the bytes run out.
+ */
+#ifndef CXSELL_BYTES_H
+#define CXSELL_BYTES_H
+
+#include "postgres.h"
+
+#include "lib/stringinfo.h"
+#include "port/pg_bswap.h"
+
+typedef struct CxReader
+{
+	const char *data;
+	Size		len;
+	Size		pos;
+	const char *what;			/* name of the format, for error messages */
+} CxReader;
+
+static inline void
+cx_put_u32(StringInfo buf, uint32 v)
+{
+	uint32		be = pg_hton32(v);
+
+	appendBinaryStringInfo(buf, (const char *) &be, sizeof(be));
+}
+
+static inline void
+cx_put_u64(StringInfo buf, uint64 v)
+{
+	uint64		be = pg_hton64(v);
+
+	appendBinaryStringInfo(buf, (const char *) &be, sizeof(be));
+}
+
+static inline void
+cx_put_f64(StringInfo buf, double v)
+{
+	union
+	{
+		double		f;
+		uint64		u;
+	}			x;
+
+	x.f = v;
+	cx_put_u64(buf, x.u);
+}
+
+extern void CxReaderInit(CxReader *r, const char *data, Size len, const char *what);
+extern void CxReaderFail(const CxReader *r, const char *detail) pg_attribute_noreturn();
+extern const char *cx_get_bytes(CxReader *r, Size n);
+extern uint8 cx_get_u8(CxReader *r);
+extern uint32 cx_get_u32(CxReader *r);
+extern uint64 cx_get_u64(CxReader *r);
+extern double cx_get_f64(CxReader *r);
+extern void CxReaderEnd(const CxReader *r);
+
+#endif							/* CXSELL_BYTES_H */

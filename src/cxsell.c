@@ -1,0 +1,41 @@
+/*
+ * cxsell.c
+ *		Module entry point and settings.
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "cxsell.h"
+
+PG_MODULE_MAGIC;
+
+/* cxsell.max_memory, in kilobytes */
+int			cxsell_max_memory_kb = 1024 * 1024;
+
+void		_PG_init(void);
+
+/* Define the extension's settings. */
+void
+_PG_init(void)
+{
+	DefineCustomIntVariable("cxsell.max_memory",
+							"Largest amount of memory one cxsell mining or clustering call may use.",
+							"A call that would need more stops with an error instead of "
+							"exhausting the server's memory.",
+							&cxsell_max_memory_kb,
+							1024 * 1024,
+							1024,
+							MAX_KILOBYTES,
+							PGC_USERSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
+#if PG_VERSION_NUM >= 150000
+	MarkGUCPrefixReserved("cxsell");
+#else
+	EmitWarningsOnPlaceholders("cxsell");
+#endif
+}

@@ -1,0 +1,99 @@
+/*
+ * cxsell.h
+ *		Declarations shared by the cxsell C sources.
+ */
+#ifndef CXSELL_H
+#define CXSELL_H
+
+#include "postgres.h"
+
+#include "access/tupdesc.h"
+#include "fmgr.h"
+#include "utils/tuplestore.h"
+#include "utils/memutils.h"
+
+/* settings (cxsell.c) */
+extern int	cxsell_max_memory_kb;
+
+/* memlimit.c: the per-call memory bound of cxsell.max_memory */
+extern void CxCheckMemory(MemoryContext cxt, Size extra, const char *what);
+extern void CxCheckSize(Size used, const char *what);
+
+/*
+ * A decoded cxsell.patterns value.  Items are numbered 0..nitems-1 in the
+ * item type's ascending order; itemsets are stored in canonical order (by
+ * size, then lexicographically by item number) and pairs by (a, b).
+ */
+typedef struct CxPatterns
+{
+	int64		n;				/* baskets with at least one item */
+	double		min_support;
+	int32		max_len;		/* 0 = unlimited */
+	int64		min_count;		/* smallest count that is frequent */
+
+	int32		nitems;
+	char	  **item_name;		/* NUL-terminated text of each item */
+	int64	   *item_count;
+
+	int64		nsets;
+	int32	   *set_size;
+	int64	   *set_count;
+	int64	   *set_off;		/* offset of each itemset in set_items */
+	uint32	   *set_items;
+	int32		max_size;		/* largest itemset size present */
+	int64	   *size_first;		/* [k] = first itemset of size k, k=1..max_size+1 */
+
+	int64		npairs;			/* pairs of frequent items that co-occur */
+	uint32	   *pair_a;
+	uint32	   *pair_b;
+	int64	   *pair_count;
+} CxPatterns;
+
+/* patterns.c */
+extern bytea *CxPatternsEncode(const CxPatterns *p);
+extern CxPatterns *CxPatternsDecode(const char *data, Size len);
+extern CxPatterns *CxPatternsFromDatum(Datum d);
+extern int64 CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k);
+extern int64 CxPatternsPairCount(const CxPatterns *p, uint32 a, uint32 b);
+
+/* eclat.c: mining over a vertical database */
+typedef struct CxMineInput
+{
+	int64		nbaskets;
+	int32		nitems;			/* frequent items, numbered in item order */
+	const int64 *tid_off;		/* item i's baskets: tids[tid_off[i] .. tid_off[i+1]) */
+	const uint32 *tids;
+	const int64 *basket_off;	/* basket b's items: bitems[basket_off[b] .. +1) */
+	const uint32 *bitems;
+	int64		min_count;
+	int32		max_len;
+} CxMineInput;
+
+extern void CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
+				   MemoryContext limitcxt);
+
+/* measures.c: the measures of a rule A -> C from its counts */
+typedef struct CxMeasures
+{
+	double		antecedent_support;
+	double		consequent_support;
+	double		support;
+	double		confidence;
+	double		lift;
+	double		leverage;
+	double		conviction;
+	double		jaccard;
+	double		kulczynski;
+	double		certainty;
+	double		zhang;
+	double		p_value;
+} CxMeasures;
+
+extern void CxComputeMeasures(int64 n_ac, int64 n_a, int64 n_c, int64 n,
+							  bool with_p, CxMeasures *m);
+
+/* srf.c */
+extern Tuplestorestate *CxMaterializeSRF(FunctionCallInfo fcinfo, TupleDesc *tupdesc);
+extern Datum CxTextArray(const CxPatterns *p, const uint32 *items, int32 k);
+
+#endif							/* CXSELL_H */

@@ -1,0 +1,145 @@
+/*
+ * measures.c
+ *		Interestingness measures of association rules, from raw counts.
+ *
+ * One implementation serves cxsell.rules() and the scalar functions
+ * cxsell.lift(n_ac, n_a, n_c, n) and friends.  For a rule A -> C over n
+ * baskets, n_a baskets hold A, n_c hold C and n_ac hold both; s() is the
+ * support count / n.  The definitions are those of the reference
+ * documentation; where one is 0/0 the result is stated there.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "fmgr.h"
+#include "utils/float.h"
+
+#include "cxsell.h"
+#include "stats.h"
+
+PG_FUNCTION_INFO_V1(measure_support);
+PG_FUNCTION_INFO_V1(measure_confidence);
+PG_FUNCTION_INFO_V1(measure_lift);
+PG_FUNCTION_INFO_V1(measure_leverage);
+PG_FUNCTION_INFO_V1(measure_conviction);
+PG_FUNCTION_INFO_V1(measure_jaccard);
+PG_FUNCTION_INFO_V1(measure_kulczynski);
+PG_FUNCTION_INFO_V1(measure_certainty);
+PG_FUNCTION_INFO_V1(measure_zhang);
+PG_FUNCTION_INFO_V1(measure_p_value);
+PG_FUNCTION_INFO_V1(measure_p_value_two_sided);
+
+/*
+ * Compute every measure of A -> C.  Counts must satisfy the checks of
+ * CheckCounts and n_a, n_c >= 1.  The Fisher p-value is computed only when
+ * with_p is set (it is the one measure that is not O(1)).
+ */
+void
+CxComputeMeasures(int64 n_ac, int64 n_a, int64 n_c, int64 n, bool with_p,
+				  CxMeasures *m)
+{
+	double		dn = (double) n;
+	double		sa = (double) n_a / dn;
+	double		sc = (double) n_c / dn;
+	double		sac = (double) n_ac / dn;
+	double		den;
+
+	m->antecedent_support = sa;
+	m->consequent_support = sc;
+	m->support = sac;
+	m->confidence = (double) n_ac / (double) n_a;
+	m->lift = ((double) n_ac * dn) / ((double) n_a * (double) n_c);
+	m->leverage = sac - sa * sc;
+	if (n_ac == n_a)
+		m->conviction = get_float8_infinity();
+	else
+		m->conviction = ((double) (n - n_c) * (double) n_a) /
+			(dn * (double) (n_a - n_ac));
+	m->jaccard = (double) n_ac / (double) (n_a + n_c - n_ac);
+	m->kulczynski = ((double) n_ac / (double) n_a + (double) n_ac / (double) n_c) / 2.0;
+	/* certainty is 0 when C is in every basket (0/0) */
+	m->certainty = (n_c == n) ? 0.0 : (m->confidence - sc) / (1.0 - sc);
+	/* Zhang's measure is 0 when both terms of its denominator vanish */
+	den = Max(sac * (1.0 - sa), sa * (sc - sac));
+	m->zhang = (den == 0.0) ? 0.0 : m->leverage / den;
+	m->p_value = with_p ? cx_fisher_greater(n_ac, n_a, n_c, n) : 0.0;
+}
+
+/* Reject counts that cannot come from one set of baskets. */
+static void
+CheckCounts(int64 n_ac, int64 n_a, int64 n_c, int64 n)
+{
+	if (n < 1 || n_a < 0 || n_c < 0 || n_ac < 0 ||
+		n_ac > n_a || n_ac > n_c || n_a > n || n_c > n ||
+		n_a + n_c - n_ac > n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("inconsistent counts n_ac=%lld, n_a=%lld, n_c=%lld, n=%lld",
+						(long long) n_ac, (long long) n_a,
+						(long long) n_c, (long long) n),
+				 errhint("Counts must satisfy 0 <= n_ac <= n_a, n_c <= n, n >= 1 and n_a + n_c - n_ac <= n.")));
+}
+
+/*
+ * Shared body of the scalar measure functions: NULL when A or C never
+ * occurs (every measure but support divides by its count).
+ */
+static bool
+ScalarMeasures(FunctionCallInfo fcinfo, bool with_p, CxMeasures *m)
+{
+	int64		n_ac = PG_GETARG_INT64(0);
+	int64		n_a = PG_GETARG_INT64(1);
+	int64		n_c = PG_GETARG_INT64(2);
+	int64		n = PG_GETARG_INT64(3);
+
+	CheckCounts(n_ac, n_a, n_c, n);
+	if (n_a == 0 || n_c == 0)
+		return false;
+	CxComputeMeasures(n_ac, n_a, n_c, n, with_p, m);
+	return true;
+}
+
+#define MEASURE_FUNCTION(fname, field, with_p) \
+Datum \
+fname(PG_FUNCTION_ARGS) \
+{ \
+	CxMeasures	m; \
+	if (!ScalarMeasures(fcinfo, with_p, &m)) \
+		PG_RETURN_NULL(); \
+	PG_RETURN_FLOAT8(m.field); \
+}
+
+MEASURE_FUNCTION(measure_confidence, confidence, false)
+MEASURE_FUNCTION(measure_lift, lift, false)
+MEASURE_FUNCTION(measure_leverage, leverage, false)
+MEASURE_FUNCTION(measure_conviction, conviction, false)
+MEASURE_FUNCTION(measure_jaccard, jaccard, false)
+MEASURE_FUNCTION(measure_kulczynski, kulczynski, false)
+MEASURE_FUNCTION(measure_certainty, certainty, false)
+MEASURE_FUNCTION(measure_zhang, zhang, false)
+MEASURE_FUNCTION(measure_p_value, p_value, true)
+
+/* cxsell.support(n_ac, n_a, n_c, n) = n_ac / n; defined for any valid counts. */
+Datum
+measure_support(PG_FUNCTION_ARGS)
+{
+	int64		n_ac = PG_GETARG_INT64(0);
+	int64		n = PG_GETARG_INT64(3);
+
+	CheckCounts(n_ac, PG_GETARG_INT64(1), PG_GETARG_INT64(2), n);
+	PG_RETURN_FLOAT8((double) n_ac / (double) n);
+}
+
+/* cxsell.p_value_two_sided(n_ac, n_a, n_c, n): two-sided Fisher exact test. */
+Datum
+measure_p_value_two_sided(PG_FUNCTION_ARGS)
+{
+	int64		n_ac = PG_GETARG_INT64(0);
+	int64		n_a = PG_GETARG_INT64(1);
+	int64		n_c = PG_GETARG_INT64(2);
+	int64		n = PG_GETARG_INT64(3);
+
+	CheckCounts(n_ac, n_a, n_c, n);
+	PG_RETURN_FLOAT8(cx_fisher_two_sided(n_ac, n_a, n_c, n));
+}

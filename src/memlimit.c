@@ -1,0 +1,38 @@
+/*
+ * memlimit.c
+ *		The memory bound of one mining call (cxsell.max_memory).
+ */
+#include "postgres.h"
+
+#include "utils/memutils.h"
+
+#include "cxsell.h"
+
+/*
+ * Stop with an error if a call that already uses `used` bytes would exceed
+ * cxsell.max_memory.
+ */
+void
+CxCheckSize(Size used, const char *what)
+{
+	Size		limit = (Size) cxsell_max_memory_kb * 1024;
+
+	if (used > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s needs more memory than cxsell.max_memory allows",
+						what),
+				 errdetail("About %zu kB would be needed; the limit is %d kB.",
+						   used / 1024, cxsell_max_memory_kb),
+				 errhint("Raise cxsell.max_memory, raise min_support, or bound the itemset size with max_len.")));
+}
+
+/*
+ * Check the memory held by `cxt` (and its children) plus `extra` bytes about
+ * to be allocated against cxsell.max_memory.
+ */
+void
+CxCheckMemory(MemoryContext cxt, Size extra, const char *what)
+{
+	CxCheckSize(MemoryContextMemAllocated(cxt, true) + extra, what);
+}

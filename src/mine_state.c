@@ -1,0 +1,456 @@
+/*
+ * mine_state.c
+ *		Transition, combine, serialise and deserialise functions of the
+ *		cxsell.mine aggregates.
+ *
+ * Serialised state, version 1 (all integers big-endian):
+ *
+ *	"CXM" u8 version=1, u8 flags (1 = row form)
+ *	f64 min_support, u32 max_len, u32 collation
+ *	row form: u32 basket type; u32 item type
+ *	u32 nbaskets; row form: nbaskets values
+ *	u32 nitems; nitems values
+ *	u64 npairs; npairs x (u32 basket, u32 item)
+ *
+ * A value is a u32 length and the bytes of its type's send function (or of
+ * its output function for a type without binary I/O).  Type and collation
+ * OIDs are those of the database that wrote the state.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/syscache.h"
+
+#include "bytes.h"
+#include "cxsell.h"
+#include "mine_state.h"
+
+#define MINE_STATE_VERSION 1
+#define MINE_FLAG_ROWFORM 1
+
+PG_FUNCTION_INFO_V1(mine_row_trans);
+PG_FUNCTION_INFO_V1(mine_array_trans);
+PG_FUNCTION_INFO_V1(mine_combine);
+PG_FUNCTION_INFO_V1(mine_serialize);
+PG_FUNCTION_INFO_V1(mine_deserialize);
+
+/* Reject a min_support or max_len that cxsell.mine cannot use. */
+static void
+CheckMineParams(double min_support, int32 max_len)
+{
+	if (isnan(min_support) || min_support <= 0.0 || min_support > 1.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_support %g is out of range", min_support),
+				 errdetail("min_support is the fraction of baskets an itemset must appear in."),
+				 errhint("Use a value greater than 0 and at most 1, such as 0.01 for 1%%.")));
+	if (max_len < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_len %d is out of range", max_len),
+				 errhint("Use 0 for no limit on the itemset size, or a positive size.")));
+}
+
+/* Read and check the min_support and max_len arguments of a transition call. */
+static void
+GetMineParams(FunctionCallInfo fcinfo, int argno, double *min_support,
+			  int32 *max_len)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("min_support must not be null"),
+				 errhint("Pass the minimum support as a fraction of baskets, such as 0.01.")));
+	*min_support = PG_GETARG_FLOAT8(argno);
+	*max_len = 0;
+	if (PG_NARGS() > argno + 1)
+	{
+		if (PG_ARGISNULL(argno + 1))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("max_len must not be null"),
+					 errhint("Use 0 for no limit on the itemset size.")));
+		*max_len = PG_GETARG_INT32(argno + 1);
+	}
+	CheckMineParams(*min_support, *max_len);
+}
+
+/* Insist that every row of a group mines with the same parameters. */
+static void
+CheckSameParams(MineState *st, double min_support, int32 max_len)
+{
+	if (st->min_support != min_support || st->max_len != max_len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_support and max_len must be the same for every row of a group"),
+				 errdetail("The group started with min_support %g and max_len %d, then got %g and %d.",
+						   st->min_support, st->max_len, min_support, max_len),
+				 errhint("Pass constants, not per-row expressions.")));
+}
+
+/* Create an empty state in a memory context of its own under `parent`. */
+static MineState *
+MineStateCreate(MemoryContext parent, bool rowform, double min_support,
+				int32 max_len, Oid basket_type, Oid item_type, Oid collation)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "cxsell.mine state",
+											  ALLOCSET_SMALL_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	MineState  *st = palloc0(sizeof(MineState));
+
+	st->cxt = cxt;
+	st->rowform = rowform;
+	st->min_support = min_support;
+	st->max_len = max_len;
+	if (rowform)
+	{
+		CxTypeInfoInit(&st->basket_ti, basket_type, collation, "basket");
+		CxValueSetInit(&st->baskets, &st->basket_ti, cxt);
+	}
+	CxTypeInfoInit(&st->item_ti, item_type, collation, "item");
+	CxValueSetInit(&st->items, &st->item_ti, cxt);
+	st->capacity = 1024;
+	st->pair_basket = palloc(st->capacity * sizeof(uint32));
+	st->pair_item = palloc(st->capacity * sizeof(uint32));
+	MemoryContextSwitchTo(old);
+	return st;
+}
+
+/* Make room for `extra` more pairs, checking the memory bound as we grow. */
+static void
+ReservePairs(MineState *st, int64 extra)
+{
+	int64		want = st->npairs + extra;
+	int64		cap = st->capacity;
+
+	if (want <= cap)
+		return;
+	while (cap < want)
+		cap *= 2;
+	CxCheckMemory(st->cxt, (cap - st->capacity) * 2 * sizeof(uint32),
+				  "cxsell.mine");
+	st->pair_basket = repalloc_huge(st->pair_basket, cap * sizeof(uint32));
+	st->pair_item = repalloc_huge(st->pair_item, cap * sizeof(uint32));
+	st->capacity = cap;
+}
+
+static inline void
+AddPair(MineState *st, uint32 basket, uint32 item)
+{
+	if (st->npairs == st->capacity)
+		ReservePairs(st, 1);
+	st->pair_basket[st->npairs] = basket;
+	st->pair_item[st->npairs] = item;
+	st->npairs++;
+}
+
+/* Return the running state, or NULL when there is none yet. */
+static MineState *
+GetState(FunctionCallInfo fcinfo, MemoryContext *aggcxt)
+{
+	if (!AggCheckCallContext(fcinfo, aggcxt))
+		elog(ERROR, "cxsell.mine support function called in non-aggregate context");
+	return PG_ARGISNULL(0) ? NULL : (MineState *) PG_GETARG_POINTER(0);
+}
+
+/*
+ * Transition of cxsell.mine(basket, item, min_support [, max_len]): one row
+ * per basket and item.
+ */
+Datum
+mine_row_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	MineState  *st = GetState(fcinfo, &aggcxt);
+	double		min_support;
+	int32		max_len;
+
+	GetMineParams(fcinfo, 3, &min_support, &max_len);
+	if (st == NULL)
+		st = MineStateCreate(aggcxt, true, min_support, max_len,
+							 get_fn_expr_argtype(fcinfo->flinfo, 1),
+							 get_fn_expr_argtype(fcinfo->flinfo, 2),
+							 PG_GET_COLLATION());
+	else
+		CheckSameParams(st, min_support, max_len);
+
+	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
+	{
+		uint32		basket = CxValueSetId(&st->baskets, PG_GETARG_DATUM(1));
+		uint32		item = CxValueSetId(&st->items, PG_GETARG_DATUM(2));
+
+		AddPair(st, basket, item);
+	}
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * Transition of cxsell.mine(items[], min_support [, max_len]): one row per
+ * basket.  An array without a non-NULL element is no basket.
+ */
+Datum
+mine_array_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	MineState  *st = GetState(fcinfo, &aggcxt);
+	double		min_support;
+	int32		max_len;
+
+	GetMineParams(fcinfo, 2, &min_support, &max_len);
+	if (st != NULL)
+		CheckSameParams(st, min_support, max_len);
+
+	if (!PG_ARGISNULL(1))
+	{
+		ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+		ArrayIterator it;
+		Datum		value;
+		bool		isnull;
+		bool		started = false;
+
+		if (st == NULL)
+			st = MineStateCreate(aggcxt, false, min_support, max_len,
+								 InvalidOid, ARR_ELEMTYPE(arr),
+								 PG_GET_COLLATION());
+		ReservePairs(st, ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)));
+		it = array_create_iterator(arr, 0, NULL);
+		while (array_iterate(it, &value, &isnull))
+		{
+			if (isnull)
+				continue;
+			if (!started)
+			{
+				if (st->nbaskets == PG_UINT32_MAX - 1)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("too many baskets for cxsell.mine")));
+				st->nbaskets++;
+				started = true;
+			}
+			AddPair(st, st->nbaskets - 1, CxValueSetId(&st->items, value));
+		}
+		array_free_iterator(it);
+	}
+	if (st == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_POINTER(st);
+}
+
+/* Add the contents of `src` to `dst`. */
+static void
+MergeState(MineState *dst, MineState *src)
+{
+	uint32	   *item_map = palloc(Max(src->items.nvalues, 1) * sizeof(uint32));
+	uint32	   *basket_map = NULL;
+	uint32		basket_base = dst->nbaskets;
+	uint32		i;
+	int64		k;
+
+	if (dst->rowform != src->rowform || dst->item_ti.type != src->item_ti.type ||
+		(dst->rowform && dst->basket_ti.type != src->basket_ti.type))
+		elog(ERROR, "cannot combine cxsell.mine states of different kinds");
+	CheckSameParams(dst, src->min_support, src->max_len);
+
+	for (i = 0; i < src->items.nvalues; i++)
+		item_map[i] = CxValueSetId(&dst->items, src->items.values[i]);
+	if (dst->rowform)
+	{
+		basket_map = palloc(Max(src->baskets.nvalues, 1) * sizeof(uint32));
+		for (i = 0; i < src->baskets.nvalues; i++)
+			basket_map[i] = CxValueSetId(&dst->baskets, src->baskets.values[i]);
+	}
+	else
+	{
+		if ((uint64) dst->nbaskets + src->nbaskets >= PG_UINT32_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many baskets for cxsell.mine")));
+		dst->nbaskets += src->nbaskets;
+	}
+
+	ReservePairs(dst, src->npairs);
+	for (k = 0; k < src->npairs; k++)
+	{
+		dst->pair_basket[dst->npairs] = basket_map ?
+			basket_map[src->pair_basket[k]] : basket_base + src->pair_basket[k];
+		dst->pair_item[dst->npairs] = item_map[src->pair_item[k]];
+		dst->npairs++;
+	}
+	pfree(item_map);
+	if (basket_map)
+		pfree(basket_map);
+}
+
+/*
+ * Combine two partial states.  The result's contents do not depend on which
+ * state comes first: the final function works on sets of values.
+ */
+Datum
+mine_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	MineState  *dst;
+	MineState  *src;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "mine_combine called in non-aggregate context");
+	dst = PG_ARGISNULL(0) ? NULL : (MineState *) PG_GETARG_POINTER(0);
+	src = PG_ARGISNULL(1) ? NULL : (MineState *) PG_GETARG_POINTER(1);
+	if (src == NULL)
+	{
+		if (dst == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(dst);
+	}
+	if (dst == NULL)
+		dst = MineStateCreate(aggcxt, src->rowform, src->min_support,
+							  src->max_len,
+							  src->rowform ? src->basket_ti.type : InvalidOid,
+							  src->item_ti.type, src->item_ti.collation);
+	MergeState(dst, src);
+	PG_RETURN_POINTER(dst);
+}
+
+/* Serialise a state into its portable form (see the top of this file). */
+Datum
+mine_serialize(PG_FUNCTION_ARGS)
+{
+	MineState  *st = (MineState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+	uint32		i;
+	int64		k;
+
+	initStringInfo(&buf);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	appendBinaryStringInfo(&buf, "CXM", 3);
+	appendStringInfoChar(&buf, MINE_STATE_VERSION);
+	appendStringInfoChar(&buf, st->rowform ? MINE_FLAG_ROWFORM : 0);
+	cx_put_f64(&buf, st->min_support);
+	cx_put_u32(&buf, (uint32) st->max_len);
+	cx_put_u32(&buf, st->item_ti.collation);
+	if (st->rowform)
+		cx_put_u32(&buf, st->basket_ti.type);
+	cx_put_u32(&buf, st->item_ti.type);
+
+	if (st->rowform)
+	{
+		cx_put_u32(&buf, st->baskets.nvalues);
+		for (i = 0; i < st->baskets.nvalues; i++)
+			CxWriteValue(&buf, &st->basket_ti, st->baskets.values[i]);
+	}
+	else
+		cx_put_u32(&buf, st->nbaskets);
+	cx_put_u32(&buf, st->items.nvalues);
+	for (i = 0; i < st->items.nvalues; i++)
+		CxWriteValue(&buf, &st->item_ti, st->items.values[i]);
+	cx_put_u64(&buf, st->npairs);
+	for (k = 0; k < st->npairs; k++)
+	{
+		cx_put_u32(&buf, st->pair_basket[k]);
+		cx_put_u32(&buf, st->pair_item[k]);
+	}
+	SET_VARSIZE(buf.data, buf.len);
+	PG_RETURN_BYTEA_P((bytea *) buf.data);
+}
+
+/* Read a type OID from a serialised state, insisting that the type exists. */
+static Oid
+ReadTypeOid(CxReader *r)
+{
+	Oid			type = cx_get_u32(r);
+
+	if (!SearchSysCacheExists1(TYPEOID, ObjectIdGetDatum(type)))
+		CxReaderFail(r, "The state names a type that does not exist");
+	return type;
+}
+
+/* Read `n` values into `set`, returning the number each one received. */
+static uint32 *
+ReadValues(CxReader *r, CxValueSet *set, uint32 n)
+{
+	uint32	   *map = palloc(Max(n, 1) * sizeof(uint32));
+	uint32		i;
+
+	for (i = 0; i < n; i++)
+	{
+		Datum		v = CxReadValue(r, set->ti);
+
+		map[i] = CxValueSetId(set, v);
+	}
+	return map;
+}
+
+/* Rebuild a state from its portable form, rejecting malformed bytes. */
+Datum
+mine_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *bytes = PG_GETARG_BYTEA_PP(0);
+	MemoryContext aggcxt;
+	CxReader	r;
+	uint8		version;
+	uint8		flags;
+	double		min_support;
+	int32		max_len;
+	Oid			collation;
+	Oid			basket_type = InvalidOid;
+	Oid			item_type;
+	MineState  *st;
+	uint32	   *basket_map = NULL;
+	uint32	   *item_map;
+	uint32		nbaskets;
+	uint32		nitems;
+	uint64		npairs;
+	uint64		k;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		aggcxt = CurrentMemoryContext;
+	CxReaderInit(&r, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes),
+				 "cxsell.mine state");
+	if (memcmp(cx_get_bytes(&r, 3), "CXM", 3) != 0)
+		CxReaderFail(&r, "The bytes do not start with the state's magic number");
+	version = cx_get_u8(&r);
+	if (version != MINE_STATE_VERSION)
+		CxReaderFail(&r, "The state has an unknown version");
+	flags = cx_get_u8(&r);
+	if ((flags & ~MINE_FLAG_ROWFORM) != 0)
+		CxReaderFail(&r, "The state has unknown flags");
+	min_support = cx_get_f64(&r);
+	max_len = (int32) cx_get_u32(&r);
+	CheckMineParams(min_support, max_len);
+	collation = cx_get_u32(&r);
+	if (flags & MINE_FLAG_ROWFORM)
+		basket_type = ReadTypeOid(&r);
+	item_type = ReadTypeOid(&r);
+
+	st = MineStateCreate(aggcxt, (flags & MINE_FLAG_ROWFORM) != 0,
+						 min_support, max_len, basket_type, item_type,
+						 collation);
+	nbaskets = cx_get_u32(&r);
+	if (st->rowform)
+		basket_map = ReadValues(&r, &st->baskets, nbaskets);
+	else
+		st->nbaskets = nbaskets;
+	nitems = cx_get_u32(&r);
+	item_map = ReadValues(&r, &st->items, nitems);
+	npairs = cx_get_u64(&r);
+	if (npairs > (r.len - r.pos) / 8)
+		CxReaderFail(&r, "The pair count exceeds the bytes present");
+	ReservePairs(st, (int64) npairs);
+	for (k = 0; k < npairs; k++)
+	{
+		uint32		b = cx_get_u32(&r);
+		uint32		i = cx_get_u32(&r);
+
+		if (b >= nbaskets || i >= nitems)
+			CxReaderFail(&r, "A pair refers to a basket or item that is not in the state");
+		st->pair_basket[st->npairs] = basket_map ? basket_map[b] : b;
+		st->pair_item[st->npairs] = item_map[i];
+		st->npairs++;
+	}
+	CxReaderEnd(&r);
+	PG_RETURN_POINTER(st);
+}

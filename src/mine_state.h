@@ -1,0 +1,35 @@
+/*
+ * mine_state.h
+ *		Transition state of the cxsell.mine aggregates.
+ */
+#ifndef CXSELL_MINE_STATE_H
+#define CXSELL_MINE_STATE_H
+
+#include "value_io.h"
+
+/*
+ * The state collects (basket, item) number pairs.  The row form numbers
+ * baskets through a dictionary of basket values; the array form numbers each
+ * non-empty array as a basket of its own.  Duplicate pairs are removed when
+ * the state is finalised.
+ */
+typedef struct MineState
+{
+	MemoryContext cxt;			/* holds everything below */
+	bool		rowform;
+	double		min_support;
+	int32		max_len;
+
+	CxTypeInfo	basket_ti;		/* row form only */
+	CxTypeInfo	item_ti;
+	CxValueSet	baskets;		/* row form only */
+	CxValueSet	items;
+	uint32		nbaskets;		/* array form: arrays with an item */
+
+	uint32	   *pair_basket;
+	uint32	   *pair_item;
+	int64		npairs;
+	int64		capacity;
+} MineState;
+
+#endif							/* CXSELL_MINE_STATE_H */

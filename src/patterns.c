@@ -1,0 +1,464 @@
+/*
+ * patterns.c
+ *		The cxsell.patterns type: its stored format, validation and I/O.
+ *
+ * A cxsell.patterns value holds the result of one mining run.  Its bytes are
+ * the same on disk, in binary I/O and (hex-encoded) in text I/O, and are
+ * portable: all integers big-endian.  Version 1:
+ *
+ *	"CXP" u8 version=1
+ *	u64 n (baskets), f64 min_support, u32 max_len, u64 min_count
+ *	u32 nitems; per item: u32 length, the item's text
+ *	u64 nsets; per itemset: u32 size, u64 count, size x u32 item numbers
+ *	u64 npairs; per pair: u32 a, u32 b, u64 count
+ *
+ * Items are numbered in the item type's order.  Itemsets come in canonical
+ * order (size, then item numbers), the first nitems being the single items;
+ * pairs list every two frequent items that co-occur, ordered by (a, b).
+ * Every value read from outside is validated in full (CxPatternsDecode)
+ * before any other code looks at it.
+ */
+#include "postgres.h"
+
+#include "funcapi.h"
+#include "libpq/pqformat.h"
+#include "mb/pg_wchar.h"
+#include "utils/builtins.h"
+
+#include "bytes.h"
+#include "cxsell.h"
+
+#define PATTERNS_VERSION 1
+#define PATTERNS_HEADER 32
+
+PG_FUNCTION_INFO_V1(patterns_in);
+PG_FUNCTION_INFO_V1(patterns_out);
+PG_FUNCTION_INFO_V1(patterns_recv);
+PG_FUNCTION_INFO_V1(patterns_send);
+PG_FUNCTION_INFO_V1(patterns_summary);
+
+/* Encode a mined result as a cxsell.patterns varlena. */
+bytea *
+CxPatternsEncode(const CxPatterns *p)
+{
+	StringInfoData buf;
+	Size		size = VARHDRSZ + PATTERNS_HEADER + 4 + 8 + 8;
+	int32		i;
+	int64		s;
+
+	for (i = 0; i < p->nitems; i++)
+		size += 4 + strlen(p->item_name[i]);
+	for (s = 0; s < p->nsets; s++)
+		size += 12 + 4 * (Size) p->set_size[s];
+	size += 16 * (Size) p->npairs;
+	if (size > MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("mined patterns are too large for one cxsell.patterns value"),
+				 errdetail("%lld itemsets and %lld item pairs would take %zu bytes; the limit is %zu.",
+						   (long long) p->nsets, (long long) p->npairs,
+						   size, (Size) MaxAllocSize),
+				 errhint("Raise min_support or bound the itemset size with max_len.")));
+
+	initStringInfo(&buf);
+	enlargeStringInfo(&buf, (int) size);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	appendBinaryStringInfo(&buf, "CXP", 3);
+	appendStringInfoChar(&buf, PATTERNS_VERSION);
+	cx_put_u64(&buf, p->n);
+	cx_put_f64(&buf, p->min_support);
+	cx_put_u32(&buf, (uint32) p->max_len);
+	cx_put_u64(&buf, p->min_count);
+	cx_put_u32(&buf, p->nitems);
+	for (i = 0; i < p->nitems; i++)
+	{
+		Size		len = strlen(p->item_name[i]);
+
+		cx_put_u32(&buf, len);
+		appendBinaryStringInfo(&buf, p->item_name[i], len);
+	}
+	cx_put_u64(&buf, p->nsets);
+	for (s = 0; s < p->nsets; s++)
+	{
+		int32		k;
+
+		cx_put_u32(&buf, p->set_size[s]);
+		cx_put_u64(&buf, p->set_count[s]);
+		for (k = 0; k < p->set_size[s]; k++)
+			cx_put_u32(&buf, p->set_items[p->set_off[s] + k]);
+	}
+	cx_put_u64(&buf, p->npairs);
+	for (s = 0; s < p->npairs; s++)
+	{
+		cx_put_u32(&buf, p->pair_a[s]);
+		cx_put_u32(&buf, p->pair_b[s]);
+		cx_put_u64(&buf, p->pair_count[s]);
+	}
+	Assert((Size) buf.len == size);
+	SET_VARSIZE(buf.data, buf.len);
+	return (bytea *) buf.data;
+}
+
+/* Compare item lists lexicographically. */
+static int
+CompareItemLists(const uint32 *a, const uint32 *b, int32 k)
+{
+	int32		i;
+
+	for (i = 0; i < k; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+/*
+ * The count of the itemset `items` (k numbers, ascending), or -1 when it is
+ * not a stored itemset.
+ */
+int64
+CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k)
+{
+	int64		lo;
+	int64		hi;
+
+	if (k < 1 || k > p->max_size)
+		return -1;
+	lo = p->size_first[k];
+	hi = p->size_first[k + 1];
+	while (lo < hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+		int			c = CompareItemLists(p->set_items + p->set_off[mid], items, k);
+
+		if (c == 0)
+			return p->set_count[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+/* The co-occurrence count of items a < b (0 when they never co-occur). */
+int64
+CxPatternsPairCount(const CxPatterns *p, uint32 a, uint32 b)
+{
+	int64		lo = 0;
+	int64		hi = p->npairs;
+
+	while (lo < hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (p->pair_a[mid] == a && p->pair_b[mid] == b)
+			return p->pair_count[mid];
+		if (p->pair_a[mid] < a || (p->pair_a[mid] == a && p->pair_b[mid] < b))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int
+CompareNames(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* Read and validate the item dictionary. */
+static void
+DecodeItems(CxReader *r, CxPatterns *p)
+{
+	char	  **sorted;
+	int32		i;
+
+	p->nitems = (int32) cx_get_u32(r);
+	if (p->nitems < 0 || (Size) p->nitems > (r->len - r->pos) / 4)
+		CxReaderFail(r, "The item count exceeds the bytes present");
+	p->item_name = palloc(Max(p->nitems, 1) * sizeof(char *));
+	p->item_count = palloc(Max(p->nitems, 1) * sizeof(int64));
+	for (i = 0; i < p->nitems; i++)
+	{
+		uint32		len = cx_get_u32(r);
+		const char *s = cx_get_bytes(r, len);
+
+		if (!pg_verifymbstr(s, len, true))
+			CxReaderFail(r, "An item name is not valid text in the database encoding");
+		p->item_name[i] = pnstrdup(s, len);
+	}
+	sorted = palloc(Max(p->nitems, 1) * sizeof(char *));
+	memcpy(sorted, p->item_name, p->nitems * sizeof(char *));
+	qsort(sorted, p->nitems, sizeof(char *), CompareNames);
+	for (i = 1; i < p->nitems; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0)
+			CxReaderFail(r, "An item appears twice");
+	pfree(sorted);
+}
+
+/* Read and validate the itemsets: canonical order, counts and closure. */
+static void
+DecodeSets(CxReader *r, CxPatterns *p)
+{
+	int64		s;
+	int64		nitems_total = 0;
+	int32		limit = p->max_len > 0 ? Min(p->max_len, p->nitems) : p->nitems;
+	uint32	   *sub;
+	int32		k;
+
+	p->nsets = (int64) cx_get_u64(r);
+	if (p->nsets < p->nitems || (uint64) p->nsets > (r->len - r->pos) / 16)
+		CxReaderFail(r, "The itemset count does not fit the items or the bytes present");
+	p->set_size = palloc(p->nsets * sizeof(int32));
+	p->set_count = palloc(p->nsets * sizeof(int64));
+	p->set_off = palloc(p->nsets * sizeof(int64));
+	p->size_first = palloc0((limit + 2) * sizeof(int64));
+	p->max_size = 0;
+	/* every itemset's items fit in the remaining bytes, so this is bounded */
+	p->set_items = palloc(Max(r->len - r->pos, 4));
+	sub = palloc((limit + 1) * sizeof(uint32));
+
+	for (s = 0; s < p->nsets; s++)
+	{
+		int32		size = (int32) cx_get_u32(r);
+		int64		count = (int64) cx_get_u64(r);
+		uint32	   *items = p->set_items + nitems_total;
+
+		if (size < 1 || size > limit)
+			CxReaderFail(r, "An itemset has an impossible size");
+		if (count < p->min_count || count > p->n)
+			CxReaderFail(r, "An itemset count is outside [min_count, n]");
+		if ((Size) size > (r->len - r->pos) / 4)
+			CxReaderFail(r, "The value ends too early");
+		for (k = 0; k < size; k++)
+		{
+			items[k] = cx_get_u32(r);
+			if (items[k] >= (uint32) p->nitems || (k > 0 && items[k] <= items[k - 1]))
+				CxReaderFail(r, "An itemset's items are not ascending item numbers");
+		}
+		p->set_size[s] = size;
+		p->set_count[s] = count;
+		p->set_off[s] = nitems_total;
+		nitems_total += size;
+
+		if (s < p->nitems)
+		{
+			if (size != 1 || items[0] != (uint32) s)
+				CxReaderFail(r, "The first itemsets are not the single items in order");
+			p->item_count[s] = count;
+		}
+		if (s > 0)
+		{
+			int32		prev = p->set_size[s - 1];
+
+			if (size < prev ||
+				(size == prev &&
+				 CompareItemLists(p->set_items + p->set_off[s - 1], items, size) >= 0))
+				CxReaderFail(r, "The itemsets are not in canonical order");
+		}
+		if (size > p->max_size)
+		{
+			for (k = p->max_size + 1; k <= size; k++)
+				p->size_first[k] = s;
+			p->max_size = size;
+		}
+		p->size_first[size + 1] = s + 1;
+
+		/* every subset one item smaller is stored, with a count at least this one */
+		if (size >= 2)
+		{
+			int32		drop;
+
+			for (drop = 0; drop < size; drop++)
+			{
+				int32		w = 0;
+				int64		c;
+
+				for (k = 0; k < size; k++)
+					if (k != drop)
+						sub[w++] = items[k];
+				c = CxPatternsLookup(p, sub, size - 1);
+				if (c < count)
+					CxReaderFail(r, "An itemset's subset is missing or has a smaller count");
+			}
+		}
+	}
+	/* sizes above the largest present are empty ranges */
+	for (k = p->max_size + 1; k <= limit + 1; k++)
+		p->size_first[k] = p->nsets;
+	pfree(sub);
+}
+
+/* Read and validate the pair counts against the items and the 2-itemsets. */
+static void
+DecodePairs(CxReader *r, CxPatterns *p)
+{
+	int64		s;
+	int64		next2 = (p->max_size >= 2) ? p->size_first[2] : 0;
+	int64		end2 = (p->max_size >= 2) ? p->size_first[3] : 0;
+	bool		pairs_are_sets = (p->max_len == 0 || p->max_len >= 2);
+
+	p->npairs = (int64) cx_get_u64(r);
+	if ((uint64) p->npairs > (r->len - r->pos) / 16)
+		CxReaderFail(r, "The pair count exceeds the bytes present");
+	p->pair_a = palloc(Max(p->npairs, 1) * sizeof(uint32));
+	p->pair_b = palloc(Max(p->npairs, 1) * sizeof(uint32));
+	p->pair_count = palloc(Max(p->npairs, 1) * sizeof(int64));
+	for (s = 0; s < p->npairs; s++)
+	{
+		uint32		a = cx_get_u32(r);
+		uint32		b = cx_get_u32(r);
+		int64		c = (int64) cx_get_u64(r);
+
+		if (a >= b || b >= (uint32) p->nitems)
+			CxReaderFail(r, "A pair does not name two ascending items");
+		if (s > 0 && (a < p->pair_a[s - 1] ||
+					  (a == p->pair_a[s - 1] && b <= p->pair_b[s - 1])))
+			CxReaderFail(r, "The pairs are not in order");
+		if (c < 1 || c > Min(p->item_count[a], p->item_count[b]) ||
+			p->item_count[a] + p->item_count[b] - c > p->n)
+			CxReaderFail(r, "A pair count is inconsistent with its items' counts");
+		p->pair_a[s] = a;
+		p->pair_b[s] = b;
+		p->pair_count[s] = c;
+
+		if (c >= p->min_count && pairs_are_sets)
+		{
+			const uint32 *set;
+
+			if (next2 >= end2)
+				CxReaderFail(r, "A frequent pair is missing from the itemsets");
+			set = p->set_items + p->set_off[next2];
+			if (set[0] != a || set[1] != b || p->set_count[next2] != c)
+				CxReaderFail(r, "A frequent pair does not match the itemsets");
+			next2++;
+		}
+	}
+	if (next2 != end2)
+		CxReaderFail(r, "An itemset of two items is missing from the pairs");
+}
+
+/* Decode and validate the bytes of a cxsell.patterns value. */
+CxPatterns *
+CxPatternsDecode(const char *data, Size len)
+{
+	CxReader	r;
+	CxPatterns *p = palloc0(sizeof(CxPatterns));
+
+	CxReaderInit(&r, data, len, "cxsell.patterns");
+	if (memcmp(cx_get_bytes(&r, 3), "CXP", 3) != 0)
+		CxReaderFail(&r, "The bytes do not start with the cxsell.patterns magic number");
+	if (cx_get_u8(&r) != PATTERNS_VERSION)
+		CxReaderFail(&r, "The value has an unknown format version");
+	p->n = (int64) cx_get_u64(&r);
+	p->min_support = cx_get_f64(&r);
+	p->max_len = (int32) cx_get_u32(&r);
+	p->min_count = (int64) cx_get_u64(&r);
+	if (p->n < 1 || p->n > PG_INT64_MAX / 4)
+		CxReaderFail(&r, "The basket count is out of range");
+	if (!(p->min_support > 0.0 && p->min_support <= 1.0))
+		CxReaderFail(&r, "min_support is out of range");
+	if (p->max_len < 0)
+		CxReaderFail(&r, "max_len is out of range");
+	if (p->min_count < 1 || p->min_count > p->n ||
+		(double) p->min_count / (double) p->n < p->min_support ||
+		(p->min_count > 1 &&
+		 (double) (p->min_count - 1) / (double) p->n >= p->min_support))
+		CxReaderFail(&r, "min_count does not follow from n and min_support");
+	DecodeItems(&r, p);
+	DecodeSets(&r, p);
+	DecodePairs(&r, p);
+	CxReaderEnd(&r);
+	return p;
+}
+
+/* Decode a cxsell.patterns Datum. */
+CxPatterns *
+CxPatternsFromDatum(Datum d)
+{
+	bytea	   *b = DatumGetByteaPP(d);
+
+	return CxPatternsDecode(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+}
+
+/* Text input: the hex digits of the stored bytes, validated in full. */
+Datum
+patterns_in(PG_FUNCTION_ARGS)
+{
+	char	   *str = PG_GETARG_CSTRING(0);
+	size_t		len = strlen(str);
+	bytea	   *result;
+	int			n;
+
+	if (len % 2 != 0 || len == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type cxsell.patterns"),
+				 errdetail("The text form is an even number of hexadecimal digits."),
+				 errhint("Build values with cxsell.mine() rather than by hand.")));
+	result = palloc(VARHDRSZ + len / 2);
+	n = hex_decode(str, len, VARDATA(result));
+	SET_VARSIZE(result, VARHDRSZ + n);
+	(void) CxPatternsDecode(VARDATA(result), n);
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* Text output: the stored bytes as hex digits. */
+Datum
+patterns_out(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_PP(0);
+	Size		len = VARSIZE_ANY_EXHDR(b);
+	char	   *out = palloc(len * 2 + 1);
+
+	hex_encode(VARDATA_ANY(b), len, out);
+	out[len * 2] = '\0';
+	PG_RETURN_CSTRING(out);
+}
+
+/* Binary input: the stored bytes, validated in full. */
+Datum
+patterns_recv(PG_FUNCTION_ARGS)
+{
+	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
+	int			len = buf->len - buf->cursor;
+	bytea	   *result = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(result, VARHDRSZ + len);
+	pq_copymsgbytes(buf, VARDATA(result), len);
+	(void) CxPatternsDecode(VARDATA(result), len);
+	PG_RETURN_BYTEA_P(result);
+}
+
+/* Binary output: the stored bytes. */
+Datum
+patterns_send(PG_FUNCTION_ARGS)
+{
+	bytea	   *b = PG_GETARG_BYTEA_P_COPY(0);
+
+	PG_RETURN_BYTEA_P(b);
+}
+
+/* cxsell.summary(patterns): one row describing a mining result. */
+Datum
+patterns_summary(PG_FUNCTION_ARGS)
+{
+	CxPatterns *p = CxPatternsFromDatum(PG_GETARG_DATUM(0));
+	TupleDesc	tupdesc;
+	Datum		values[8];
+	bool		nulls[8] = {0};
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	values[0] = Int64GetDatum(p->n);
+	values[1] = Float8GetDatum(p->min_support);
+	values[2] = Int64GetDatum(p->min_count);
+	values[3] = Int32GetDatum(p->max_len);
+	values[4] = Int32GetDatum(p->nitems);
+	values[5] = Int64GetDatum(p->nsets);
+	values[6] = Int32GetDatum(p->max_size);
+	values[7] = Int64GetDatum(p->npairs);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}

@@ -1,0 +1,402 @@
+/*
+ * rules.c
+ *		cxsell.rules(patterns, ...): association rules A -> C with every
+ *		measure, filtered, ranked and optionally capped.
+ *
+ * Every frequent itemset I of two or more items gives one candidate rule per
+ * split of I into a non-empty antecedent A and consequent C; their supports
+ * are stored because every subset of a frequent itemset is frequent.  Rows
+ * come ordered by the order_by measure (descending; p_value ascending), then
+ * confidence, lift and count descending, then antecedent size, antecedent
+ * items and consequent items ascending.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "miscadmin.h"
+#include "port/pg_bitutils.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "cxsell.h"
+
+PG_FUNCTION_INFO_V1(patterns_rules);
+
+typedef enum RuleOrder
+{
+	ORDER_CONFIDENCE,
+	ORDER_LIFT,
+	ORDER_SUPPORT,
+	ORDER_LEVERAGE,
+	ORDER_CONVICTION,
+	ORDER_JACCARD,
+	ORDER_KULCZYNSKI,
+	ORDER_CERTAINTY,
+	ORDER_ZHANG,
+	ORDER_COUNT,
+	ORDER_P_VALUE
+} RuleOrder;
+
+static const char *const order_names[] = {
+	"confidence", "lift", "support", "leverage", "conviction", "jaccard",
+	"kulczynski", "certainty", "zhang", "count", "p_value"
+};
+
+/* The longest itemset whose splits can be enumerated with a 64-bit mask. */
+#define MAX_RULE_ITEMSET 62
+
+typedef struct Rule
+{
+	int64		set;			/* itemset A u C */
+	uint64		amask;			/* which of its items form A */
+	int64		n_a;
+	int64		n_c;
+	double		key;			/* order_by measure */
+	double		confidence;
+	double		lift;
+} Rule;
+
+typedef struct RuleSort
+{
+	const CxPatterns *p;
+	bool		ascending;		/* p_value: smaller is better */
+} RuleSort;
+
+/* The items of set s selected (or not) by mask, into out; returns how many. */
+static int32
+SplitItems(const CxPatterns *p, int64 s, uint64 mask, bool selected, uint32 *out)
+{
+	const uint32 *items = p->set_items + p->set_off[s];
+	int32		n = 0;
+	int32		k;
+
+	for (k = 0; k < p->set_size[s]; k++)
+		if (((mask >> k) & 1) == (selected ? 1 : 0))
+			out[n++] = items[k];
+	return n;
+}
+
+static int
+CompareLists(const uint32 *a, int32 na, const uint32 *b, int32 nb)
+{
+	int32		i;
+
+	if (na != nb)
+		return na < nb ? -1 : 1;
+	for (i = 0; i < na; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
+#define CMP_DESC(x, y) do { if ((x) != (y)) return (x) > (y) ? -1 : 1; } while (0)
+
+/* qsort_arg comparator for the documented row order. */
+static int
+CompareRules(const void *a, const void *b, void *arg)
+{
+	const RuleSort *rs = (const RuleSort *) arg;
+	const Rule *x = (const Rule *) a;
+	const Rule *y = (const Rule *) b;
+	uint32		lx[MAX_RULE_ITEMSET];
+	uint32		ly[MAX_RULE_ITEMSET];
+	int32		nx;
+	int32		ny;
+	int			c;
+
+	if (x->key != y->key)
+		return ((x->key > y->key) != rs->ascending) ? -1 : 1;
+	CMP_DESC(x->confidence, y->confidence);
+	CMP_DESC(x->lift, y->lift);
+	CMP_DESC(rs->p->set_count[x->set], rs->p->set_count[y->set]);
+	nx = SplitItems(rs->p, x->set, x->amask, true, lx);
+	ny = SplitItems(rs->p, y->set, y->amask, true, ly);
+	if ((c = CompareLists(lx, nx, ly, ny)) != 0)
+		return c;
+	nx = SplitItems(rs->p, x->set, x->amask, false, lx);
+	ny = SplitItems(rs->p, y->set, y->amask, false, ly);
+	return CompareLists(lx, nx, ly, ny);
+}
+
+/* The measure named by order_by. */
+static double
+OrderKey(RuleOrder order, const CxMeasures *m, int64 count)
+{
+	switch (order)
+	{
+		case ORDER_CONFIDENCE:
+			return m->confidence;
+		case ORDER_LIFT:
+			return m->lift;
+		case ORDER_SUPPORT:
+			return m->support;
+		case ORDER_LEVERAGE:
+			return m->leverage;
+		case ORDER_CONVICTION:
+			return m->conviction;
+		case ORDER_JACCARD:
+			return m->jaccard;
+		case ORDER_KULCZYNSKI:
+			return m->kulczynski;
+		case ORDER_CERTAINTY:
+			return m->certainty;
+		case ORDER_ZHANG:
+			return m->zhang;
+		case ORDER_COUNT:
+			return (double) count;
+		case ORDER_P_VALUE:
+			return m->p_value;
+	}
+	return 0.0;
+}
+
+/* Read a non-NULL argument, or say which one must not be NULL. */
+static void
+RequireArg(FunctionCallInfo fcinfo, int argno, const char *name)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("%s must not be null", name),
+				 errhint("Omit the argument to use its default.")));
+}
+
+static void
+RequireNonNegative(int64 v, const char *name, const char *hint)
+{
+	if (v < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s %lld is out of range", name, (long long) v),
+				 errhint("%s", hint)));
+}
+
+/*
+ * Mark the items named in a text[] argument (NULL elements ignored); items
+ * that are not frequent cannot occur in a rule and are skipped.  Returns
+ * NULL when the argument is NULL, meaning no restriction.
+ */
+static bool *
+AllowedItems(FunctionCallInfo fcinfo, int argno, const CxPatterns *p)
+{
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	bool	   *allowed;
+	int			i;
+	int32		j;
+
+	if (PG_ARGISNULL(argno))
+		return NULL;
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &nelems);
+	allowed = palloc0(Max(p->nitems, 1) * sizeof(bool));
+	for (i = 0; i < nelems; i++)
+	{
+		char	   *name;
+
+		if (nulls[i])
+			continue;
+		name = TextDatumGetCString(elems[i]);
+		/* item names are few; a linear scan per name keeps this simple */
+		for (j = 0; j < p->nitems; j++)
+			if (strcmp(p->item_name[j], name) == 0)
+				allowed[j] = true;
+		pfree(name);
+	}
+	return allowed;
+}
+
+/* Bitmask over set s's items of those allowed (all when allowed is NULL). */
+static uint64
+AllowedMask(const CxPatterns *p, int64 s, const bool *allowed)
+{
+	const uint32 *items = p->set_items + p->set_off[s];
+	uint64		mask = 0;
+	int32		k;
+
+	for (k = 0; k < p->set_size[s]; k++)
+		if (allowed == NULL || allowed[items[k]])
+			mask |= UINT64CONST(1) << k;
+	return mask;
+}
+
+Datum
+patterns_rules(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *store;
+	CxPatterns *p;
+	double		min_confidence;
+	double		min_lift;
+	int32		max_antecedent;
+	int32		max_consequent;
+	int64		max_rules;
+	char	   *order_name;
+	RuleOrder	order = ORDER_CONFIDENCE;
+	bool		found = false;
+	bool	   *allowed_a;
+	bool	   *allowed_c;
+	Rule	   *rules;
+	int64		nrules = 0;
+	int64		caprules = 1024;
+	int64		s;
+	int64		r;
+	RuleSort	rs;
+	int			i;
+
+	RequireArg(fcinfo, 1, "min_confidence");
+	RequireArg(fcinfo, 2, "min_lift");
+	RequireArg(fcinfo, 3, "max_antecedent");
+	RequireArg(fcinfo, 4, "max_consequent");
+	RequireArg(fcinfo, 7, "max_rules");
+	RequireArg(fcinfo, 8, "order_by");
+	min_confidence = PG_GETARG_FLOAT8(1);
+	min_lift = PG_GETARG_FLOAT8(2);
+	max_antecedent = PG_GETARG_INT32(3);
+	max_consequent = PG_GETARG_INT32(4);
+	max_rules = PG_GETARG_INT64(7);
+	order_name = text_to_cstring(PG_GETARG_TEXT_PP(8));
+
+	if (!(min_confidence >= 0.0 && min_confidence <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_confidence %g is out of range", min_confidence),
+				 errhint("Use a value between 0 and 1.")));
+	if (!(min_lift >= 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_lift %g is out of range", min_lift),
+				 errhint("Use 0 for no lift threshold, or a positive value such as 1.")));
+	RequireNonNegative(max_antecedent, "max_antecedent",
+					   "Use 0 for no limit, or the largest number of items an antecedent may have.");
+	RequireNonNegative(max_consequent, "max_consequent",
+					   "Use 0 for no limit, or the largest number of items a consequent may have.");
+	RequireNonNegative(max_rules, "max_rules",
+					   "Use 0 to return every rule, or the number of best rules to return.");
+	for (i = 0; i < (int) lengthof(order_names); i++)
+		if (strcmp(order_name, order_names[i]) == 0)
+		{
+			order = (RuleOrder) i;
+			found = true;
+		}
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unrecognized order_by measure \"%s\"", order_name),
+				 errhint("Use one of confidence, lift, support, leverage, conviction, jaccard, kulczynski, certainty, zhang, count or p_value.")));
+
+	store = CxMaterializeSRF(fcinfo, &tupdesc);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
+	p = CxPatternsFromDatum(PG_GETARG_DATUM(0));
+	allowed_a = AllowedItems(fcinfo, 5, p);
+	allowed_c = AllowedItems(fcinfo, 6, p);
+
+	/* collect the candidate rules that pass the filters */
+	rules = palloc(caprules * sizeof(Rule));
+	for (s = p->nitems; s < p->nsets; s++)
+	{
+		int32		k = p->set_size[s];
+		uint64		full;
+		uint64		aok;
+		uint64		cok;
+		uint64		mask;
+
+		CHECK_FOR_INTERRUPTS();
+		if (k > MAX_RULE_ITEMSET)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("cannot derive rules from an itemset of %d items", k),
+					 errhint("Mine with max_len at most %d.", MAX_RULE_ITEMSET)));
+		full = (UINT64CONST(1) << k) - 1;
+		aok = AllowedMask(p, s, allowed_a);
+		cok = AllowedMask(p, s, allowed_c);
+		for (mask = 1; mask < full; mask++)
+		{
+			uint64		cmask = full & ~mask;
+			int32		na = pg_popcount64(mask);
+			uint32		a_items[MAX_RULE_ITEMSET];
+			uint32		c_items[MAX_RULE_ITEMSET];
+			CxMeasures	m;
+			int64		n_a;
+			int64		n_c;
+
+			if ((mask & ~aok) != 0 || (cmask & ~cok) != 0)
+				continue;
+			if ((max_antecedent > 0 && na > max_antecedent) ||
+				(max_consequent > 0 && k - na > max_consequent))
+				continue;
+			SplitItems(p, s, mask, true, a_items);
+			SplitItems(p, s, mask, false, c_items);
+			n_a = CxPatternsLookup(p, a_items, na);
+			n_c = CxPatternsLookup(p, c_items, k - na);
+			if (n_a < 1 || n_c < 1)
+				elog(ERROR, "cxsell.patterns value lacks a subset of an itemset, please report a bug");
+			CxComputeMeasures(p->set_count[s], n_a, n_c, p->n,
+							  order == ORDER_P_VALUE, &m);
+			if (m.confidence < min_confidence || m.lift < min_lift)
+				continue;
+			if (nrules == caprules)
+			{
+				CxCheckMemory(CurrentMemoryContext, caprules * sizeof(Rule),
+							  "cxsell.rules");
+				caprules *= 2;
+				rules = repalloc_huge(rules, caprules * sizeof(Rule));
+			}
+			rules[nrules].set = s;
+			rules[nrules].amask = mask;
+			rules[nrules].n_a = n_a;
+			rules[nrules].n_c = n_c;
+			rules[nrules].key = OrderKey(order, &m, p->set_count[s]);
+			rules[nrules].confidence = m.confidence;
+			rules[nrules].lift = m.lift;
+			nrules++;
+		}
+	}
+
+	rs.p = p;
+	rs.ascending = (order == ORDER_P_VALUE);
+	qsort_arg(rules, nrules, sizeof(Rule), CompareRules, &rs);
+	if (max_rules > 0 && nrules > max_rules)
+		nrules = max_rules;
+
+	for (r = 0; r < nrules; r++)
+	{
+		Rule	   *rule = &rules[r];
+		int64		n_ac = p->set_count[rule->set];
+		uint32		items[MAX_RULE_ITEMSET];
+		int32		n;
+		CxMeasures	m;
+		Datum		values[15];
+		bool		nulls[15] = {0};
+
+		if ((r & 255) == 0)
+			CHECK_FOR_INTERRUPTS();
+		CxComputeMeasures(n_ac, rule->n_a, rule->n_c, p->n, true, &m);
+		n = SplitItems(p, rule->set, rule->amask, true, items);
+		values[0] = CxTextArray(p, items, n);
+		n = SplitItems(p, rule->set, rule->amask, false, items);
+		values[1] = CxTextArray(p, items, n);
+		values[2] = Float8GetDatum(m.antecedent_support);
+		values[3] = Float8GetDatum(m.consequent_support);
+		values[4] = Float8GetDatum(m.support);
+		values[5] = Float8GetDatum(m.confidence);
+		values[6] = Float8GetDatum(m.lift);
+		values[7] = Float8GetDatum(m.leverage);
+		values[8] = Float8GetDatum(m.conviction);
+		values[9] = Float8GetDatum(m.jaccard);
+		values[10] = Float8GetDatum(m.kulczynski);
+		values[11] = Float8GetDatum(m.certainty);
+		values[12] = Float8GetDatum(m.zhang);
+		values[13] = Int64GetDatum(n_ac);
+		values[14] = Float8GetDatum(m.p_value);
+		tuplestore_putvalues(store, tupdesc, values, nulls);
+		pfree(DatumGetPointer(values[0]));
+		pfree(DatumGetPointer(values[1]));
+	}
+	return (Datum) 0;
+}

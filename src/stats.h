@@ -1,0 +1,41 @@
+/*
+ * stats.h - hypergeometric probabilities and Fisher's exact test (2x2).
+ *
+ * Plain C99, no PostgreSQL dependencies, no global state, no allocation.
+ * Exact for counts below 2^53 (all arithmetic is done in double).
+ *
+ * A 2x2 table is described by its margins:
+ *
+ *                 C        not C
+ *     A         n_ac    n_a - n_ac         | n_a
+ *     not A  n_c - n_ac      ...           | n - n_a
+ *               n_c                        | n
+ *
+ * Callers must ensure 0 <= n_ac <= min(n_a, n_c), n_a + n_c - n_ac <= n and
+ * n >= 1; otherwise the Fisher functions return NAN.
+ */
+#ifndef CX_STATS_H
+#define CX_STATS_H
+
+#include <stdint.h>
+
+/*
+ * log P(X = x) where X ~ Hypergeometric: `draws` draws without replacement
+ * from a population of `total` items, `succ` of which are successes.
+ * Returns -INFINITY for x outside the support, NAN for invalid parameters.
+ */
+double cx_hyper_logpmf(int64_t x, int64_t succ, int64_t draws, int64_t total);
+
+/* One-sided Fisher test, P(X >= n_ac) with X ~ Hypergeom(n, n_c, n_a). */
+double cx_fisher_greater(int64_t n_ac, int64_t n_a, int64_t n_c, int64_t n);
+
+/* One-sided Fisher test, P(X <= n_ac). */
+double cx_fisher_less(int64_t n_ac, int64_t n_a, int64_t n_c, int64_t n);
+
+/*
+ * Two-sided Fisher test: sum of P(X = x) over every x with
+ * P(X = x) <= P(X = n_ac) * (1 + 1e-7), as R's fisher.test does.
+ */
+double cx_fisher_two_sided(int64_t n_ac, int64_t n_a, int64_t n_c, int64_t n);
+
+#endif /* CX_STATS_H */

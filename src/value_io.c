@@ -1,0 +1,251 @@
+/*
+ * value_io.c
+ *		Values of the user's basket and item types.
+ *
+ * cxsell.mine accepts baskets and items of any type with a default hash
+ * operator class.  Equality and hashing follow that class (and the input
+ * collation), ordering follows the default btree class when there is one, and
+ * values cross process boundaries in their binary send/receive form (text
+ * output/input for the rare type without one), so serialised states do not
+ * depend on the machine's byte order.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+#include "cxsell.h"
+#include "value_io.h"
+
+/* Look up what cxsell needs to know about values of `type`. */
+void
+CxTypeInfoInit(CxTypeInfo *ti, Oid type, Oid collation, const char *role)
+{
+	TypeCacheEntry *tce;
+	Oid			fn;
+	bool		isvarlena;
+
+	memset(ti, 0, sizeof(*ti));
+	ti->type = type;
+	ti->collation = collation;
+	get_typlenbyval(type, &ti->typlen, &ti->typbyval);
+
+	tce = lookup_type_cache(type, TYPECACHE_HASH_PROC_FINFO |
+							TYPECACHE_EQ_OPR_FINFO | TYPECACHE_CMP_PROC_FINFO);
+	if (!OidIsValid(tce->hash_proc) || !OidIsValid(tce->eq_opr))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_FUNCTION),
+				 errmsg("could not identify a hash function for %s type %s",
+						role, format_type_be(type)),
+				 errhint("Baskets and items must be of a type with a default hash operator class, such as integer, bigint, text or uuid.")));
+	fmgr_info_copy(&ti->hash, &tce->hash_proc_finfo, CurrentMemoryContext);
+	fmgr_info_copy(&ti->eq, &tce->eq_opr_finfo, CurrentMemoryContext);
+	if (OidIsValid(tce->cmp_proc))
+	{
+		fmgr_info_copy(&ti->cmp, &tce->cmp_proc_finfo, CurrentMemoryContext);
+		ti->has_cmp = true;
+	}
+	ti->int_fast = (type == INT2OID || type == INT4OID || type == INT8OID ||
+					type == OIDOID || type == DATEOID);
+
+	getTypeOutputInfo(type, &fn, &isvarlena);
+	fmgr_info(fn, &ti->out);
+
+	getTypeBinaryOutputInfo(type, &fn, &isvarlena);
+	ti->binary = OidIsValid(fn);
+	if (ti->binary)
+	{
+		Oid			recv;
+
+		getTypeBinaryInputInfo(type, &recv, &ti->ioparam);
+		ti->binary = OidIsValid(recv);
+		if (ti->binary)
+		{
+			fmgr_info(fn, &ti->io_out);
+			fmgr_info(recv, &ti->io_in);
+		}
+	}
+	if (!ti->binary)
+	{
+		Oid			in;
+
+		fmgr_info(ti->out.fn_oid, &ti->io_out);
+		getTypeInputInfo(type, &in, &ti->ioparam);
+		fmgr_info(in, &ti->io_in);
+	}
+}
+
+/* Hash a value as its type's default hash operator class does. */
+uint32
+CxHashValue(CxTypeInfo *ti, Datum v)
+{
+	if (ti->int_fast)
+		return (uint32) hash_bytes_uint32((uint32) DatumGetInt64(v)) ^
+			(uint32) hash_bytes_uint32((uint32) (DatumGetInt64(v) >> 32));
+	return DatumGetUInt32(FunctionCall1Coll(&ti->hash, ti->collation, v));
+}
+
+/* Are two values equal under the type's default equality? */
+bool
+CxEqualValues(CxTypeInfo *ti, Datum a, Datum b)
+{
+	if (ti->int_fast)
+		return a == b;
+	return DatumGetBool(FunctionCall2Coll(&ti->eq, ti->collation, a, b));
+}
+
+/*
+ * Order two values: by the type's default btree order when it has one, else
+ * by their text form.
+ */
+int
+CxCompareValues(CxTypeInfo *ti, Datum a, Datum b)
+{
+	if (ti->has_cmp)
+		return DatumGetInt32(FunctionCall2Coll(&ti->cmp, ti->collation, a, b));
+	else
+	{
+		char	   *sa = CxValueText(ti, a);
+		char	   *sb = CxValueText(ti, b);
+		int			r = strcmp(sa, sb);
+
+		pfree(sa);
+		pfree(sb);
+		return r;
+	}
+}
+
+/* The text form of a value, palloc'd. */
+char *
+CxValueText(CxTypeInfo *ti, Datum v)
+{
+	return OutputFunctionCall(&ti->out, v);
+}
+
+/* Append a value's portable form: a 4-byte length, then the bytes. */
+void
+CxWriteValue(StringInfo buf, CxTypeInfo *ti, Datum v)
+{
+	if (ti->binary)
+	{
+		bytea	   *b = SendFunctionCall(&ti->io_out, v);
+
+		cx_put_u32(buf, VARSIZE(b) - VARHDRSZ);
+		appendBinaryStringInfo(buf, VARDATA(b), VARSIZE(b) - VARHDRSZ);
+		pfree(b);
+	}
+	else
+	{
+		char	   *s = OutputFunctionCall(&ti->io_out, v);
+		Size		len = strlen(s);
+
+		cx_put_u32(buf, len);
+		appendBinaryStringInfo(buf, s, len);
+		pfree(s);
+	}
+}
+
+/* Read a value written by CxWriteValue. */
+Datum
+CxReadValue(CxReader *r, CxTypeInfo *ti)
+{
+	uint32		len = cx_get_u32(r);
+	const char *p = cx_get_bytes(r, len);
+
+	if (ti->binary)
+	{
+		StringInfoData sbuf;
+		Datum		v;
+
+		initStringInfo(&sbuf);
+		appendBinaryStringInfo(&sbuf, p, len);
+		v = ReceiveFunctionCall(&ti->io_in, &sbuf, ti->ioparam, -1);
+		if (sbuf.cursor != sbuf.len)
+			CxReaderFail(r, "A value's binary form has trailing bytes");
+		return v;
+	}
+	else
+	{
+		char	   *s = pnstrdup(p, len);
+
+		return InputFunctionCall(&ti->io_in, s, ti->ioparam, -1);
+	}
+}
+
+/* The dictionary's hash table: value -> number. */
+typedef struct CxValueEntry
+{
+	Datum		value;
+	uint32		id;
+	uint32		hash;
+	char		status;
+} CxValueEntry;
+
+#define SH_PREFIX cxvh
+#define SH_ELEMENT_TYPE CxValueEntry
+#define SH_KEY_TYPE Datum
+#define SH_KEY value
+#define SH_HASH_KEY(tb, key) CxHashValue(((CxValueSet *) (tb)->private_data)->ti, key)
+#define SH_EQUAL(tb, a, b) CxEqualValues(((CxValueSet *) (tb)->private_data)->ti, a, b)
+#define SH_STORE_HASH
+#define SH_GET_HASH(tb, a) ((a)->hash)
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+/* Start an empty dictionary whose memory lives in `cxt`. */
+void
+CxValueSetInit(CxValueSet *set, CxTypeInfo *ti, MemoryContext cxt)
+{
+	set->ti = ti;
+	set->cxt = cxt;
+	set->ht = cxvh_create(cxt, 256, set);
+	set->capacity = 256;
+	set->nvalues = 0;
+	set->values = MemoryContextAlloc(cxt, set->capacity * sizeof(Datum));
+}
+
+/* Return the number of `v`, adding a copy of it when it is new. */
+uint32
+CxValueSetId(CxValueSet *set, Datum v)
+{
+	bool		found;
+	CxValueEntry *e = cxvh_insert(set->ht, v, &found);
+
+	if (!found)
+	{
+		Datum		copy = v;
+
+		if (set->nvalues == PG_UINT32_MAX - 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many distinct values for cxsell")));
+		if (!set->ti->typbyval)
+		{
+			MemoryContext old = MemoryContextSwitchTo(set->cxt);
+
+			if (set->ti->typlen == -1)
+				copy = PointerGetDatum(PG_DETOAST_DATUM_COPY(v));
+			else
+				copy = datumCopy(v, false, set->ti->typlen);
+			MemoryContextSwitchTo(old);
+		}
+		if (set->nvalues == set->capacity)
+		{
+			CxCheckMemory(set->cxt, set->capacity * sizeof(Datum),
+						  "cxsell.mine");
+			set->capacity *= 2;
+			set->values = repalloc_huge(set->values,
+										set->capacity * sizeof(Datum));
+		}
+		e->value = copy;
+		e->id = set->nvalues;
+		set->values[set->nvalues++] = copy;
+	}
+	return e->id;
+}

@@ -1,0 +1,58 @@
+/*
+ * value_io.h
+ *		Values of the user's basket and item types: hashing, equality,
+ *		ordering, text form and portable serialisation, plus a dictionary
+ *		that numbers distinct values.
+ */
+#ifndef CXSELL_VALUE_IO_H
+#define CXSELL_VALUE_IO_H
+
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+
+#include "bytes.h"
+
+typedef struct CxTypeInfo
+{
+	Oid			type;
+	Oid			collation;
+	int16		typlen;
+	bool		typbyval;
+	bool		int_fast;		/* integer type: hash and compare the Datum */
+	bool		binary;			/* serialise with send/receive, else text */
+	bool		has_cmp;
+	FmgrInfo	hash;
+	FmgrInfo	eq;
+	FmgrInfo	cmp;
+	FmgrInfo	out;
+	FmgrInfo	io_out;			/* send or output function */
+	FmgrInfo	io_in;			/* receive or input function */
+	Oid			ioparam;
+} CxTypeInfo;
+
+extern void CxTypeInfoInit(CxTypeInfo *ti, Oid type, Oid collation,
+						   const char *role);
+extern uint32 CxHashValue(CxTypeInfo *ti, Datum v);
+extern bool CxEqualValues(CxTypeInfo *ti, Datum a, Datum b);
+extern int	CxCompareValues(CxTypeInfo *ti, Datum a, Datum b);
+extern char *CxValueText(CxTypeInfo *ti, Datum v);
+extern void CxWriteValue(StringInfo buf, CxTypeInfo *ti, Datum v);
+extern Datum CxReadValue(CxReader *r, CxTypeInfo *ti);
+
+/* A dictionary of distinct values, numbered from 0 in insertion order. */
+typedef struct CxValueSet
+{
+	CxTypeInfo *ti;
+	MemoryContext cxt;
+	struct cxvh_hash *ht;
+	Datum	   *values;
+	uint32		nvalues;
+	uint32		capacity;
+} CxValueSet;
+
+extern void CxValueSetInit(CxValueSet *set, CxTypeInfo *ti, MemoryContext cxt);
+extern uint32 CxValueSetId(CxValueSet *set, Datum v);
+
+#endif							/* CXSELL_VALUE_IO_H */
