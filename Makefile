@@ -33,3 +33,6 @@ PG_CFLAGS = -Wall -Wextra
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# every object depends on the project's headers
+$(OBJS): $(wildcard src/*.h)

@@ -2,14 +2,15 @@
  * eclat.c
  *		Frequent itemset mining: Eclat over a vertical database.
  *
- * The algorithm is Zaki's Eclat (M. J. Zaki, "Scalable Algorithms for
- * Association Mining", IEEE TKDE 12(3), 2000): a depth-first walk of the
- * itemset lattice in which the baskets of an itemset (its tid list) are the
- * intersection of the tid lists of two of its subsets.  The first level is
- * done by projection instead of intersection: one pass over the baskets of
- * item i counts every item j > i that co-occurs with it, which also gives the
- * co-occurrence counts of all pairs of frequent items, and a second pass
- * builds the tid lists of the frequent pairs {i, j}.
+ * The walk is Eclat's (M. J. Zaki, "Scalable Algorithms for Association
+ * Mining", IEEE TKDE 12(3), 2000): depth first over the itemset lattice in
+ * item order, each itemset carrying its tid list (the baskets that hold it).
+ * Instead of intersecting tid lists pairwise, the counts of all extensions
+ * of an itemset come from one pass over its baskets in the horizontal layout
+ * ("occurrence deliver", T. Uno et al., "LCM ver. 2", FIMI 2004), and a
+ * second pass builds the tid lists of the frequent extensions.  At the first
+ * level this pass also yields the co-occurrence counts of all pairs of
+ * frequent items.
  *
  * Work and memory are bounded: every loop checks for interrupts, every
  * allocation counts against cxsell.max_memory, and max_len bounds the depth.
@@ -28,13 +29,23 @@ typedef struct Ext
 	uint32	   *tids;
 } Ext;
 
+/* Per-depth working arrays, indexed by extension number. */
+typedef struct Depth
+{
+	int32	   *slot;			/* item -> extension number, or -1 */
+	int64	   *cnt;			/* co-occurrence count per extension */
+	int32	   *touched;		/* extensions with cnt > 0 */
+	int32	   *next;			/* extension -> number in the next level */
+	MemoryContext cxt;			/* tid lists of the next level */
+} Depth;
+
 typedef struct Miner
 {
 	const CxMineInput *in;
 	CxPatterns *out;
 	MemoryContext cxt;
 	MemoryContext limitcxt;
-	MemoryContext *level;		/* per-depth scratch contexts */
+	Depth	   *depth;			/* per-depth working arrays */
 	int32		maxlen;
 	uint32	   *prefix;
 	int64		set_cap;
@@ -113,150 +124,179 @@ EmitPair(Miner *m, uint32 a, uint32 b, int64 count)
 	out->npairs++;
 }
 
-/*
- * Intersect sorted tid lists a and b into dst; give up (returning -1) as soon
- * as the result can no longer reach min_count.
- */
-static int64
-Intersect(const uint32 *a, int64 na, const uint32 *b, int64 nb,
-		  uint32 *dst, int64 min_count)
+/* The working arrays of depth `d`, created on first use. */
+static Depth *
+GetDepth(Miner *m, int32 d)
 {
-	int64		i = 0;
-	int64		j = 0;
-	int64		n = 0;
+	Depth	   *dp = &m->depth[d];
 
-	if (na > nb)
+	if (dp->slot == NULL)
 	{
-		const uint32 *t = a;
-		int64		tn = na;
+		int32		n = Max(m->in->nitems, 1);
+		int32		i;
 
-		a = b;
-		na = nb;
-		b = t;
-		nb = tn;
+		CxCheckMemory(m->limitcxt, (Size) n * (sizeof(int64) + 3 * sizeof(int32)),
+					  "cxsell.mine");
+		dp->slot = MemoryContextAlloc(m->cxt, n * sizeof(int32));
+		for (i = 0; i < n; i++)
+			dp->slot[i] = -1;
+		dp->cnt = MemoryContextAllocZero(m->cxt, n * sizeof(int64));
+		dp->touched = MemoryContextAlloc(m->cxt, n * sizeof(int32));
+		dp->next = MemoryContextAlloc(m->cxt, n * sizeof(int32));
+		dp->cxt = AllocSetContextCreate(m->cxt, "cxsell eclat level",
+										ALLOCSET_DEFAULT_SIZES);
 	}
-	if (nb > 32 * na)
-	{
-		/* galloping: binary-search each element of the short list */
-		for (i = 0; i < na; i++)
-		{
-			int64		lo = j;
-			int64		step = 1;
-			int64		hi;
+	return dp;
+}
 
-			if (n + (na - i) < min_count)
-				return -1;
-			while (lo + step < nb && b[lo + step] < a[i])
-			{
-				lo += step;
-				step *= 2;
-			}
-			hi = Min(lo + step, nb);
-			while (lo < hi)
-			{
-				int64		mid = lo + (hi - lo) / 2;
+/* Position just after `item` in basket b's ascending item list. */
+static inline int64
+After(const CxMineInput *in, int64 b, uint32 item)
+{
+	int64		lo = in->basket_off[b];
+	int64		hi = in->basket_off[b + 1];
 
-				if (b[mid] < a[i])
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			j = lo;
-			if (j < nb && b[j] == a[i])
-				dst[n++] = a[i];
-		}
-		return n;
-	}
-	while (i < na && j < nb)
+	while (lo < hi)
 	{
-		if (a[i] < b[j])
-			i++;
-		else if (a[i] > b[j])
-			j++;
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (in->bitems[mid] <= item)
+			lo = mid + 1;
 		else
-		{
-			dst[n++] = a[i];
-			i++;
-			j++;
-		}
-		if (n + Min(na - i, nb - j) < min_count)
-			return -1;
+			hi = mid;
 	}
-	return n;
+	return lo;
 }
 
-/* The scratch context of depth `depth`, created on first use. */
-static MemoryContext
-LevelContext(Miner *m, int32 depth)
+static int
+CompareInt32(const void *a, const void *b)
 {
-	if (m->level[depth] == NULL)
-		m->level[depth] = AllocSetContextCreate(m->cxt, "cxsell eclat level",
-												ALLOCSET_DEFAULT_SIZES);
-	return m->level[depth];
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	return (x > y) - (x < y);
 }
 
 /*
- * Extend the prefix prefix[0..plen) by each of its extensions in turn; every
- * itemset reached here has at least plen + 2 items.
+ * Extend the prefix prefix[0..plen) by each of its extensions in turn.
+ * exts[e] is a frequent item, greater than every prefix item, with the tid
+ * list of prefix + item.  For extension a, one pass over a's baskets counts
+ * every later extension b in them, giving the count of prefix + a + b; a
+ * second pass builds the tid lists of the frequent ones for the next level.
+ * At depth 0 the prefix is empty, the extensions are all frequent items, and
+ * every co-occurring pair is recorded.
  */
 static void
 Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts)
 {
-	const int64 min_count = m->in->min_count;
+	const CxMineInput *in = m->in;
+	const int64 min_count = in->min_count;
+	bool		emit = (plen + 2 <= m->maxlen);
 	bool		deeper = (plen + 3 <= m->maxlen);
-	MemoryContext lcxt = LevelContext(m, plen);
+	Depth	   *dp = GetDepth(m, plen);
 	int32		a;
+	int32		e;
+
+	for (e = 0; e < nexts; e++)
+		dp->slot[exts[e].item] = e;
 
 	for (a = 0; a + 1 < nexts; a++)
 	{
-		MemoryContext old;
-		Ext		   *next;
+		uint32		item = exts[a].item;
+		int32		ntouched = 0;
 		int32		nnext = 0;
-		uint32	   *scratch;
-		int32		b;
+		int64		t;
+		int32		k;
+		Ext		   *next = NULL;
 
 		CHECK_FOR_INTERRUPTS();
-		CxCheckMemory(m->limitcxt, (Size) exts[a].len * sizeof(uint32),
-					  "cxsell.mine");
-		old = MemoryContextSwitchTo(lcxt);
-		next = palloc((nexts - a) * sizeof(Ext));
-		scratch = palloc(Max(exts[a].len, 1) * sizeof(uint32));
-		m->prefix[plen] = exts[a].item;
-		for (b = a + 1; b < nexts; b++)
-		{
-			int64		len = Intersect(exts[a].tids, exts[a].len,
-										exts[b].tids, exts[b].len,
-										scratch, min_count);
+		m->prefix[plen] = item;
 
-			if (len < min_count)
-				continue;
-			EmitSet(m, plen + 1, exts[b].item, len);
-			if (deeper)
+		/* count the later extensions in each of a's baskets */
+		for (t = 0; t < exts[a].len; t++)
+		{
+			int64		b = exts[a].tids[t];
+			int64		end = in->basket_off[b + 1];
+			int64		q;
+
+			for (q = After(in, b, item); q < end; q++)
 			{
-				next[nnext].item = exts[b].item;
-				next[nnext].len = len;
-				next[nnext].tids = palloc(len * sizeof(uint32));
-				memcpy(next[nnext].tids, scratch, len * sizeof(uint32));
-				nnext++;
+				int32		sl = dp->slot[in->bitems[q]];
+
+				if (sl > a && dp->cnt[sl]++ == 0)
+					dp->touched[ntouched++] = sl;
 			}
 		}
-		MemoryContextSwitchTo(old);
+		qsort(dp->touched, ntouched, sizeof(int32), CompareInt32);
+
+		for (k = 0; k < ntouched; k++)
+		{
+			int32		sl = dp->touched[k];
+			int64		c = dp->cnt[sl];
+
+			dp->next[sl] = -1;
+			if (plen == 0)
+				EmitPair(m, item, exts[sl].item, c);
+			if (c < min_count)
+				continue;
+			if (emit)
+				EmitSet(m, plen + 1, exts[sl].item, c);
+			if (deeper)
+				dp->next[sl] = nnext++;
+		}
+
+		/* build the tid lists of prefix + a + b for the frequent b */
 		if (nnext >= 2)
 		{
-			CxCheckMemory(m->limitcxt, 0, "cxsell.mine");
-			Recurse(m, plen + 1, next, nnext);
+			MemoryContext old;
+			Size		total = 0;
+
+			for (k = 0; k < ntouched; k++)
+				if (dp->next[dp->touched[k]] >= 0)
+					total += dp->cnt[dp->touched[k]];
+			CxCheckMemory(m->limitcxt, total * sizeof(uint32) + nnext * sizeof(Ext),
+						  "cxsell.mine");
+			old = MemoryContextSwitchTo(dp->cxt);
+			next = palloc(nnext * sizeof(Ext));
+			for (k = 0; k < ntouched; k++)
+			{
+				int32		sl = dp->touched[k];
+				int32		x = dp->next[sl];
+
+				if (x < 0)
+					continue;
+				next[x].item = exts[sl].item;
+				next[x].len = 0;
+				next[x].tids = palloc(dp->cnt[sl] * sizeof(uint32));
+			}
+			MemoryContextSwitchTo(old);
+			for (t = 0; t < exts[a].len; t++)
+			{
+				uint32		b = exts[a].tids[t];
+				int64		end = in->basket_off[b + 1];
+				int64		q;
+
+				for (q = After(in, b, item); q < end; q++)
+				{
+					int32		sl = dp->slot[in->bitems[q]];
+					int32		x;
+
+					if (sl > a && (x = dp->next[sl]) >= 0)
+						next[x].tids[next[x].len++] = b;
+				}
+			}
 		}
-		MemoryContextReset(lcxt);
+		for (k = 0; k < ntouched; k++)
+			dp->cnt[dp->touched[k]] = 0;
+		if (next != NULL)
+		{
+			Recurse(m, plen + 1, next, nnext);
+			MemoryContextReset(dp->cxt);
+		}
 	}
-}
 
-static int
-CompareUint32(const void *a, const void *b)
-{
-	uint32		x = *(const uint32 *) a;
-	uint32		y = *(const uint32 *) b;
-
-	return (x > y) - (x < y);
+	for (e = 0; e < nexts; e++)
+		dp->slot[exts[e].item] = -1;
 }
 
 /* qsort_arg comparator: itemsets in canonical order (size, then items). */
@@ -336,10 +376,7 @@ CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
 	   MemoryContext limitcxt)
 {
 	Miner		m;
-	int64	   *cnt;
-	uint32	   *touched;
-	int64	   *pos;
-	int64		b;
+	Ext		   *exts;
 	int32		i;
 
 	memset(&m, 0, sizeof(m));
@@ -351,109 +388,19 @@ CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
 	out->nsets = 0;
 	out->npairs = 0;
 
-	CxCheckMemory(limitcxt, (Size) in->nitems * (sizeof(int64) + sizeof(uint32) * 2 +
-												sizeof(MemoryContext)) +
-				  (Size) in->nbaskets * sizeof(int64), "cxsell.mine");
+	CxCheckMemory(limitcxt, (Size) (in->nitems + 1) *
+				  (sizeof(uint32) + sizeof(Depth) + sizeof(Ext)), "cxsell.mine");
 	m.prefix = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(uint32));
-	m.level = MemoryContextAllocZero(cxt, (in->nitems + 1) * sizeof(MemoryContext));
-	cnt = MemoryContextAllocZero(cxt, Max(in->nitems, 1) * sizeof(int64));
-	touched = MemoryContextAlloc(cxt, Max(in->nitems, 1) * sizeof(uint32));
-	pos = MemoryContextAllocHuge(cxt, Max(in->nbaskets, 1) * sizeof(int64));
-	for (b = 0; b < in->nbaskets; b++)
-		pos[b] = in->basket_off[b];
-
-	for (i = 0; i < in->nitems; i++)
-		EmitSet(&m, 0, (uint32) i, in->tid_off[i + 1] - in->tid_off[i]);
+	m.depth = MemoryContextAllocZero(cxt, (in->nitems + 1) * sizeof(Depth));
+	exts = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(Ext));
 
 	for (i = 0; i < in->nitems; i++)
 	{
-		int64		t;
-		int32		ntouched = 0;
-		int32		nfreq = 0;
-		int32		k;
-
-		CHECK_FOR_INTERRUPTS();
-
-		/* count the items that follow i in each of i's baskets */
-		for (t = in->tid_off[i]; t < in->tid_off[i + 1]; t++)
-		{
-			int64		bb = in->tids[t];
-			int64		end = in->basket_off[bb + 1];
-			int64		q;
-
-			Assert(in->bitems[pos[bb]] == (uint32) i);
-			for (q = ++pos[bb]; q < end; q++)
-			{
-				uint32		j = in->bitems[q];
-
-				if (cnt[j]++ == 0)
-					touched[ntouched++] = j;
-			}
-		}
-		qsort(touched, ntouched, sizeof(uint32), CompareUint32);
-
-		m.prefix[0] = (uint32) i;
-		for (k = 0; k < ntouched; k++)
-		{
-			uint32		j = touched[k];
-
-			EmitPair(&m, (uint32) i, j, cnt[j]);
-			if (cnt[j] >= in->min_count)
-			{
-				if (m.maxlen >= 2)
-					EmitSet(&m, 1, j, cnt[j]);
-				nfreq++;
-			}
-		}
-
-		/* project i's baskets onto its frequent extensions and go deeper */
-		if (m.maxlen >= 3 && nfreq >= 2)
-		{
-			MemoryContext lcxt = LevelContext(&m, 0);
-			MemoryContext old = MemoryContextSwitchTo(lcxt);
-			Ext		   *exts = palloc(nfreq * sizeof(Ext));
-			int32	   *slot = palloc(Max(in->nitems, 1) * sizeof(int32));
-			int64		total = 0;
-			int32		e = 0;
-
-			for (k = 0; k < ntouched; k++)
-			{
-				uint32		j = touched[k];
-
-				slot[j] = -1;
-				if (cnt[j] >= in->min_count)
-				{
-					slot[j] = e;
-					exts[e].item = j;
-					exts[e].len = 0;
-					total += cnt[j];
-					e++;
-				}
-			}
-			CxCheckMemory(limitcxt, (Size) total * sizeof(uint32), "cxsell.mine");
-			for (e = 0; e < nfreq; e++)
-				exts[e].tids = palloc(cnt[exts[e].item] * sizeof(uint32));
-			for (t = in->tid_off[i]; t < in->tid_off[i + 1]; t++)
-			{
-				int64		bb = in->tids[t];
-				int64		q;
-
-				for (q = pos[bb]; q < in->basket_off[bb + 1]; q++)
-				{
-					int32		s = slot[in->bitems[q]];
-
-					if (s >= 0)
-						exts[s].tids[exts[s].len++] = (uint32) bb;
-				}
-			}
-			MemoryContextSwitchTo(old);
-			Recurse(&m, 1, exts, nfreq);
-			MemoryContextReset(lcxt);
-		}
-
-		for (k = 0; k < ntouched; k++)
-			cnt[touched[k]] = 0;
+		EmitSet(&m, 0, (uint32) i, in->tid_off[i + 1] - in->tid_off[i]);
+		exts[i].item = (uint32) i;
+		exts[i].len = in->tid_off[i + 1] - in->tid_off[i];
+		exts[i].tids = (uint32 *) in->tids + in->tid_off[i];
 	}
-
+	Recurse(&m, 0, exts, in->nitems);
 	SortSets(&m);
 }

@@ -12,9 +12,11 @@
  *	u32 nitems; nitems values
  *	u64 npairs; npairs x (u32 basket, u32 item)
  *
- * A value is a u32 length and the bytes of its type's send function (or of
- * its output function for a type without binary I/O).  Type and collation
- * OIDs are those of the database that wrote the state.
+ * A value of a by-value integer type (smallint, integer, bigint, oid, date)
+ * is a signed 8-byte integer; any other value is a u32 length and the bytes
+ * of its type's send function (or of its output function for a type without
+ * binary I/O).  Type and collation OIDs are those of the database that wrote
+ * the state.
  */
 #include "postgres.h"
 
@@ -372,15 +374,24 @@ ReadTypeOid(CxReader *r)
 static uint32 *
 ReadValues(CxReader *r, CxValueSet *set, uint32 n)
 {
-	uint32	   *map = palloc(Max(n, 1) * sizeof(uint32));
+	uint32	   *map;
 	uint32		i;
+	StringInfoData scratch;
 
+	/* each value takes at least 4 bytes */
+	if (n > (r->len - r->pos) / 4)
+		CxReaderFail(r, "The value count exceeds the bytes present");
+	map = palloc(Max(n, 1) * sizeof(uint32));
+	initStringInfo(&scratch);
 	for (i = 0; i < n; i++)
 	{
-		Datum		v = CxReadValue(r, set->ti);
+		Datum		v = CxReadValue(r, set->ti, &scratch);
 
 		map[i] = CxValueSetId(set, v);
+		if (!set->ti->typbyval)
+			pfree(DatumGetPointer(v));
 	}
+	pfree(scratch.data);
 	return map;
 }
 

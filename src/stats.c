@@ -17,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define CX_LN_2PI 1.8378770664093454835606594728112353  /* log(2*pi) */
+#define CX_2PI 6.2831853071795864769252867665590058  /* 2*pi */
 
 /* Relative tolerance used by R's fisher.test for "equally probable". */
 #define CX_TWO_SIDED_RELERR 1e-7
@@ -69,18 +69,20 @@ stirlerr(double n)
 }
 
 /*
- * bd0(x, np) = x log(x/np) + np - x, the binomial deviance term.  Near
- * x = np it is evaluated from the series
- *   (x-np) v + 2x (v^3/3 + v^5/5 + ...),  v = (x-np)/(x+np),
+ * bd0(x, np) = x log(x/np) + np - x, the binomial deviance term, given
+ * d = x - np from the caller (computed exactly from integers, so the
+ * rounding of np does not leak into the result).  Near x = np it is
+ * evaluated from the series
+ *   d v + 2x (v^3/3 + v^5/5 + ...),  v = d/(x+np),
  * which avoids the cancellation of the direct formula.
  */
 static double
-bd0(double x, double np)
+bd0(double x, double np, double d)
 {
-	if (fabs(x - np) < 0.1 * (x + np))
+	if (fabs(d) < 0.1 * (x + np))
 	{
-		double		v = (x - np) / (x + np);
-		double		s = (x - np) * v;
+		double		v = d / (x + np);
+		double		s = d * v;
 		double		ej = 2 * x * v;
 		double		v2 = v * v;
 		int			j;
@@ -97,44 +99,50 @@ bd0(double x, double np)
 		}
 		return s;
 	}
-	return x * log(x / np) + np - x;
+	return x * log(x / np) - d;
 }
 
 /*
  * log of the binomial density P(Bin(n, p) = x), q = 1 - p, 0 <= x <= n,
- * in Loader's form: Stirling remainders minus deviances minus
- * 0.5 log(2 pi x (n-x)/n).
+ * given d = x - np, in Loader's form: Stirling remainders minus the
+ * deviances of x and n-x minus 0.5 log(2 pi x (n-x)/n).
  */
 static double
-log_dbinom(double x, double n, double p, double q)
+log_dbinom(double x, double n, double p, double q, double d)
 {
+	double		np = n * p,		/* relatively accurate, for log(x/np) */
+				nq = n * q;
 	double		lc;
 
 	if (x == 0)
 	{
 		if (n == 0)
 			return 0.0;
-		return p < 0.1 ? -bd0(n, n * q) - n * p : n * log(q);
+		return p < 0.1 ? -bd0(n, nq, -d) + d : n * log(q);
 	}
 	if (x == n)
-		return q < 0.1 ? -bd0(n, n * p) - n * q : n * log(p);
+		return q < 0.1 ? -bd0(n, np, d) - d : n * log(p);
 	lc = stirlerr(n) - stirlerr(x) - stirlerr(n - x)
-		- bd0(x, n * p) - bd0(n - x, n * q);
-	return lc - 0.5 * (CX_LN_2PI + log(x) + log1p(-x / n));
+		- bd0(x, np, d) - bd0(n - x, nq, -d);
+	/* n - x is exact; log1p(-x/n) would lose 1 - x/n when x is near n */
+	return lc - 0.5 * log(CX_2PI * x * ((n - x) / n));
 }
 
 /*
  * Hypergeometric log pmf as
  *   dbinom(x; succ, p) * dbinom(draws-x; total-succ, p) / dbinom(draws; total, p)
- * with p = draws/total (the p-dependence cancels exactly; this choice puts
- * all three binomials near their means when x is near the hypergeometric
- * mean, where the deviances are tiny and accurate).
+ * with p = draws/total (the p-dependence cancels exactly).  With this p all
+ * three binomials sit near their means when x is near the hypergeometric
+ * mean; their deviations from the means are d, -d and 0 with
+ *   d = x - succ*draws/total = (x*total - succ*draws) / total,
+ * formed from exact integer products.
  */
 double
 cx_hyper_logpmf(int64_t x, int64_t succ, int64_t draws, int64_t total)
 {
 	double		p,
-				q;
+				q,
+				d;
 
 	if (total < 0 || succ < 0 || succ > total || draws < 0 || draws > total)
 		return NAN;
@@ -144,9 +152,14 @@ cx_hyper_logpmf(int64_t x, int64_t succ, int64_t draws, int64_t total)
 		return 0.0;				/* single-point support */
 	p = (double) draws / (double) total;
 	q = (double) (total - draws) / (double) total;
-	return log_dbinom((double) x, (double) succ, p, q)
-		+ log_dbinom((double) (draws - x), (double) (total - succ), p, q)
-		- log_dbinom((double) draws, (double) total, p, q);
+	if (total <= INT64_C(3037000499))	/* total^2 fits in int64 */
+		d = (double) (x * total - succ * draws) / (double) total;
+	else
+		d = ((double) x * (double) total - (double) succ * (double) draws)
+			/ (double) total;
+	return log_dbinom((double) x, (double) succ, p, q, d)
+		+ log_dbinom((double) (draws - x), (double) (total - succ), p, q, -d)
+		- log_dbinom((double) draws, (double) total, p, q, 0.0);
 }
 
 /* Hypergeometric distribution of the n_ac cell given the margins. */

@@ -5,9 +5,11 @@
  * cxsell.mine accepts baskets and items of any type with a default hash
  * operator class.  Equality and hashing follow that class (and the input
  * collation), ordering follows the default btree class when there is one, and
- * values cross process boundaries in their binary send/receive form (text
- * output/input for the rare type without one), so serialised states do not
- * depend on the machine's byte order.
+ * values cross process boundaries in a portable form: by-value integer types
+ * (smallint, integer, bigint, oid, date) as 8-byte big-endian integers, other
+ * types in their binary send/receive form (text output/input for the rare
+ * type without one), so serialised states do not depend on the machine's
+ * byte order.
  */
 #include "postgres.h"
 
@@ -49,8 +51,10 @@ CxTypeInfoInit(CxTypeInfo *ti, Oid type, Oid collation, const char *role)
 		fmgr_info_copy(&ti->cmp, &tce->cmp_proc_finfo, CurrentMemoryContext);
 		ti->has_cmp = true;
 	}
-	ti->int_fast = (type == INT2OID || type == INT4OID || type == INT8OID ||
-					type == OIDOID || type == DATEOID);
+	if (ti->typbyval &&
+		(type == INT2OID || type == INT4OID || type == INT8OID ||
+		 type == OIDOID || type == DATEOID))
+		ti->int_kind = ti->typlen;
 
 	getTypeOutputInfo(type, &fn, &isvarlena);
 	fmgr_info(fn, &ti->out);
@@ -83,9 +87,12 @@ CxTypeInfoInit(CxTypeInfo *ti, Oid type, Oid collation, const char *role)
 uint32
 CxHashValue(CxTypeInfo *ti, Datum v)
 {
-	if (ti->int_fast)
-		return (uint32) hash_bytes_uint32((uint32) DatumGetInt64(v)) ^
-			(uint32) hash_bytes_uint32((uint32) (DatumGetInt64(v) >> 32));
+	if (ti->int_kind)
+	{
+		uint64		x = (uint64) v;
+
+		return hash_bytes_uint32((uint32) x ^ (uint32) (x >> 32) * 0x9E3779B1U);
+	}
 	return DatumGetUInt32(FunctionCall1Coll(&ti->hash, ti->collation, v));
 }
 
@@ -93,7 +100,7 @@ CxHashValue(CxTypeInfo *ti, Datum v)
 bool
 CxEqualValues(CxTypeInfo *ti, Datum a, Datum b)
 {
-	if (ti->int_fast)
+	if (ti->int_kind)
 		return a == b;
 	return DatumGetBool(FunctionCall2Coll(&ti->eq, ti->collation, a, b));
 }
@@ -130,7 +137,15 @@ CxValueText(CxTypeInfo *ti, Datum v)
 void
 CxWriteValue(StringInfo buf, CxTypeInfo *ti, Datum v)
 {
-	if (ti->binary)
+	if (ti->int_kind == 8)
+		cx_put_u64(buf, (uint64) DatumGetInt64(v));
+	else if (ti->int_kind == 4 && ti->type == OIDOID)
+		cx_put_u64(buf, (uint64) DatumGetObjectId(v));
+	else if (ti->int_kind == 4)
+		cx_put_u64(buf, (uint64) (int64) DatumGetInt32(v));
+	else if (ti->int_kind == 2)
+		cx_put_u64(buf, (uint64) (int64) DatumGetInt16(v));
+	else if (ti->binary)
 	{
 		bytea	   *b = SendFunctionCall(&ti->io_out, v);
 
@@ -149,22 +164,49 @@ CxWriteValue(StringInfo buf, CxTypeInfo *ti, Datum v)
 	}
 }
 
-/* Read a value written by CxWriteValue. */
+/*
+ * Read a value written by CxWriteValue; `scratch` is a StringInfo the caller
+ * reuses across calls.
+ */
 Datum
-CxReadValue(CxReader *r, CxTypeInfo *ti)
+CxReadValue(CxReader *r, CxTypeInfo *ti, StringInfo scratch)
 {
-	uint32		len = cx_get_u32(r);
-	const char *p = cx_get_bytes(r, len);
+	uint32		len;
+	const char *p;
 
+	if (ti->int_kind)
+	{
+		int64		x = (int64) cx_get_u64(r);
+
+		if (ti->int_kind == 8)
+			return Int64GetDatum(x);
+		if (ti->type == OIDOID)
+		{
+			if (x < 0 || x > PG_UINT32_MAX)
+				CxReaderFail(r, "An oid value is out of range");
+			return ObjectIdGetDatum((Oid) x);
+		}
+		if (ti->int_kind == 4)
+		{
+			if (x < PG_INT32_MIN || x > PG_INT32_MAX)
+				CxReaderFail(r, "An integer value is out of range");
+			return Int32GetDatum((int32) x);
+		}
+		if (x < PG_INT16_MIN || x > PG_INT16_MAX)
+			CxReaderFail(r, "A smallint value is out of range");
+		return Int16GetDatum((int16) x);
+	}
+
+	len = cx_get_u32(r);
+	p = cx_get_bytes(r, len);
 	if (ti->binary)
 	{
-		StringInfoData sbuf;
 		Datum		v;
 
-		initStringInfo(&sbuf);
-		appendBinaryStringInfo(&sbuf, p, len);
-		v = ReceiveFunctionCall(&ti->io_in, &sbuf, ti->ioparam, -1);
-		if (sbuf.cursor != sbuf.len)
+		resetStringInfo(scratch);
+		appendBinaryStringInfo(scratch, p, len);
+		v = ReceiveFunctionCall(&ti->io_in, scratch, ti->ioparam, -1);
+		if (scratch->cursor != scratch->len)
 			CxReaderFail(r, "A value's binary form has trailing bytes");
 		return v;
 	}

@@ -20,7 +20,9 @@ typedef struct CxTypeInfo
 	Oid			collation;
 	int16		typlen;
 	bool		typbyval;
-	bool		int_fast;		/* integer type: hash and compare the Datum */
+	int			int_kind;		/* 0, or the byte width of a by-value integer
+								 * type, whose Datums are hashed, compared and
+								 * serialised directly */
 	bool		binary;			/* serialise with send/receive, else text */
 	bool		has_cmp;
 	FmgrInfo	hash;
@@ -39,7 +41,7 @@ extern bool CxEqualValues(CxTypeInfo *ti, Datum a, Datum b);
 extern int	CxCompareValues(CxTypeInfo *ti, Datum a, Datum b);
 extern char *CxValueText(CxTypeInfo *ti, Datum v);
 extern void CxWriteValue(StringInfo buf, CxTypeInfo *ti, Datum v);
-extern Datum CxReadValue(CxReader *r, CxTypeInfo *ti);
+extern Datum CxReadValue(CxReader *r, CxTypeInfo *ti, StringInfo scratch);
 
 /* A dictionary of distinct values, numbered from 0 in insertion order. */
 typedef struct CxValueSet
