@@ -6,14 +6,19 @@
 
 #include "bytes.h"
 
-/* Start reading `len` bytes at `data`. */
+/*
+ * Start reading `len` bytes at `data`; malformed bytes are rejected with
+ * SQLSTATE `errcode`.
+ */
 void
-CxReaderInit(CxReader *r, const char *data, Size len, const char *what)
+CxReaderInit(CxReader *r, const char *data, Size len, const char *what,
+			 int errcode)
 {
 	r->data = data;
 	r->len = len;
 	r->pos = 0;
 	r->what = what;
+	r->errcode = errcode;
 }
 
 /* Reject the value being read. */
@@ -21,7 +26,7 @@ void
 CxReaderFail(const CxReader *r, const char *detail)
 {
 	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
+			(errcode(r->errcode),
 			 errmsg("invalid %s value", r->what),
 			 errdetail("%s (at byte %zu of %zu).", detail, r->pos, r->len)));
 }

@@ -19,6 +19,7 @@ typedef struct CxReader
 	Size		len;
 	Size		pos;
 	const char *what;			/* name of the format, for error messages */
+	int			errcode;		/* SQLSTATE of a rejection */
 } CxReader;
 
 static inline void
@@ -50,7 +51,8 @@ cx_put_f64(StringInfo buf, double v)
 	cx_put_u64(buf, x.u);
 }
 
-extern void CxReaderInit(CxReader *r, const char *data, Size len, const char *what);
+extern void CxReaderInit(CxReader *r, const char *data, Size len,
+						 const char *what, int errcode);
 extern void CxReaderFail(const CxReader *r, const char *detail) pg_attribute_noreturn();
 extern const char *cx_get_bytes(CxReader *r, Size n);
 extern uint8 cx_get_u8(CxReader *r);

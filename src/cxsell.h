@@ -51,7 +51,7 @@ typedef struct CxPatterns
 
 /* patterns.c */
 extern bytea *CxPatternsEncode(const CxPatterns *p);
-extern CxPatterns *CxPatternsDecode(const char *data, Size len);
+extern CxPatterns *CxPatternsDecode(const char *data, Size len, int errcode);
 extern CxPatterns *CxPatternsFromDatum(Datum d);
 extern int64 CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k);
 extern int64 CxPatternsPairCount(const CxPatterns *p, uint32 a, uint32 b);

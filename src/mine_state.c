@@ -420,7 +420,7 @@ mine_deserialize(PG_FUNCTION_ARGS)
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		aggcxt = CurrentMemoryContext;
 	CxReaderInit(&r, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes),
-				 "cxsell.mine state");
+				 "cxsell.mine state", ERRCODE_DATA_CORRUPTED);
 	if (memcmp(cx_get_bytes(&r, 3), "CXM", 3) != 0)
 		CxReaderFail(&r, "The bytes do not start with the state's magic number");
 	version = cx_get_u8(&r);

@@ -341,12 +341,12 @@ DecodePairs(CxReader *r, CxPatterns *p)
 
 /* Decode and validate the bytes of a cxsell.patterns value. */
 CxPatterns *
-CxPatternsDecode(const char *data, Size len)
+CxPatternsDecode(const char *data, Size len, int errcode)
 {
 	CxReader	r;
 	CxPatterns *p = palloc0(sizeof(CxPatterns));
 
-	CxReaderInit(&r, data, len, "cxsell.patterns");
+	CxReaderInit(&r, data, len, "cxsell.patterns", errcode);
 	if (memcmp(cx_get_bytes(&r, 3), "CXP", 3) != 0)
 		CxReaderFail(&r, "The bytes do not start with the cxsell.patterns magic number");
 	if (cx_get_u8(&r) != PATTERNS_VERSION)
@@ -379,7 +379,8 @@ CxPatternsFromDatum(Datum d)
 {
 	bytea	   *b = DatumGetByteaPP(d);
 
-	return CxPatternsDecode(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
+	return CxPatternsDecode(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
+							ERRCODE_DATA_CORRUPTED);
 }
 
 /* Text input: the hex digits of the stored bytes, validated in full. */
@@ -391,7 +392,7 @@ patterns_in(PG_FUNCTION_ARGS)
 	bytea	   *result;
 	int			n;
 
-	if (len % 2 != 0 || len == 0)
+	if (len % 2 != 0 || len == 0 || strspn(str, "0123456789abcdefABCDEF") != len)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("invalid input syntax for type cxsell.patterns"),
@@ -400,7 +401,8 @@ patterns_in(PG_FUNCTION_ARGS)
 	result = palloc(VARHDRSZ + len / 2);
 	n = hex_decode(str, len, VARDATA(result));
 	SET_VARSIZE(result, VARHDRSZ + n);
-	(void) CxPatternsDecode(VARDATA(result), n);
+	(void) CxPatternsDecode(VARDATA(result), n,
+							ERRCODE_INVALID_TEXT_REPRESENTATION);
 	PG_RETURN_BYTEA_P(result);
 }
 
@@ -427,7 +429,8 @@ patterns_recv(PG_FUNCTION_ARGS)
 
 	SET_VARSIZE(result, VARHDRSZ + len);
 	pq_copymsgbytes(buf, VARDATA(result), len);
-	(void) CxPatternsDecode(VARDATA(result), len);
+	(void) CxPatternsDecode(VARDATA(result), len,
+							ERRCODE_INVALID_BINARY_REPRESENTATION);
 	PG_RETURN_BYTEA_P(result);
 }
 

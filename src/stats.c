@@ -7,9 +7,10 @@
  * which writes log P as small, individually accurate terms (Stirling
  * remainders and the deviance bd0) instead of differences of huge
  * lgamma() values, so the relative error stays near machine precision
- * for large populations.  Tail sums start at the point farthest from the
- * mode and walk outward with the exact pmf ratio, scaled by the first term,
- * so nothing underflows until the final exp().
+ * for large populations.  Tail sums start at the tail's inner end and walk
+ * away from the mode with the exact pmf ratio, relative to the first term,
+ * so nothing underflows before the final exp(); a tail that contains the
+ * mode is computed as 1 - the complementary tail.
  */
 #include "stats.h"
 

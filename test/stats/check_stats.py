@@ -17,10 +17,9 @@ within 1e-7 of 1 is only ~1e-16 accurate absolutely in any log-space method).
 
 scipy is not always accurate enough to be the judge (scipy 1.10.1, Debian):
   * hypergeom.logpmf is a sum of betaln() terms that cancel
-    catastrophically; at n ~ 1e7 it is off by ~1e-8 absolutely, and for
-    pmf values close to 1 its relative error is large.
+    catastrophically; at n ~ 1e7 its pmf-relative error reaches ~3e-8.
   * hypergeom.pmf/cdf/sf (Boost) and hence fisher_exact carry relative
-    errors of up to a few 1e-9 for n in the millions (e.g. the pmf of
+    errors of up to ~2e-9 for n in the millions (e.g. the pmf of
     n_ac=0, n_a=n_c=1, n=1e7 comes out 3e-10 too large).
 So whenever C and scipy disagree, the value is recomputed with mpmath at 40
 digits (log-gamma for the pmf, the exact term ratio for the tails) and the
@@ -35,12 +34,15 @@ scipy 1.10 uses 1 + 1e-14, looks for such x only on the side of the mode
 opposite the observation, and returns 1 early when pmf(obs) is within
 1e-14 of pmf(mode).  Where some x has pmf(x)/pmf(obs) in (1 + 1e-14,
 1 + 1e-7] the two disagree: R counts x, scipy does not, so scipy's p value
-is smaller, by pmf(x) or by the whole tail starting at x.  The typical
-case, constructed below, is an observation next to a mode that it nearly
-ties with (pmf(mode)/pmf(obs) - 1 between 1e-13 and 1e-7): R (and C)
-give 1, scipy gives 1 - pmf(mode) - ....  For these tables the C value is
-checked against the mpmath value of the R rule and scipy's value is shown
-for information only.  Exact ties (symmetric tables) agree.
+is smaller, by pmf(x) or by the whole tail starting at x.  The tables
+constructed in gen_near_ties() put the observation next to a mode it
+nearly ties with (pmf(mode)/pmf(obs) - 1 from 0 to 1e-5): R (and C) give
+exactly 1 whenever that ratio is <= 1e-7; scipy gives 1 - pmf(mode) - ...
+(about 0.999) for some of them and 1 for others, and for large n even for
+an exact tie (2800399, 3999599, 7000999, 9998998), because Boost's pmf
+noise (~1e-10) is far above scipy's 1e-14 tolerance.  Small exact ties
+and symmetric tables agree.  For these tables the C value is checked
+against the mpmath value of the R rule; scipy's value is shown only.
 
 Usage: /usr/bin/python3 check_stats.py [-v]
 Ends with the line "stats: N passed, M failed"; exit status 1 on failure.
@@ -449,6 +451,10 @@ def main():
                   % (kind, case, c, s, w))
     print("near-tie tables (two-sided, R's 1e-7 rule vs scipy's 1e-14):")
     print("\n".join(tie_lines))
+    if mp is None and tally.failed:
+        print("note: mpmath is missing, so values where scipy itself is "
+              "inaccurate (large n) or uses its 1e-14 tie rule count as "
+              "failures; install python3-mpmath")
     print("stats: %d passed, %d failed" % (tally.passed, tally.failed))
     return 1 if tally.failed else 0
 

@@ -1,0 +1,399 @@
+
+# Copyright (c) cxsell contributors
+#
+# 001_real_data.pl -- cxsell.mine against an independent Perl oracle on real
+# market-basket data.
+#
+# For each dataset (FIMI retail, arules Groceries, UCI Online Retail baskets)
+# and each minimum support, the frequent itemsets are computed exactly in Perl
+# (depth-first Eclat over per-item basket bitmaps, restricted to frequent
+# items, extending only frequent itemsets) and compared, itemset by itemset and
+# count by count, with cxsell.itemsets(cxsell.mine(...)).  On Groceries at 1%
+# every row of cxsell.item_pairs is checked against the Perl co-occurrence
+# counts, zeros included.
+#
+# The data folder is a sibling of the repository: <repo>/../shared/data.  The
+# environment variable CXSELL_DATA_DIR overrides it.
+
+use strict;
+use warnings;
+
+use File::Spec;
+use FindBin;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $t0 = time();
+
+# ---------------------------------------------------------------------------
+# Locate the data
+# ---------------------------------------------------------------------------
+
+my $repo_root =
+  File::Spec->rel2abs(File::Spec->catdir($FindBin::RealBin, File::Spec->updir, File::Spec->updir));
+my $data_dir = $ENV{CXSELL_DATA_DIR}
+  // File::Spec->catdir($repo_root, File::Spec->updir, 'shared', 'data');
+
+my %files = (
+	retail    => File::Spec->catfile($data_dir, 'retail',    'retail.dat'),
+	groceries => File::Spec->catfile($data_dir, 'groceries', 'groceries.csv'),
+	online_retail => File::Spec->catfile($data_dir, 'online_retail_baskets',
+		'online_retail.csv'),);
+
+for my $name (sort keys %files)
+{
+	BAIL_OUT("data file for $name not found: $files{$name} "
+		  . "(set CXSELL_DATA_DIR to the shared data folder)")
+	  unless -r $files{$name};
+}
+
+# ---------------------------------------------------------------------------
+# Read a dataset into deduplicated baskets
+# ---------------------------------------------------------------------------
+
+# Returns an array ref of [basket_id, [distinct items in first-seen order]],
+# one entry per line (basket id = 1-based line number).  $split is a code ref
+# turning one line (without its "\n") into its list of item tokens.
+sub read_baskets
+{
+	my ($path, $split) = @_;
+	open(my $fh, '<', $path) or die "cannot open $path: $!";
+	my @baskets;
+	my $line_no = 0;
+	while (my $line = <$fh>)
+	{
+		$line_no++;
+		$line =~ s/\n\z//;
+		my %seen;
+		my @items = grep { !$seen{$_}++ } $split->($line);
+		for (@items)
+		{
+			die "$path line $line_no: item with tab/newline/backslash: '$_'"
+			  if /[\t\n\r\\]/;
+		}
+		push @baskets, [ $line_no, \@items ];
+	}
+	close $fh;
+	return \@baskets;
+}
+
+my %datasets = (
+	retail => {
+		type  => 'int',
+		split => sub { split ' ', $_[0] },    # whitespace; trailing space
+	},
+	groceries => {
+		type  => 'text',
+		split => sub { split /,/, $_[0], -1 },    # keep labels exactly
+	},
+	online_retail => {
+		type  => 'text',
+		split => sub { split /,/, $_[0], -1 },    # StockCodes as text
+	},);
+
+# ---------------------------------------------------------------------------
+# Perl oracle: exact frequent-itemset mining
+# ---------------------------------------------------------------------------
+
+# Number of set bits in a bitmap string.
+sub popcount { return unpack('%32b*', $_[0]); }
+
+# Builds per-item basket bitmaps.  Returns (n, \%bitmap, \%count), where n is
+# the number of baskets holding at least one item.
+sub item_bitmaps
+{
+	my ($baskets) = @_;
+	my (%bm, %cnt);
+	my $n = 0;
+	for my $b (@$baskets)
+	{
+		next unless @{ $b->[1] };
+		my $idx = $n++;
+		for my $it (@{ $b->[1] })
+		{
+			$bm{$it} = '' unless defined $bm{$it};
+			vec($bm{$it}, $idx, 1) = 1;
+			$cnt{$it}++;
+		}
+	}
+	# pad every bitmap to the same length so that '&' is well defined
+	my $len = int(($n + 7) / 8);
+	for my $it (keys %bm)
+	{
+		$bm{$it} .= "\0" x ($len - length($bm{$it}));
+	}
+	return ($n, \%bm, \%cnt);
+}
+
+# Depth-first Eclat.  Returns a hash: join("\t", sorted items) => count.
+sub perl_mine
+{
+	my ($n, $bm, $cnt, $minsup) = @_;
+	my $frequent = sub { return $_[0] / $n >= $minsup; };    # float8 compare
+
+	my @freq = sort { $a cmp $b } grep { $frequent->($cnt->{$_}) } keys %$cnt;
+	my %result;
+
+	my $extend;
+	$extend = sub {
+		my ($prefix, $cands) = @_;    # $cands: [ [item, bitmap, count], ... ]
+		for my $i (0 .. $#$cands)
+		{
+			my ($item, $tids, $c) = @{ $cands->[$i] };
+			my @set = (@$prefix, $item);
+			$result{ join("\t", sort @set) } = $c;
+			my @next;
+			for my $j ($i + 1 .. $#$cands)
+			{
+				my $t2 = $tids & $cands->[$j][1];
+				my $c2 = popcount($t2);
+				push @next, [ $cands->[$j][0], $t2, $c2 ]
+				  if $c2 > 0 && $frequent->($c2);
+			}
+			$extend->(\@set, \@next) if @next;
+		}
+	};
+	$extend->([], [ map { [ $_, $bm->{$_}, $cnt->{$_} ] } @freq ]);
+	undef $extend;
+	return (\%result, \@freq);
+}
+
+# Smallest integer count c with c / n >= s (the float8 comparison).
+sub min_count
+{
+	my ($n, $s) = @_;
+	for my $c (0 .. $n)
+	{
+		return $c if $c / $n >= $s;
+	}
+	return $n + 1;
+}
+
+# Reports the first few differences between two itemset => count hashes.
+sub compare_itemsets
+{
+	my ($label, $expect, $got) = @_;
+	my @diffs;
+	for my $k (sort keys %$expect)
+	{
+		if (!exists $got->{$k})
+		{
+			push @diffs, "missing from cxsell: {" . join(',', split /\t/, $k) . "} count $expect->{$k}";
+		}
+		elsif ($got->{$k} != $expect->{$k})
+		{
+			push @diffs, "count differs: {" . join(',', split /\t/, $k)
+			  . "} cxsell $got->{$k}, expected $expect->{$k}";
+		}
+	}
+	for my $k (sort keys %$got)
+	{
+		push @diffs, "extra in cxsell: {" . join(',', split /\t/, $k) . "} count $got->{$k}"
+		  unless exists $expect->{$k};
+	}
+	ok(!@diffs, "$label: same itemsets and counts as the Perl oracle")
+	  or diag(scalar(@diffs) . " differences; first ones:\n  "
+		  . join("\n  ", @diffs[ 0 .. ($#diffs < 9 ? $#diffs : 9) ]));
+}
+
+# ---------------------------------------------------------------------------
+# Server
+# ---------------------------------------------------------------------------
+
+my $node = PostgreSQL::Test::Cluster->new('real');
+$node->init;
+$node->start;
+$node->safe_psql('postgres', 'CREATE EXTENSION cxsell');
+
+my $tmp = PostgreSQL::Test::Utils::tempdir;
+
+# COPY text-format escaping (items were checked to hold no tab/newline/\).
+sub load_table
+{
+	my ($table, $type, $baskets) = @_;
+	my $path = File::Spec->catfile($tmp, "$table.tsv");
+	open(my $fh, '>', $path) or die "cannot write $path: $!";
+	my $rows = 0;
+	for my $b (@$baskets)
+	{
+		# load the raw (possibly repeating) tokens? no: repeats are re-added
+		# below from the original list so that cxsell must deduplicate
+		for my $it (@{ $b->[2] // $b->[1] })
+		{
+			print $fh "$b->[0]\t$it\n";
+			$rows++;
+		}
+	}
+	close $fh;
+	$node->safe_psql('postgres',
+		"CREATE TABLE $table (basket int, item $type);\n"
+		  . "COPY $table FROM '$path';\n"
+		  . "ANALYZE $table;");
+	return $rows;
+}
+
+my %perl_pairs_input;
+
+for my $name (qw(retail groceries online_retail))
+{
+	my $ds = $datasets{$name};
+	my $baskets = read_baskets($files{$name}, $ds->{split});
+
+	# keep the raw token lists (with repeats) for loading, so that the
+	# (basket, item) duplicates of online_retail reach cxsell as they are
+	if ($name eq 'online_retail')
+	{
+		open(my $fh, '<', $files{$name}) or die;
+		my $i = 0;
+		while (my $line = <$fh>)
+		{
+			$line =~ s/\n\z//;
+			$baskets->[$i++][2] = [ $ds->{split}->($line) ];
+		}
+		close $fh;
+	}
+
+	my $rows = load_table($name, $ds->{type}, $baskets);
+	my $loaded = $node->safe_psql('postgres',
+		"SELECT count(*), count(DISTINCT (basket, item)), count(DISTINCT basket) FROM $name");
+	my $distinct_pairs = 0;
+	$distinct_pairs += scalar(@{ $_->[1] }) for @$baskets;
+	my $nonempty = grep { @{ $_->[1] } } @$baskets;
+	is($loaded, "$rows|$distinct_pairs|$nonempty",
+		"$name: loaded $rows rows, $distinct_pairs distinct (basket, item), $nonempty baskets");
+
+	my ($n, $bm, $cnt) = item_bitmaps($baskets);
+	undef $baskets;
+
+	for my $s (qw(0.01 0.005))
+	{
+		my $label = "$name s=$s";
+		my ($expect, $freq) = perl_mine($n, $bm, $cnt, $s);
+
+		$node->safe_psql('postgres',
+			"CREATE TABLE mined_${name}_" . ($s =~ tr/./_/r)
+			  . " AS SELECT cxsell.mine(basket, item, $s::float8) AS p FROM $name");
+		my $mt = "mined_${name}_" . ($s =~ tr/./_/r);
+
+		my $out = $node->safe_psql('postgres',
+			"SELECT count || '|' || array_to_string(items, E'\\t') "
+			  . "FROM cxsell.itemsets((SELECT p FROM $mt))");
+		my %got;
+		my $dups = 0;
+		for my $line (split /\n/, $out)
+		{
+			my ($c, $items) = split /\|/, $line, 2;
+			my $key = join("\t", sort split(/\t/, $items, -1));
+			$dups++ if exists $got{$key};
+			$got{$key} = $c;
+		}
+		my $n_expect = scalar(keys %$expect);
+		my $n_got = scalar(split /\n/, $out);
+		note("$label: n=$n, Perl oracle finds $n_expect frequent itemsets, cxsell returns $n_got");
+		is($n_got, $n_expect, "$label: number of frequent itemsets ($n_expect)");
+		is($dups, 0, "$label: no itemset returned twice");
+		compare_itemsets($label, $expect, \%got);
+
+		# items inside each array are sorted in the item type's order
+		my $order = $ds->{type} eq 'int' ? 'x::int' : 'x';
+		is( $node->safe_psql('postgres',
+				"SELECT count(*) FROM cxsell.itemsets((SELECT p FROM $mt)) "
+				  . "WHERE items <> ARRAY(SELECT x FROM unnest(items) x ORDER BY $order)"),
+			'0',
+			"$label: items sorted in $ds->{type} order inside every itemset");
+
+		# summary agrees with the oracle
+		my $maxsize = 0;
+		for (keys %$expect)
+		{
+			my $k = scalar(split /\t/, $_, -1);
+			$maxsize = $k if $k > $maxsize;
+		}
+		is( $node->safe_psql('postgres',
+				"SELECT baskets, min_count, items, itemsets, max_itemset_size "
+				  . "FROM cxsell.summary((SELECT p FROM $mt))"),
+			join('|', $n, min_count($n, $s), scalar(@$freq), $n_expect, $maxsize),
+			"$label: summary (baskets, min_count, items, itemsets, max_itemset_size)");
+
+		$perl_pairs_input{$label} = [ $n, $bm, $cnt, $freq, $mt ];
+	}
+
+	if ($name eq 'retail')
+	{
+		is(scalar(keys %{ (perl_mine($n, $bm, $cnt, 0.01))[0] }),
+			159, 'retail: published figure, 159 frequent itemsets at 1%');
+		is(scalar(keys %{ (perl_mine($n, $bm, $cnt, 0.005))[0] }),
+			580, 'retail: published figure, 580 frequent itemsets at 0.5%');
+		is($node->safe_psql('postgres', 'SELECT count(*) FROM cxsell.itemsets((SELECT p FROM mined_retail_0_01))'),
+			'159', 'retail: cxsell finds 159 frequent itemsets at 1%');
+		is($node->safe_psql('postgres', 'SELECT count(*) FROM cxsell.itemsets((SELECT p FROM mined_retail_0_005))'),
+			'580', 'retail: cxsell finds 580 frequent itemsets at 0.5%');
+	}
+
+	# free the bitmaps of datasets no longer needed
+	for my $s (qw(0.01 0.005))
+	{
+		delete $perl_pairs_input{"$name s=$s"}
+		  unless $name eq 'groceries' && $s eq '0.01';
+	}
+}
+
+# ---------------------------------------------------------------------------
+# item_pairs on Groceries at 1%: observed co-occurrence of every frequent pair
+# ---------------------------------------------------------------------------
+
+{
+	my ($n, $bm, $cnt, $freq, $mt) = @{ $perl_pairs_input{'groceries s=0.01'} };
+	my $f = scalar(@$freq);
+	my %expect;
+	for my $i (0 .. $f - 1)
+	{
+		for my $j ($i + 1 .. $f - 1)
+		{
+			$expect{"$freq->[$i]\t$freq->[$j]"} =
+			  popcount($bm->{ $freq->[$i] } & $bm->{ $freq->[$j] });
+		}
+	}
+	my $zeros = grep { $_ == 0 } values %expect;
+
+	my $out = $node->safe_psql('postgres',
+		"SELECT item_a || E'\\t' || item_b || E'\\t' || count_a || E'\\t' || count_b "
+		  . "|| E'\\t' || observed || E'\\t' || (item_a < item_b) "
+		  . "FROM cxsell.item_pairs((SELECT p FROM $mt), 0.05)");
+	my @rows = split /\n/, $out;
+	is(scalar(@rows), $f * ($f - 1) / 2,
+		"groceries s=0.01: item_pairs has F*(F-1)/2 rows (F=$f)");
+
+	my (@diffs, %seen);
+	for my $row (@rows)
+	{
+		my ($a, $b, $ca, $cb, $obs, $lt) = split /\t/, $row, -1;
+		push @diffs, "item_a >= item_b: '$a', '$b'" unless $lt eq 't';
+		my $key = join("\t", sort ($a, $b));
+		push @diffs, "pair returned twice: '$a', '$b'" if $seen{$key}++;
+		if (!exists $expect{$key})
+		{
+			push @diffs, "pair of non-frequent items: '$a', '$b'";
+			next;
+		}
+		push @diffs, "observed('$a', '$b') = $obs, expected $expect{$key}"
+		  if $obs != $expect{$key};
+		push @diffs, "count_a/count_b('$a', '$b') = $ca/$cb, expected $cnt->{$a}/$cnt->{$b}"
+		  if $ca != $cnt->{$a} || $cb != $cnt->{$b};
+	}
+	for my $key (sort keys %expect)
+	{
+		push @diffs, "pair missing: '" . join("', '", split /\t/, $key) . "'"
+		  unless $seen{$key};
+	}
+	ok(!@diffs,
+		"groceries s=0.01: item_pairs observed/count_a/count_b match Perl for all pairs ($zeros never co-occur)"
+	) or diag(scalar(@diffs) . " differences; first ones:\n  "
+		  . join("\n  ", @diffs[ 0 .. ($#diffs < 9 ? $#diffs : 9) ]));
+}
+
+$node->stop;
+note(sprintf('001_real_data.pl ran in %d s', time() - $t0));
+
+done_testing();
