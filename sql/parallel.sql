@@ -1,0 +1,48 @@
+-- a parallel plan (partial aggregates in workers, states serialised, then
+-- combined) gives exactly the value of the serial plan
+CREATE TABLE pl AS
+SELECT b AS basket, (b * 7 + k * k * 13) % 50 AS item, 'seg' || (b % 3) AS segment
+FROM generate_series(1, 6000) b, generate_series(1, 1 + b % 9) k;
+ALTER TABLE pl SET (parallel_workers = 3);
+ANALYZE pl;
+
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial AS
+SELECT cxsell.mine(basket, item, 0.02)::text AS rows_int,
+       cxsell.mine(basket::text, 'item ' || item, 0.02, 3)::text AS rows_text
+FROM pl;
+CREATE TEMP TABLE serial_array AS
+SELECT cxsell.mine(items, 0.02)::text AS arr
+FROM (SELECT array_agg(item) AS items FROM pl GROUP BY basket) s;
+CREATE TEMP TABLE serial_groups AS
+SELECT segment, cxsell.mine(basket, item, 0.05)::text AS p FROM pl GROUP BY segment;
+
+SET max_parallel_workers_per_gather = 3;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET parallel_leader_participation = off;
+
+EXPLAIN (COSTS OFF)
+SELECT cxsell.mine(basket, item, 0.02) FROM pl;
+SELECT (SELECT cxsell.mine(basket, item, 0.02)::text FROM pl) = rows_int AS int_same,
+       (SELECT cxsell.mine(basket::text, 'item ' || item, 0.02, 3)::text FROM pl) = rows_text AS text_same
+FROM serial;
+
+CREATE TABLE pl_arrays AS SELECT array_agg(item) AS items FROM pl GROUP BY basket;
+ALTER TABLE pl_arrays SET (parallel_workers = 3);
+ANALYZE pl_arrays;
+EXPLAIN (COSTS OFF)
+SELECT cxsell.mine(items, 0.02) FROM pl_arrays;
+SELECT (SELECT cxsell.mine(items, 0.02)::text FROM pl_arrays) = arr AS array_same FROM serial_array;
+
+SET enable_hashagg = off;
+EXPLAIN (COSTS OFF)
+SELECT segment, cxsell.mine(basket, item, 0.05) FROM pl GROUP BY segment;
+SELECT s.segment, p.p = s.p AS same
+FROM (SELECT segment, cxsell.mine(basket, item, 0.05)::text AS p FROM pl GROUP BY segment) p
+JOIN serial_groups s USING (segment)
+ORDER BY 1;
+
+-- the results are not trivial
+SELECT (cxsell.summary(cxsell.mine(basket, item, 0.02))).* FROM pl;
