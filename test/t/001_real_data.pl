@@ -235,9 +235,10 @@ sub load_table
 		}
 	}
 	close $fh;
+	(my $literal = $path) =~ s/'/''/g;
 	$node->safe_psql('postgres',
 		"CREATE TABLE $table (basket int, item $type);\n"
-		  . "COPY $table FROM '$path';\n"
+		  . "COPY $table FROM '$literal';\n"
 		  . "ANALYZE $table;");
 	return $rows;
 }
@@ -280,10 +281,9 @@ for my $name (qw(retail groceries online_retail))
 		my $label = "$name s=$s";
 		my ($expect, $freq) = perl_mine($n, $bm, $cnt, $s);
 
-		$node->safe_psql('postgres',
-			"CREATE TABLE mined_${name}_" . ($s =~ tr/./_/r)
-			  . " AS SELECT cxsell.mine(basket, item, ${s}::float8) AS p FROM $name");
 		my $mt = "mined_${name}_" . ($s =~ tr/./_/r);
+		$node->safe_psql('postgres',
+			"CREATE TABLE $mt AS SELECT cxsell.mine(basket, item, ${s}::float8) AS p FROM $name");
 
 		my $out = $node->safe_psql('postgres',
 			"SELECT count || '|' || array_to_string(items, E'\\t') "

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Run every cxsell test: build (warnings are errors), install, then
+#   1. pg_regress (sql/ + expected/) on a throwaway PostgreSQL instance,
+#   2. the TAP tests in test/t (real data sets, cancellation, ...),
+#   3. the statistics check of src/stats.c against scipy/mpmath.
+# Ends with one line "cxsell tests: N passed, M failed"; exits non-zero on
+# any failure.
+source "$(dirname "$0")/common.sh"
+
+install_packages postgresql-server-dev-15 make gcc libipc-run-perl \
+	python3-scipy python3-mpmath
+build_and_install
+
+WORK=$(scratch_dir)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
+cp -r "$ROOT/sql" "$ROOT/expected" "$ROOT/test" "$ROOT/src" "$WORK/"
+[ "$(id -u)" = 0 ] && chown -R "$TEST_USER" "$WORK"
+DATA_DIR=$(cd "$ROOT/.." && pwd)/shared/data
+passed=0
+failed=0
+
+echo "== pg_regress"
+PGXS_DIR=$(dirname "$("$PG_CONFIG" --pgxs)")/..
+tests=$(cd "$ROOT/sql" && ls *.sql | sed 's/\.sql$//' | tr '\n' ' ')
+if ! (cd "$WORK" && as_test_user "$PGXS_DIR/test/regress/pg_regress" \
+	--temp-instance="$WORK/tmp_instance" --bindir="$PG_BINDIR" \
+	--inputdir=. --load-extension=cxsell $tests) | tee "$WORK/pg_regress.log"; then
+	head -c 20000 "$WORK/regression.diffs" 2>/dev/null || true
+fi
+n_ok=$(grep -cE '\.\.\. ok|^ok [0-9]+ ' "$WORK/pg_regress.log" || true)
+n_bad=$(grep -cE '\.\.\. FAILED|^not ok ' "$WORK/pg_regress.log" || true)
+[ "$n_ok" -gt 0 ] || n_bad=$((n_bad + 1))
+passed=$((passed + n_ok))
+failed=$((failed + n_bad))
+rm -rf "$WORK/tmp_instance"
+
+echo "== TAP tests"
+for t in "$WORK"/test/t/*.pl; do
+	if (cd "$WORK" && as_test_user env PATH="$PG_BINDIR:$PATH" \
+		PERL5LIB="$PGXS_DIR/test/perl" CXSELL_DATA_DIR="$DATA_DIR" \
+		prove "test/t/$(basename "$t")"); then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+		tail -n 50 "$WORK"/tmp_check/log/regress_log_* 2>/dev/null || true
+	fi
+done
+
+echo "== statistics check"
+if (cd "$WORK/test/stats" && as_test_user /usr/bin/python3 check_stats.py); then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+
+echo "cxsell tests: $passed passed, $failed failed"
+[ "$failed" = 0 ] && [ "$passed" -gt 0 ]
