@@ -38,6 +38,7 @@ echo "== TAP tests"
 for t in "$WORK"/test/t/*.pl; do
 	if (cd "$WORK" && as_test_user env PATH="$PG_BINDIR:$PATH" \
 		PERL5LIB="$PGXS_DIR/test/perl" CXSELL_DATA_DIR="$DATA_DIR" \
+		PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
 		prove "test/t/$(basename "$t")"); then
 		passed=$((passed + 1))
 	else

@@ -201,16 +201,6 @@ sub compare_itemsets
 # Server
 # ---------------------------------------------------------------------------
 
-# Cluster->init runs "$PG_REGRESS --config-auth"; "make prove_installcheck"
-# sets PG_REGRESS, a bare "prove" does not, so fall back to PGXS's copy.
-if (!$ENV{PG_REGRESS})
-{
-	my $pgxs = `pg_config --pgxs`;
-	chomp $pgxs;
-	(my $pg_regress = $pgxs) =~ s{src/makefiles/pgxs\.mk\z}{src/test/regress/pg_regress};
-	$ENV{PG_REGRESS} = $pg_regress if -x $pg_regress;
-}
-
 my $node = PostgreSQL::Test::Cluster->new('real');
 $node->init;
 $node->start;

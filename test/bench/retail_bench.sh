@@ -1,0 +1,294 @@
+#!/usr/bin/env bash
+# retail_bench.sh -- time cxsell.mine on the FIMI "retail" data set against
+# plain-SQL baselines, on a throwaway PostgreSQL 15 cluster.
+#
+# Usage:  test/bench/retail_bench.sh
+#
+# Environment:
+#   CXSELL_DATA_DIR  data folder holding retail/retail.dat
+#                    (default: <repo>/../shared/data)
+#   BENCH_OUT        also write the Markdown report to this file
+#   BENCH_REPS       timed runs per query, after one warm-up (default 5)
+#   BENCH_SUPPORTS   minimum supports (default "0.01 0.005 0.001")
+#   BENCH_TIMEOUT_S  statement_timeout of one run, seconds (default 600)
+#   BENCH_JIT        PostgreSQL's jit setting (default off)
+#   BENCH_SERIAL     1 (default): also time cxsell, the grouping floor and the
+#                    scan with max_parallel_workers_per_gather = 0;  0: skip
+#   PG_BINDIR        PostgreSQL 15 binaries (default /usr/lib/postgresql/15/bin)
+#
+# The extension must be installed (make && make install).  Server processes
+# never run as root: as root, the cluster runs as the "postgres" user.
+#
+# Every figure is the median wall time of BENCH_REPS runs, measured inside the
+# server with clock_timestamp() around an EXECUTE (bench.time_ms in
+# retail_bench.sql), so neither connection set-up nor client transfer counts;
+# every query returns one bigint.
+
+set -euo pipefail
+
+T_START=$(date +%s)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
+DATA_DIR=${CXSELL_DATA_DIR:-$ROOT/../shared/data}
+DATA_FILE=$DATA_DIR/retail/retail.dat
+REPS=${BENCH_REPS:-5}
+SUPPORTS=${BENCH_SUPPORTS:-0.01 0.005 0.001}
+TIMEOUT_S=${BENCH_TIMEOUT_S:-600}
+JIT=${BENCH_JIT:-off}
+SERIAL=${BENCH_SERIAL:-1}
+
+log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
+die() { echo "retail_bench: $*" >&2; exit 1; }
+
+[ -r "$DATA_FILE" ] || die "data file not found: $DATA_FILE (set CXSELL_DATA_DIR to the folder holding retail/retail.dat)"
+[ -x "$PG_BINDIR/initdb" ] || die "no initdb in $PG_BINDIR"
+[[ "$REPS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPS must be a positive integer"
+
+# ---------------------------------------------------------------------------
+# Throwaway cluster
+# ---------------------------------------------------------------------------
+
+if [ "$(id -u)" = 0 ]; then
+	SERVER_USER=postgres
+	as_server() { runuser -u "$SERVER_USER" -- "$@"; }
+else
+	SERVER_USER=$(id -un)
+	as_server() { "$@"; }
+fi
+
+WORK=$(mktemp -d /tmp/cxsell_bench.XXXXXX)
+chmod 755 "$WORK"
+[ "$(id -u)" = 0 ] && chown "$SERVER_USER" "$WORK"
+PGDATA_DIR=$WORK/pgdata
+STARTED=0
+
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [ "$STARTED" = 1 ]; then
+		as_server "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" -m immediate -w stop >/dev/null 2>&1 || true
+	fi
+	rm -rf "$WORK"
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log "initdb in $WORK (server user $SERVER_USER)"
+as_server "$PG_BINDIR/initdb" -D "$PGDATA_DIR" -U cxbench --auth=trust \
+	--no-instructions -E UTF8 --locale=C >"$WORK/initdb.log" 2>&1 ||
+	{ cat "$WORK/initdb.log" >&2; die "initdb failed"; }
+
+# Settings for a 2-core / 24 GB machine.  Durability is irrelevant here.
+cat >>"$PGDATA_DIR/postgresql.conf" <<EOF
+
+# --- retail_bench.sh ---
+listen_addresses = ''
+unix_socket_directories = '$WORK'
+port = 5432
+shared_buffers = 1GB
+work_mem = 256MB
+maintenance_work_mem = 1GB
+effective_cache_size = 16GB
+max_wal_size = 4GB
+fsync = off
+synchronous_commit = off
+full_page_writes = off
+max_worker_processes = 8
+max_parallel_workers = 8
+max_parallel_workers_per_gather = 2
+jit = $JIT
+autovacuum = off
+EOF
+
+as_server "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/server.log" -w start >/dev/null ||
+	{ cat "$WORK/server.log" >&2; die "server did not start"; }
+STARTED=1
+
+# psql against the bench database; extra arguments go to psql.
+PSQL=("$PG_BINDIR/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$WORK" -p 5432 -U cxbench)
+sql() { "${PSQL[@]}" -d bench "$@"; }
+
+"${PSQL[@]}" -d postgres -c "CREATE DATABASE bench" >/dev/null
+sql -c "CREATE EXTENSION cxsell" >/dev/null ||
+	die "CREATE EXTENSION cxsell failed: build and install it first (make && make install)"
+sql -f "$HERE/retail_bench.sql" >/dev/null
+
+# ---------------------------------------------------------------------------
+# Data: one basket per line (basket = 1-based line number), items separated by
+# blanks, trailing blank on every line.
+# ---------------------------------------------------------------------------
+
+log "loading $DATA_FILE"
+awk '{ for (i = 1; i <= NF; i++) printf "%d\t%s\n", NR, $i }' "$DATA_FILE" |
+	sql -c "COPY retail (basket, item) FROM STDIN"
+sql -c "VACUUM ANALYZE retail"
+read -r N_ROWS N_BASKETS N_ITEMS < <(sql -F ' ' -c \
+	"SELECT count(*), count(DISTINCT basket), count(DISTINCT item) FROM retail")
+log "retail: $N_ROWS rows, $N_BASKETS baskets, $N_ITEMS distinct items"
+[ "$N_ROWS" = 908576 ] && [ "$N_BASKETS" = 88162 ] ||
+	log "WARNING: expected 908576 rows and 88162 baskets"
+
+# ---------------------------------------------------------------------------
+# Timing
+# ---------------------------------------------------------------------------
+
+declare -A MED VAL ALL PLAN
+
+# run_once QUERY SETTINGS -> prints "<ms> <value>", or "TIMEOUT"
+run_once() {
+	local q=$1 settings=$2 out err
+	err=$WORK/psql.err
+	if out=$(printf '%s\n' "SELECT bench.time_ms(:'q');" |
+		PGOPTIONS="-c statement_timeout=${TIMEOUT_S}s $settings" \
+			"${PSQL[@]}" -d bench -v q="$q" 2>"$err"); then
+		echo "$out"
+	elif grep -q "statement timeout" "$err"; then
+		echo TIMEOUT
+	else
+		cat "$err" >&2
+		die "query failed: $q"
+	fi
+}
+
+# planned_workers QUERY SETTINGS -> the largest "Workers Planned" of its plan, or 0
+planned_workers() {
+	local q=$1 settings=$2
+	PGOPTIONS="$settings" "${PSQL[@]}" -d bench -c "EXPLAIN $q" |
+		sed -n 's/.*Workers Planned: \([0-9]*\).*/\1/p' | sort -n | tail -n 1 | grep . || echo 0
+}
+
+# measure KEY QUERY [SETTINGS]: one warm-up, then REPS timed runs.
+measure() {
+	local key=$1 q=$2 settings=${3:-} r ms v times=() i
+	PLAN[$key]=$(planned_workers "$q" "$settings")
+	r=$(run_once "$q" "$settings")
+	if [ "$r" = TIMEOUT ]; then
+		MED[$key]=">$((TIMEOUT_S * 1000))"
+		VAL[$key]="?"
+		log "$key: warm-up hit statement_timeout (${TIMEOUT_S}s); not repeated"
+		return
+	fi
+	for ((i = 0; i < REPS; i++)); do
+		r=$(run_once "$q" "$settings")
+		if [ "$r" = TIMEOUT ]; then
+			MED[$key]=">$((TIMEOUT_S * 1000))"
+			VAL[$key]="?"
+			log "$key: run $((i + 1)) hit statement_timeout (${TIMEOUT_S}s)"
+			return
+		fi
+		read -r ms v <<<"$r"
+		times+=("$ms")
+	done
+	VAL[$key]=$v
+	ALL[$key]="${times[*]}"
+	MED[$key]=$(printf '%s\n' "${times[@]}" | sort -g | awk '
+		{ a[NR] = $1 }
+		END { if (NR % 2) printf "%.1f", a[(NR + 1) / 2];
+		      else printf "%.1f", (a[NR / 2] + a[NR / 2 + 1]) / 2 }')
+	log "$key: median ${MED[$key]} ms of [${ALL[$key]}] -> $v (workers planned: ${PLAN[$key]})"
+}
+
+SERIAL_SET="-c max_parallel_workers_per_gather=0"
+
+log "timing: $REPS runs after one warm-up, statement_timeout ${TIMEOUT_S}s, jit=$JIT"
+
+measure scan "SELECT sum(item) FROM retail"
+measure floor "SELECT count(*) FROM (SELECT basket, array_agg(item) FROM retail GROUP BY basket) g"
+# The planner drops an unreferenced aggregate from a subquery's output, so the
+# query above may never build the arrays: this one certainly does.
+measure floor_arr "SELECT sum(cardinality(a)) FROM (SELECT basket, array_agg(item) AS a FROM retail GROUP BY basket) g"
+if [ "$SERIAL" = 1 ]; then
+	measure scan_ser "SELECT sum(item) FROM retail" "$SERIAL_SET"
+	measure floor_ser "SELECT count(*) FROM (SELECT basket, array_agg(item) FROM retail GROUP BY basket) g" "$SERIAL_SET"
+	measure floor_arr_ser "SELECT sum(cardinality(a)) FROM (SELECT basket, array_agg(item) AS a FROM retail GROUP BY basket) g" "$SERIAL_SET"
+fi
+
+declare -A MINC NSETS NPAIRS
+for s in $SUPPORTS; do
+	MINC[$s]=$(sql -c "SELECT ceil($s::float8 * $N_BASKETS)::bigint")
+	read -r NSETS[$s] NPAIRS[$s] < <(sql -F ' ' -c \
+		"SELECT count(*), count(*) FILTER (WHERE size = 2)
+		   FROM cxsell.itemsets((SELECT cxsell.mine(basket, item, $s::float8) FROM retail))")
+	log "support $s: min_count ${MINC[$s]}, cxsell finds ${NSETS[$s]} itemsets (${NPAIRS[$s]} pairs)"
+
+	measure "cx_$s" "SELECT count(*) FROM cxsell.itemsets((SELECT cxsell.mine(basket, item, $s::float8) FROM retail))"
+	if [ "$SERIAL" = 1 ]; then
+		measure "cx_ser_$s" "SELECT count(*) FROM cxsell.itemsets((SELECT cxsell.mine(basket, item, $s::float8) FROM retail))" "$SERIAL_SET"
+	fi
+	measure "sj_$s" "SELECT count(*) FROM (SELECT a.item, b.item FROM retail a JOIN retail b ON a.basket = b.basket AND a.item < b.item GROUP BY a.item, b.item HAVING count(*) >= ${MINC[$s]}) x"
+	measure "sjf_$s" "WITH f AS (SELECT item FROM retail GROUP BY item HAVING count(*) >= ${MINC[$s]}), r AS MATERIALIZED (SELECT basket, item FROM retail WHERE item IN (SELECT item FROM f)) SELECT count(*) FROM (SELECT a.item, b.item FROM r a JOIN r b ON a.basket = b.basket AND a.item < b.item GROUP BY a.item, b.item HAVING count(*) >= ${MINC[$s]}) x"
+	for k in "sj_$s" "sjf_$s"; do
+		if [ "${VAL[$k]}" != "?" ] && [ "${VAL[$k]}" != "${NPAIRS[$s]}" ]; then
+			log "WARNING: $k counts ${VAL[$k]} frequent pairs, cxsell ${NPAIRS[$s]}"
+		fi
+	done
+done
+
+# ---------------------------------------------------------------------------
+# Report
+# ---------------------------------------------------------------------------
+
+# ratio A B -> A / B to two decimals ("-" when unknown, ">x" for a timeout in A)
+ratio() {
+	local a=$1 b=$2
+	case "$b" in '' | '>'* | 0 | 0.0) echo "-"; return ;; esac
+	case "$a" in
+	'') echo "-" ;;
+	'>'*) awk -v a="${a#>}" -v b="$b" 'BEGIN { printf ">%.1f", a / b }' ;;
+	*) awk -v a="$a" -v b="$b" 'BEGIN { printf (a / b >= 10 ? "%.0f" : "%.2f"), a / b }' ;;
+	esac
+}
+# fmt MS -> milliseconds with thousands kept readable
+fmt() {
+	case "$1" in
+	'>'*) echo ">$(awk -v a="${1#>}" 'BEGIN { printf "%.0f", a / 1000 }') s" ;;
+	'') echo "-" ;;
+	*) echo "$1" ;;
+	esac
+}
+ser() { [ "$SERIAL" = 1 ] && fmt "${MED[$1]:-}" || echo "-"; }
+
+T_END=$(date +%s)
+REPORT=$WORK/report.md
+{
+	echo "### cxsell on FIMI retail ($N_BASKETS baskets, $N_ROWS rows, $N_ITEMS items)"
+	echo
+	echo "PostgreSQL $(sql -c 'SHOW server_version' | awk '{print $1}'), $(nproc) cores," \
+		"shared_buffers 1GB, work_mem 256MB, jit $JIT." \
+		"Median of $REPS runs after one warm-up, server-side wall time in ms;" \
+		"\"parallel\" = default max_parallel_workers_per_gather 2, \"serial\" = 0."
+	echo
+	echo "| baseline | query | parallel ms | serial ms |"
+	echo "|---|---|---:|---:|"
+	echo "| plain scan | \`SELECT sum(item) FROM retail\` | $(fmt "${MED[scan]}") | $(ser scan_ser) |"
+	echo "| grouping floor | \`count(*)\` over \`GROUP BY basket\` with \`array_agg(item)\` | $(fmt "${MED[floor]}") | $(ser floor_ser) |"
+	echo "| grouping floor, arrays used | same, \`sum(cardinality(array_agg(item)))\` | $(fmt "${MED[floor_arr]}") | $(ser floor_arr_ser) |"
+	echo
+	echo "| min support | min count | itemsets | of which pairs | cxsell ms | cxsell serial ms | self-join ms | self-join, frequent items ms | cxsell / floor | cxsell / scan | self-join / cxsell | self-join frequent / cxsell |"
+	echo "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for s in $SUPPORTS; do
+		cx=${MED[cx_$s]}
+		echo "| $s | ${MINC[$s]} | ${NSETS[$s]} | ${NPAIRS[$s]} | $(fmt "$cx") | $(ser "cx_ser_$s") |" \
+			"$(fmt "${MED[sj_$s]}") | $(fmt "${MED[sjf_$s]}") |" \
+			"$(ratio "$cx" "${MED[floor]}") | $(ratio "$cx" "${MED[scan]}") |" \
+			"$(ratio "${MED[sj_$s]}" "$cx") | $(ratio "${MED[sjf_$s]}" "$cx") |"
+	done
+	echo
+	echo "cxsell: \`SELECT count(*) FROM cxsell.itemsets((SELECT cxsell.mine(basket, item, s) FROM retail))\`." \
+		"Self-join: pairs \`a.item < b.item\` on the same basket, \`GROUP BY\` the pair, \`HAVING count(*) >= ceil(s * baskets)\`;" \
+		"the \"frequent items\" variant first restricts both sides to items with at least that count." \
+		"The self-joins find only the frequent pairs (the \"of which pairs\" column), cxsell all frequent itemsets." \
+		"The ratios use the parallel figures (cxsell / floor uses the first grouping-floor row)."
+	echo
+	echo "Whole benchmark run (cluster set-up, load, all timings): $((T_END - T_START)) s."
+} >"$REPORT"
+
+echo
+cat "$REPORT"
+if [ -n "${BENCH_OUT:-}" ]; then
+	cp "$REPORT" "$BENCH_OUT"
+	log "report written to $BENCH_OUT"
+fi

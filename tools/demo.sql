@@ -1,0 +1,34 @@
+-- The cxsell demo: mine the sample baskets and print what a marketer needs.
+\pset footer off
+\echo
+\echo '== The data: baskets, customers, products'
+SELECT count(DISTINCT basket) AS baskets, count(DISTINCT customer) AS customers,
+       count(DISTINCT item) AS products, count(*) AS lines
+FROM sample_lines;
+
+\echo
+\echo '== Mine once (itemsets of at least 1% of baskets), keep the result'
+CREATE TABLE mined AS SELECT cxsell.mine(basket, item, 0.01) AS p FROM sample_lines;
+SELECT baskets, min_count, items, itemsets, max_itemset_size FROM mined, cxsell.summary(p);
+
+\echo
+\echo '== Do the right things: the strongest cross-sell rules (confidence >= 0.3, by lift)'
+SELECT array_to_string(antecedent, ' + ') AS "who buys", array_to_string(consequent, ' + ') AS "also buys",
+       round(support::numeric, 3) AS support, round(confidence::numeric, 3) AS confidence,
+       round(lift::numeric, 2) AS lift, count AS baskets, to_char(p_value, '9.9EEEE') AS p_value
+FROM mined, cxsell.rules(p, min_confidence => 0.3, max_consequent => 1, max_rules => 10, order_by => 'lift');
+
+\echo
+\echo '== Complements and substitutes among the frequent products (two-sided Fisher, alpha 0.001)'
+SELECT item_a, item_b, observed, round(expected::numeric, 1) AS expected,
+       round(lift::numeric, 2) AS lift, to_char(p_value, '9.9EEEE') AS p_value, relation
+FROM mined, cxsell.item_pairs(p, alpha => 0.001)
+WHERE relation <> 'independent'
+ORDER BY relation, p_value, item_a, item_b
+LIMIT 14;
+
+\echo
+\echo '== Only rules that recommend a screen protector'
+SELECT array_to_string(antecedent, ' + ') AS "who buys", round(confidence::numeric, 3) AS confidence,
+       round(lift::numeric, 2) AS lift, count AS baskets
+FROM mined, cxsell.rules(p, consequents => ARRAY['screen protector'], min_confidence => 0.1);
