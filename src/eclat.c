@@ -21,12 +21,17 @@
 
 #include "cxsell.h"
 
-/* One extension of the current prefix: an item and the tid list of prefix+item. */
+/*
+ * One extension of the current prefix: an item, the tid list of prefix+item,
+ * and for each of those baskets the offset within it just past the item, so
+ * that the items after it are found without a search.
+ */
 typedef struct Ext
 {
 	uint32		item;
 	int64		len;
 	uint32	   *tids;
+	uint32	   *starts;
 } Ext;
 
 /* Per-depth working arrays, indexed by extension number. */
@@ -149,25 +154,6 @@ GetDepth(Miner *m, int32 d)
 	return dp;
 }
 
-/* Position just after `item` in basket b's ascending item list. */
-static inline int64
-After(const CxMineInput *in, int64 b, uint32 item)
-{
-	int64		lo = in->basket_off[b];
-	int64		hi = in->basket_off[b + 1];
-
-	while (lo < hi)
-	{
-		int64		mid = lo + (hi - lo) / 2;
-
-		if (in->bitems[mid] <= item)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 static int
 CompareInt32(const void *a, const void *b)
 {
@@ -219,7 +205,7 @@ Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts)
 			int64		end = in->basket_off[b + 1];
 			int64		q;
 
-			for (q = After(in, b, item); q < end; q++)
+			for (q = in->basket_off[b] + exts[a].starts[t]; q < end; q++)
 			{
 				int32		sl = dp->slot[in->bitems[q]];
 
@@ -254,7 +240,7 @@ Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts)
 			for (k = 0; k < ntouched; k++)
 				if (dp->next[dp->touched[k]] >= 0)
 					total += dp->cnt[dp->touched[k]];
-			CxCheckMemory(m->limitcxt, total * sizeof(uint32) + nnext * sizeof(Ext),
+			CxCheckMemory(m->limitcxt, total * 2 * sizeof(uint32) + nnext * sizeof(Ext),
 						  "cxsell.mine");
 			old = MemoryContextSwitchTo(dp->cxt);
 			next = palloc(nnext * sizeof(Ext));
@@ -268,21 +254,27 @@ Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts)
 				next[x].item = exts[sl].item;
 				next[x].len = 0;
 				next[x].tids = palloc(dp->cnt[sl] * sizeof(uint32));
+				next[x].starts = palloc(dp->cnt[sl] * sizeof(uint32));
 			}
 			MemoryContextSwitchTo(old);
 			for (t = 0; t < exts[a].len; t++)
 			{
 				uint32		b = exts[a].tids[t];
+				int64		begin = in->basket_off[b];
 				int64		end = in->basket_off[b + 1];
 				int64		q;
 
-				for (q = After(in, b, item); q < end; q++)
+				for (q = begin + exts[a].starts[t]; q < end; q++)
 				{
 					int32		sl = dp->slot[in->bitems[q]];
 					int32		x;
 
 					if (sl > a && (x = dp->next[sl]) >= 0)
-						next[x].tids[next[x].len++] = b;
+					{
+						next[x].tids[next[x].len] = b;
+						next[x].starts[next[x].len] = (uint32) (q + 1 - begin);
+						next[x].len++;
+					}
 				}
 			}
 		}
@@ -377,6 +369,9 @@ CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
 {
 	Miner		m;
 	Ext		   *exts;
+	uint32	   *starts;
+	int64	   *fill;
+	int64		b;
 	int32		i;
 
 	memset(&m, 0, sizeof(m));
@@ -389,10 +384,24 @@ CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
 	out->npairs = 0;
 
 	CxCheckMemory(limitcxt, (Size) (in->nitems + 1) *
-				  (sizeof(uint32) + sizeof(Depth) + sizeof(Ext)), "cxsell.mine");
+				  (sizeof(uint32) + sizeof(Depth) + sizeof(Ext) + sizeof(int64)) +
+				  (Size) in->tid_off[in->nitems] * sizeof(uint32), "cxsell.mine");
 	m.prefix = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(uint32));
 	m.depth = MemoryContextAllocZero(cxt, (in->nitems + 1) * sizeof(Depth));
 	exts = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(Ext));
+
+	/* the offset just past each item in each of its baskets */
+	starts = MemoryContextAllocHuge(cxt, Max(in->tid_off[in->nitems], 1) * sizeof(uint32));
+	fill = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(int64));
+	memcpy(fill, in->tid_off, (in->nitems + 1) * sizeof(int64));
+	for (b = 0; b < in->nbaskets; b++)
+	{
+		int64		q;
+
+		for (q = in->basket_off[b]; q < in->basket_off[b + 1]; q++)
+			starts[fill[in->bitems[q]]++] = (uint32) (q + 1 - in->basket_off[b]);
+	}
+	pfree(fill);
 
 	for (i = 0; i < in->nitems; i++)
 	{
@@ -400,6 +409,7 @@ CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
 		exts[i].item = (uint32) i;
 		exts[i].len = in->tid_off[i + 1] - in->tid_off[i];
 		exts[i].tids = (uint32 *) in->tids + in->tid_off[i];
+		exts[i].starts = starts + in->tid_off[i];
 	}
 	Recurse(&m, 0, exts, in->nitems);
 	SortSets(&m);

@@ -8,6 +8,17 @@
 
 #include "cxsell.h"
 
+/* What to change when `what` runs out of memory. */
+static const char *
+MemoryHint(const char *what)
+{
+	if (strncmp(what, "cxsell.kmeans", 13) == 0)
+		return "Raise cxsell.max_memory, or cluster a sample of the rows.";
+	if (strcmp(what, "cxsell.rules") == 0)
+		return "Raise cxsell.max_memory, or narrow the rules with min_confidence, min_lift, max_antecedent or consequents.";
+	return "Raise cxsell.max_memory, raise min_support, or bound the itemset size with max_len.";
+}
+
 /*
  * Stop with an error if a call that already uses `used` bytes would exceed
  * cxsell.max_memory.
@@ -24,7 +35,7 @@ CxCheckSize(Size used, const char *what)
 						what),
 				 errdetail("About %zu kB would be needed; the limit is %d kB.",
 						   used / 1024, cxsell_max_memory_kb),
-				 errhint("Raise cxsell.max_memory, raise min_support, or bound the itemset size with max_len.")));
+				 errhint("%s", MemoryHint(what))));
 }
 
 /*

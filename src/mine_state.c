@@ -57,7 +57,7 @@ CheckMineParams(double min_support, int32 max_len)
 				 errhint("Use 0 for no limit on the itemset size, or a positive size.")));
 }
 
-/* Read and check the min_support and max_len arguments of a transition call. */
+/* Read the min_support and max_len arguments of a transition call. */
 static void
 GetMineParams(FunctionCallInfo fcinfo, int argno, double *min_support,
 			  int32 *max_len)
@@ -78,7 +78,6 @@ GetMineParams(FunctionCallInfo fcinfo, int argno, double *min_support,
 					 errhint("Use 0 for no limit on the itemset size.")));
 		*max_len = PG_GETARG_INT32(argno + 1);
 	}
-	CheckMineParams(*min_support, *max_len);
 }
 
 /* Insist that every row of a group mines with the same parameters. */
@@ -99,10 +98,14 @@ static MineState *
 MineStateCreate(MemoryContext parent, bool rowform, double min_support,
 				int32 max_len, Oid basket_type, Oid item_type, Oid collation)
 {
-	MemoryContext cxt = AllocSetContextCreate(parent, "cxsell.mine state",
-											  ALLOCSET_SMALL_SIZES);
-	MemoryContext old = MemoryContextSwitchTo(cxt);
-	MineState  *st = palloc0(sizeof(MineState));
+	MemoryContext cxt;
+	MemoryContext old;
+	MineState  *st;
+
+	CheckMineParams(min_support, max_len);
+	cxt = AllocSetContextCreate(parent, "cxsell.mine state", ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	st = palloc0(sizeof(MineState));
 
 	st->cxt = cxt;
 	st->rowform = rowform;
@@ -115,6 +118,7 @@ MineStateCreate(MemoryContext parent, bool rowform, double min_support,
 	}
 	CxTypeInfoInit(&st->item_ti, item_type, collation, "item");
 	CxValueSetInit(&st->items, &st->item_ti, cxt);
+	st->last_basket = -1;
 	st->capacity = 1024;
 	st->pair_basket = palloc(st->capacity * sizeof(uint32));
 	st->pair_item = palloc(st->capacity * sizeof(uint32));
@@ -182,10 +186,17 @@ mine_row_trans(PG_FUNCTION_ARGS)
 
 	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
 	{
-		uint32		basket = CxValueSetId(&st->baskets, PG_GETARG_DATUM(1));
-		uint32		item = CxValueSetId(&st->items, PG_GETARG_DATUM(2));
+		Datum		b = PG_GETARG_DATUM(1);
+		uint32		basket;
 
-		AddPair(st, basket, item);
+		/* lines of one basket usually come together: try the last one first */
+		if (st->last_basket >= 0 &&
+			CxEqualValues(&st->basket_ti, st->baskets.values[st->last_basket], b))
+			basket = (uint32) st->last_basket;
+		else
+			basket = CxValueSetId(&st->baskets, b);
+		st->last_basket = basket;
+		AddPair(st, basket, CxValueSetId(&st->items, PG_GETARG_DATUM(2)));
 	}
 	PG_RETURN_POINTER(st);
 }
@@ -205,6 +216,8 @@ mine_array_trans(PG_FUNCTION_ARGS)
 	GetMineParams(fcinfo, 2, &min_support, &max_len);
 	if (st != NULL)
 		CheckSameParams(st, min_support, max_len);
+	else
+		CheckMineParams(min_support, max_len);
 
 	if (!PG_ARGISNULL(1))
 	{
@@ -431,7 +444,6 @@ mine_deserialize(PG_FUNCTION_ARGS)
 		CxReaderFail(&r, "The state has unknown flags");
 	min_support = cx_get_f64(&r);
 	max_len = (int32) cx_get_u32(&r);
-	CheckMineParams(min_support, max_len);
 	collation = cx_get_u32(&r);
 	if (flags & MINE_FLAG_ROWFORM)
 		basket_type = ReadTypeOid(&r);

@@ -23,6 +23,7 @@ typedef struct MineState
 	CxTypeInfo	basket_ti;		/* row form only */
 	CxTypeInfo	item_ti;
 	CxValueSet	baskets;		/* row form only */
+	int64		last_basket;	/* row form: number of the last basket, or -1 */
 	CxValueSet	items;
 	uint32		nbaskets;		/* array form: arrays with an item */
 
