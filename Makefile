@@ -16,7 +16,11 @@ OBJS = \
 	src/item_pairs.o \
 	src/measures.o \
 	src/srf.o \
-	src/stats.o
+	src/stats.o \
+	src/features.o \
+	src/kmeans.o \
+	src/kmeans_agg.o \
+	src/kmodel.o
 
 DATA = cxsell--$(EXTVERSION).sql
 

@@ -179,3 +179,95 @@ COMMENT ON FUNCTION cxsell.certainty(bigint, bigint, bigint, bigint) IS 'certain
 COMMENT ON FUNCTION cxsell.zhang(bigint, bigint, bigint, bigint) IS 'Zhang''s metric of A -> C, 0 when its denominator is 0';
 COMMENT ON FUNCTION cxsell.p_value(bigint, bigint, bigint, bigint) IS 'one-sided Fisher exact p-value that A and C co-occur more than chance';
 COMMENT ON FUNCTION cxsell.p_value_two_sided(bigint, bigint, bigint, bigint) IS 'two-sided Fisher exact p-value of the independence of A and C';
+
+-- Segmentation: k-means ----------------------------------------------------------
+
+CREATE TYPE cxsell.kmodel;
+
+CREATE FUNCTION cxsell.kmodel_in(cstring) RETURNS cxsell.kmodel
+	AS 'MODULE_PATHNAME', 'kmodel_in'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.kmodel_out(cxsell.kmodel) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'kmodel_out'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.kmodel_recv(internal) RETURNS cxsell.kmodel
+	AS 'MODULE_PATHNAME', 'kmodel_recv'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.kmodel_send(cxsell.kmodel) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'kmodel_send'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+CREATE TYPE cxsell.kmodel (
+	INPUT = cxsell.kmodel_in,
+	OUTPUT = cxsell.kmodel_out,
+	RECEIVE = cxsell.kmodel_recv,
+	SEND = cxsell.kmodel_send,
+	INTERNALLENGTH = VARIABLE,
+	ALIGNMENT = double,
+	STORAGE = extended
+);
+COMMENT ON TYPE cxsell.kmodel IS
+	'a fitted k-means model: centroids, cluster sizes, inertia, standardisation; text form is JSON';
+
+CREATE FUNCTION cxsell.kmeans_trans(internal, float8[], int4)
+	RETURNS internal AS 'MODULE_PATHNAME', 'kmeans_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.kmeans_trans(internal, float8[], int4, jsonb)
+	RETURNS internal AS 'MODULE_PATHNAME', 'kmeans_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.kmeans_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'kmeans_combine'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.kmeans_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'kmeans_serialize'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.kmeans_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'kmeans_deserialize'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.kmeans_final(internal) RETURNS cxsell.kmodel
+	AS 'MODULE_PATHNAME', 'kmeans_final'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+
+CREATE AGGREGATE cxsell.kmeans(features float8[], k int4) (
+	SFUNC = cxsell.kmeans_trans, STYPE = internal,
+	FINALFUNC = cxsell.kmeans_final,
+	COMBINEFUNC = cxsell.kmeans_combine,
+	SERIALFUNC = cxsell.kmeans_serialize, DESERIALFUNC = cxsell.kmeans_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE cxsell.kmeans(features float8[], k int4, options jsonb) (
+	SFUNC = cxsell.kmeans_trans, STYPE = internal,
+	FINALFUNC = cxsell.kmeans_final,
+	COMBINEFUNC = cxsell.kmeans_combine,
+	SERIALFUNC = cxsell.kmeans_serialize, DESERIALFUNC = cxsell.kmeans_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cxsell.kmeans(float8[], int4) IS
+	'fit a k-means model (k-means++ seeding, 10 restarts, seed 0) to one feature vector per row';
+COMMENT ON AGGREGATE cxsell.kmeans(float8[], int4, jsonb) IS
+	'fit a k-means model; options: seed, restarts, max_iter, tol, standardize';
+
+CREATE FUNCTION cxsell.cluster(model cxsell.kmodel, features float8[]) RETURNS int4
+	AS 'MODULE_PATHNAME', 'kmodel_cluster'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell.cluster(cxsell.kmodel, float8[]) IS
+	'number (1..k) of the cluster whose centre is nearest to the features';
+CREATE FUNCTION cxsell.cluster_distance(model cxsell.kmodel, features float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME', 'kmodel_cluster_distance'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell.cluster_distance(cxsell.kmodel, float8[]) IS
+	'Euclidean distance from the features to the nearest cluster centre, in the space the model clustered in';
+CREATE FUNCTION cxsell.centroids(model cxsell.kmodel,
+	OUT cluster int4, OUT size bigint, OUT centroid float8[], OUT within_ss float8)
+	RETURNS SETOF record AS 'MODULE_PATHNAME', 'kmodel_centroids'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 10;
+COMMENT ON FUNCTION cxsell.centroids(cxsell.kmodel) IS
+	'one row per cluster: size, centre in original units, within-cluster sum of squares';
+CREATE FUNCTION cxsell.summary(model cxsell.kmodel,
+	OUT k int4, OUT features int4, OUT points bigint, OUT inertia float8,
+	OUT iterations int4, OUT converged boolean, OUT standardized boolean,
+	OUT seed bigint, OUT restarts int4)
+	RETURNS record AS 'MODULE_PATHNAME', 'kmodel_summary'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell.summary(cxsell.kmodel) IS
+	'size, fit and parameters of a k-means model';

@@ -92,6 +92,10 @@ typedef struct CxMeasures
 extern void CxComputeMeasures(int64 n_ac, int64 n_a, int64 n_c, int64 n,
 							  bool with_p, CxMeasures *m);
 
+/* features.c */
+struct ArrayType;
+extern const double *CxReadFeatures(struct ArrayType *arr, int32 expect, int32 *d);
+
 /* srf.c */
 extern Tuplestorestate *CxMaterializeSRF(FunctionCallInfo fcinfo, TupleDesc *tupdesc);
 extern Datum CxTextArray(const CxPatterns *p, const uint32 *items, int32 k);

@@ -1,0 +1,347 @@
+/*
+ * kmeans.c
+ *		k-means clustering of points held in memory.
+ *
+ * Seeding is greedy k-means++ (D. Arthur and S. Vassilvitskii, "k-means++:
+ * The Advantages of Careful Seeding", SODA 2007): each new centre is the best
+ * of 2 + floor(ln k) candidates drawn with probability proportional to the
+ * squared distance to the nearest centre so far.  Lloyd iterations follow
+ * until the total squared centre shift falls to tol times the mean feature
+ * variance, or max_iter is reached; a final assignment makes the labels
+ * match the centres.  A cluster left empty is re-seeded with the point
+ * farthest from its centre.  Of several restarts the lowest inertia wins.
+ * Everything is deterministic for a given seed and point order.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+
+#include "kmeans.h"
+
+/* Seed the generator. */
+void
+CxRandomSeed(CxRandom *r, uint64 seed)
+{
+	r->state = seed ^ UINT64CONST(0x5851F42D4C957F2D);
+}
+
+/* Next 64 random bits (splitmix64). */
+uint64
+CxRandomNext(CxRandom *r)
+{
+	uint64		z = (r->state += UINT64CONST(0x9E3779B97F4A7C15));
+
+	z = (z ^ (z >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64CONST(0x94D049BB133111EB);
+	return z ^ (z >> 31);
+}
+
+/* A uniform double in [0, 1). */
+double
+CxRandomDouble(CxRandom *r)
+{
+	return (double) (CxRandomNext(r) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+double
+CxSquaredDistance(const double *a, const double *b, int32 d)
+{
+	double		s = 0.0;
+	int32		j;
+
+	for (j = 0; j < d; j++)
+	{
+		double		t = a[j] - b[j];
+
+		s += t * t;
+	}
+	return s;
+}
+
+/* The nearest centroid to x (lowest number on ties) and its squared distance. */
+int32
+CxNearest(const double *x, const double *centroids, int32 k, int32 d,
+		  double *dist2)
+{
+	int32		best = 0;
+	double		bestd = CxSquaredDistance(x, centroids, d);
+	int32		c;
+
+	for (c = 1; c < k; c++)
+	{
+		double		dd = CxSquaredDistance(x, centroids + (Size) c * d, d);
+
+		if (dd < bestd)
+		{
+			bestd = dd;
+			best = c;
+		}
+	}
+	if (dist2)
+		*dist2 = bestd;
+	return best;
+}
+
+/* Bytes CxKmeansRun allocates for n points of d features and k clusters. */
+Size
+CxKmeansWorkMemory(int64 n, int32 d, int32 k)
+{
+	return (Size) n * (sizeof(int32) * 2 + sizeof(double) * 3) +
+		(Size) k * d * sizeof(double) * 4 + (Size) k * (sizeof(int64) + sizeof(double)) * 2;
+}
+
+/* Index of the point whose cumulative weight first exceeds target. */
+static int64
+Pick(const double *cum, int64 n, double target)
+{
+	int64		lo = 0;
+	int64		hi = n - 1;
+
+	while (lo < hi)
+	{
+		int64		mid = lo + (hi - lo) / 2;
+
+		if (cum[mid] <= target)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Greedy k-means++ seeding into centroids; mind (n) ends as D^2. */
+static void
+Seed(const double *x, int64 n, int32 d, int32 k, CxRandom *rng,
+	 double *centroids, double *mind, double *cum)
+{
+	int32		ntrials = 2 + (int32) floor(log((double) k));
+	int64		first = (int64) (CxRandomDouble(rng) * (double) n);
+	int64		i;
+	int32		c;
+
+	if (first >= n)
+		first = n - 1;
+	memcpy(centroids, x + first * d, d * sizeof(double));
+	for (i = 0; i < n; i++)
+		mind[i] = CxSquaredDistance(x + i * d, centroids, d);
+
+	for (c = 1; c < k; c++)
+	{
+		double		pot = 0.0;
+		double		best_pot = -1.0;
+		int64		best = 0;
+		int32		t;
+
+		CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < n; i++)
+		{
+			pot += mind[i];
+			cum[i] = pot;
+		}
+		for (t = 0; t < ntrials; t++)
+		{
+			int64		cand;
+			double		tpot = 0.0;
+
+			/* all points at distance 0: any point will do */
+			cand = (pot > 0.0) ? Pick(cum, n, CxRandomDouble(rng) * pot)
+				: (int64) (CxRandomDouble(rng) * (double) n);
+			if (cand >= n)
+				cand = n - 1;
+			for (i = 0; i < n; i++)
+			{
+				double		dd = CxSquaredDistance(x + i * d, x + cand * d, d);
+
+				tpot += Min(dd, mind[i]);
+			}
+			if (best_pot < 0.0 || tpot < best_pot)
+			{
+				best_pot = tpot;
+				best = cand;
+			}
+		}
+		memcpy(centroids + (Size) c * d, x + best * d, d * sizeof(double));
+		for (i = 0; i < n; i++)
+		{
+			double		dd = CxSquaredDistance(x + i * d, x + best * d, d);
+
+			if (dd < mind[i])
+				mind[i] = dd;
+		}
+	}
+}
+
+/*
+ * Assign every point to its nearest centroid; return the inertia.  labels
+ * and dist (squared distance to the assigned centroid) are filled.
+ */
+static double
+Assign(const double *x, int64 n, int32 d, int32 k, const double *centroids,
+	   int32 *labels, double *dist)
+{
+	double		inertia = 0.0;
+	int64		i;
+
+	for (i = 0; i < n; i++)
+	{
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+		labels[i] = CxNearest(x + i * d, centroids, k, d, &dist[i]);
+		inertia += dist[i];
+	}
+	return inertia;
+}
+
+/*
+ * Move each centroid to the mean of its points; an empty cluster takes the
+ * point farthest from its centroid.  Returns the total squared shift.
+ */
+static double
+Update(const double *x, int64 n, int32 d, int32 k, double *centroids,
+	   int32 *labels, double *dist, double *sums, int64 *counts)
+{
+	double		shift = 0.0;
+	int64		i;
+	int32		c;
+
+	memset(sums, 0, (Size) k * d * sizeof(double));
+	memset(counts, 0, k * sizeof(int64));
+	for (i = 0; i < n; i++)
+	{
+		double	   *s = sums + (Size) labels[i] * d;
+		const double *p = x + i * d;
+		int32		j;
+
+		for (j = 0; j < d; j++)
+			s[j] += p[j];
+		counts[labels[i]]++;
+	}
+	for (c = 0; c < k; c++)
+	{
+		if (counts[c] == 0)
+		{
+			/* re-seed with the point farthest from its centroid */
+			int64		far = 0;
+			int32		old;
+			int32		j;
+
+			for (i = 1; i < n; i++)
+				if (dist[i] > dist[far])
+					far = i;
+			old = labels[far];
+			for (j = 0; j < d; j++)
+			{
+				sums[(Size) old * d + j] -= x[far * d + j];
+				sums[(Size) c * d + j] = x[far * d + j];
+			}
+			counts[old]--;
+			counts[c] = 1;
+			labels[far] = c;
+			dist[far] = 0.0;
+		}
+	}
+	for (c = 0; c < k; c++)
+	{
+		double	   *cen = centroids + (Size) c * d;
+		int32		j;
+
+		if (counts[c] == 0)
+			continue;			/* emptied by a re-seed: keep where it was */
+		for (j = 0; j < d; j++)
+		{
+			double		v = sums[(Size) c * d + j] / (double) counts[c];
+
+			shift += (v - cen[j]) * (v - cen[j]);
+			cen[j] = v;
+		}
+	}
+	return shift;
+}
+
+/*
+ * Cluster n points of d features (row-major in x) into params->k clusters.
+ * res->centroids, sizes and wss must have room for k (x d) values.
+ */
+void
+CxKmeansRun(const double *x, int64 n, int32 d, const CxKmeansParams *params,
+			CxKmeansResult *res)
+{
+	int32		k = params->k;
+	double	   *centroids = palloc((Size) k * d * sizeof(double));
+	double	   *sums = palloc((Size) k * d * sizeof(double));
+	int64	   *counts = palloc(k * sizeof(int64));
+	int32	   *labels = MemoryContextAllocHuge(CurrentMemoryContext, Max(n, 1) * sizeof(int32));
+	double	   *dist = MemoryContextAllocHuge(CurrentMemoryContext, Max(n, 1) * sizeof(double));
+	double	   *cum = MemoryContextAllocHuge(CurrentMemoryContext, Max(n, 1) * sizeof(double));
+	double		tol_abs;
+	double		var_sum = 0.0;
+	int32		run;
+	int32		j;
+	int64		i;
+
+	/* tolerance relative to the mean variance of the features */
+	for (j = 0; j < d; j++)
+	{
+		double		mean = 0.0;
+		double		ss = 0.0;
+
+		for (i = 0; i < n; i++)
+			mean += x[i * d + j];
+		mean /= (double) n;
+		for (i = 0; i < n; i++)
+			ss += (x[i * d + j] - mean) * (x[i * d + j] - mean);
+		var_sum += ss / (double) n;
+	}
+	tol_abs = params->tol * var_sum / (double) d;
+
+	res->inertia = -1.0;
+	for (run = 0; run < params->restarts; run++)
+	{
+		CxRandom	rng;
+		int32		iter;
+		bool		converged = false;
+		double		inertia;
+
+		CxRandomSeed(&rng, (uint64) params->seed * UINT64CONST(1000003) + (uint64) run);
+		Seed(x, n, d, k, &rng, centroids, dist, cum);
+		for (iter = 1; iter <= params->max_iter; iter++)
+		{
+			double		shift;
+
+			CHECK_FOR_INTERRUPTS();
+			Assign(x, n, d, k, centroids, labels, dist);
+			shift = Update(x, n, d, k, centroids, labels, dist, sums, counts);
+			if (shift <= tol_abs)
+			{
+				converged = true;
+				break;
+			}
+		}
+		if (iter > params->max_iter)
+			iter = params->max_iter;
+		/* final assignment so that labels and inertia match the centroids */
+		inertia = Assign(x, n, d, k, centroids, labels, dist);
+		if (res->inertia < 0.0 || inertia < res->inertia)
+		{
+			res->inertia = inertia;
+			res->iterations = iter;
+			res->converged = converged;
+			memcpy(res->centroids, centroids, (Size) k * d * sizeof(double));
+			memset(res->sizes, 0, k * sizeof(int64));
+			memset(res->wss, 0, k * sizeof(double));
+			for (i = 0; i < n; i++)
+			{
+				res->sizes[labels[i]]++;
+				res->wss[labels[i]] += dist[i];
+			}
+		}
+	}
+	pfree(centroids);
+	pfree(sums);
+	pfree(counts);
+	pfree(labels);
+	pfree(dist);
+	pfree(cum);
+}

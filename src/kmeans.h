@@ -1,0 +1,47 @@
+/*
+ * kmeans.h
+ *		k-means clustering (k-means++ seeding, Lloyd iterations, restarts).
+ */
+#ifndef CXSELL_KMEANS_H
+#define CXSELL_KMEANS_H
+
+#include "postgres.h"
+
+typedef struct CxKmeansParams
+{
+	int32		k;
+	int64		seed;
+	int32		restarts;
+	int32		max_iter;
+	double		tol;			/* relative to the mean feature variance */
+	bool		standardize;
+} CxKmeansParams;
+
+typedef struct CxKmeansResult
+{
+	double	   *centroids;		/* k x d, in the space clustered */
+	int64	   *sizes;
+	double	   *wss;			/* within-cluster sum of squares */
+	double		inertia;
+	int32		iterations;
+	bool		converged;
+} CxKmeansResult;
+
+/* a small deterministic PRNG (splitmix64) */
+typedef struct CxRandom
+{
+	uint64		state;
+} CxRandom;
+
+extern void CxRandomSeed(CxRandom *r, uint64 seed);
+extern uint64 CxRandomNext(CxRandom *r);
+extern double CxRandomDouble(CxRandom *r);
+
+extern Size CxKmeansWorkMemory(int64 n, int32 d, int32 k);
+extern void CxKmeansRun(const double *x, int64 n, int32 d,
+						const CxKmeansParams *params, CxKmeansResult *res);
+extern double CxSquaredDistance(const double *a, const double *b, int32 d);
+extern int32 CxNearest(const double *x, const double *centroids, int32 k,
+					   int32 d, double *dist2);
+
+#endif							/* CXSELL_KMEANS_H */

@@ -1,0 +1,500 @@
+/*
+ * kmeans_agg.c
+ *		The cxsell.kmeans aggregates: collect feature vectors, then fit a
+ *		k-means model in the final function.
+ *
+ * Serialised state, version 1 (big-endian):
+ *	"CXK" u8 version=1
+ *	u32 k, u64 seed, u32 restarts, u32 max_iter, f64 tol, u8 standardize
+ *	u32 d, u64 n, n x d f64 features
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
+
+#include "bytes.h"
+#include "cxsell.h"
+#include "kmeans.h"
+#include "kmodel.h"
+
+PG_FUNCTION_INFO_V1(kmeans_trans);
+PG_FUNCTION_INFO_V1(kmeans_combine);
+PG_FUNCTION_INFO_V1(kmeans_serialize);
+PG_FUNCTION_INFO_V1(kmeans_deserialize);
+PG_FUNCTION_INFO_V1(kmeans_final);
+
+#define KMEANS_STATE_VERSION 1
+
+typedef struct KmeansState
+{
+	MemoryContext cxt;
+	CxKmeansParams params;
+	Jsonb	   *options;		/* copy of the first row's options, or NULL */
+	int32		d;				/* 0 until the first point */
+	int64		n;
+	int64		capacity;		/* points */
+	double	   *x;				/* n x d */
+} KmeansState;
+
+static const char *const option_names =
+"seed, restarts, max_iter, tol and standardize";
+
+static void
+BadOption(const char *key, const char *detail)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid value for k-means option \"%s\"", key),
+			 errdetail("%s", detail),
+			 errhint("Options are a JSON object with the keys %s.", option_names)));
+}
+
+static double
+OptionNumber(const char *key, JsonbValue *v)
+{
+	if (v->type != jbvNumeric)
+		BadOption(key, "The value must be a number.");
+	return DatumGetFloat8(DirectFunctionCall1(numeric_float8,
+											  NumericGetDatum(v->val.numeric)));
+}
+
+static int64
+OptionInt(const char *key, JsonbValue *v, int64 min, int64 max)
+{
+	double		x = OptionNumber(key, v);
+
+	if (x != floor(x) || x < (double) min || x > (double) max)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid value for k-means option \"%s\"", key),
+				 errdetail("The value must be an integer from " INT64_FORMAT " to " INT64_FORMAT ".",
+						   min, max),
+				 errhint("Options are a JSON object with the keys %s.", option_names)));
+	return (int64) x;
+}
+
+/* Parse the options argument (NULL = defaults) into p. */
+static void
+ParseOptions(Jsonb *opts, CxKmeansParams *p)
+{
+	JsonbIterator *it;
+	JsonbValue	v;
+	JsonbIteratorToken tok;
+
+	p->seed = 0;
+	p->restarts = 10;
+	p->max_iter = 300;
+	p->tol = 1e-4;
+	p->standardize = false;
+	if (opts == NULL)
+		return;
+	if (!JB_ROOT_IS_OBJECT(opts))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k-means options must be a JSON object"),
+				 errhint("For example '{\"seed\": 7, \"restarts\": 10, \"standardize\": true}'.")));
+	it = JsonbIteratorInit(&opts->root);
+	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+	{
+		char	   *key;
+
+		if (tok != WJB_KEY)
+			continue;
+		key = pnstrdup(v.val.string.val, v.val.string.len);
+		tok = JsonbIteratorNext(&it, &v, true);
+		if (strcmp(key, "seed") == 0)
+			p->seed = OptionInt(key, &v, PG_INT64_MIN / 2, PG_INT64_MAX / 2);
+		else if (strcmp(key, "restarts") == 0)
+			p->restarts = (int32) OptionInt(key, &v, 1, 1000);
+		else if (strcmp(key, "max_iter") == 0)
+			p->max_iter = (int32) OptionInt(key, &v, 1, 1000000);
+		else if (strcmp(key, "tol") == 0)
+		{
+			p->tol = OptionNumber(key, &v);
+			if (!(p->tol >= 0.0) || !isfinite(p->tol))
+				BadOption(key, "The value must be a finite number of at least 0.");
+		}
+		else if (strcmp(key, "standardize") == 0)
+		{
+			if (v.type != jbvBool)
+				BadOption(key, "The value must be true or false.");
+			p->standardize = v.val.boolean;
+		}
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unrecognized k-means option \"%s\"", key),
+					 errhint("Options are a JSON object with the keys %s.", option_names)));
+	}
+}
+
+static void
+CheckK(int32 k)
+{
+	if (k < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k %d is out of range", k),
+				 errhint("k is the number of clusters: use 1 or more.")));
+}
+
+static KmeansState *
+KmeansStateCreate(MemoryContext parent, const CxKmeansParams *params)
+{
+	MemoryContext cxt = AllocSetContextCreate(parent, "cxsell.kmeans state",
+											  ALLOCSET_SMALL_SIZES);
+	KmeansState *st = MemoryContextAllocZero(cxt, sizeof(KmeansState));
+
+	st->cxt = cxt;
+	st->params = *params;
+	return st;
+}
+
+static bool
+SameParams(const CxKmeansParams *a, const CxKmeansParams *b)
+{
+	return a->k == b->k && a->seed == b->seed && a->restarts == b->restarts &&
+		a->max_iter == b->max_iter && a->tol == b->tol &&
+		a->standardize == b->standardize;
+}
+
+static void
+RequireSameParams(const CxKmeansParams *a, const CxKmeansParams *b)
+{
+	if (!SameParams(a, b))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k and the k-means options must be the same for every row of a group"),
+				 errhint("Pass constants, not per-row expressions.")));
+}
+
+/* Append m points of st->d features. */
+static void
+AddPoints(KmeansState *st, const double *v, int64 m)
+{
+	if (st->n + m > st->capacity)
+	{
+		int64		cap = Max(st->capacity * 2, 1024);
+
+		while (cap < st->n + m)
+			cap *= 2;
+		CxCheckMemory(st->cxt, (Size) (cap - st->capacity) * st->d * sizeof(double),
+					  "cxsell.kmeans");
+		if (st->x == NULL)
+			st->x = MemoryContextAllocHuge(st->cxt, (Size) cap * st->d * sizeof(double));
+		else
+			st->x = repalloc_huge(st->x, (Size) cap * st->d * sizeof(double));
+		st->capacity = cap;
+	}
+	memcpy(st->x + (Size) st->n * st->d, v, (Size) m * st->d * sizeof(double));
+	st->n += m;
+}
+
+/* Transition of cxsell.kmeans(features, k [, options]). */
+Datum
+kmeans_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	KmeansState *st;
+	CxKmeansParams params;
+	Jsonb	   *opts;
+	int32		d;
+	const double *v;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "kmeans_trans called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (KmeansState *) PG_GETARG_POINTER(0);
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("k must not be null"),
+				 errhint("k is the number of clusters: use 1 or more.")));
+
+	opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+	if (st == NULL)
+	{
+		params.k = PG_GETARG_INT32(2);
+		CheckK(params.k);
+		ParseOptions(opts, &params);
+		st = KmeansStateCreate(aggcxt, &params);
+		if (opts != NULL)
+			st->options = (Jsonb *) MemoryContextAlloc(st->cxt, VARSIZE(opts));
+		if (opts != NULL)
+			memcpy(st->options, opts, VARSIZE(opts));
+	}
+	else if (PG_GETARG_INT32(2) != st->params.k ||
+			 (opts == NULL) != (st->options == NULL) ||
+			 (opts != NULL && (VARSIZE(opts) != VARSIZE(st->options) ||
+							   memcmp(opts, st->options, VARSIZE(opts)) != 0)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k and the k-means options must be the same for every row of a group"),
+				 errhint("Pass constants, not per-row expressions.")));
+
+	if (PG_ARGISNULL(1))
+		PG_RETURN_POINTER(st);
+	v = CxReadFeatures(PG_GETARG_ARRAYTYPE_P(1), st->d, &d);
+	st->d = d;
+	AddPoints(st, v, 1);
+	PG_RETURN_POINTER(st);
+}
+
+/* Combine two partial states: the points of both. */
+Datum
+kmeans_combine(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt;
+	KmeansState *dst;
+	KmeansState *src;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "kmeans_combine called in non-aggregate context");
+	dst = PG_ARGISNULL(0) ? NULL : (KmeansState *) PG_GETARG_POINTER(0);
+	src = PG_ARGISNULL(1) ? NULL : (KmeansState *) PG_GETARG_POINTER(1);
+	if (src == NULL)
+	{
+		if (dst == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_POINTER(dst);
+	}
+	if (dst == NULL)
+		dst = KmeansStateCreate(aggcxt, &src->params);
+	RequireSameParams(&dst->params, &src->params);
+	if (src->n > 0)
+	{
+		if (dst->d != 0 && dst->d != src->d)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("feature array has %d elements, expected %d", src->d, dst->d),
+					 errhint("Every row must have the same number of features in the same order.")));
+		dst->d = src->d;
+		AddPoints(dst, src->x, src->n);
+	}
+	PG_RETURN_POINTER(dst);
+}
+
+/* Serialise a state (see the top of this file). */
+Datum
+kmeans_serialize(PG_FUNCTION_ARGS)
+{
+	KmeansState *st = (KmeansState *) PG_GETARG_POINTER(0);
+	StringInfoData buf;
+	int64		i;
+
+	initStringInfo(&buf);
+	appendStringInfoSpaces(&buf, VARHDRSZ);
+	appendBinaryStringInfo(&buf, "CXK", 3);
+	appendStringInfoChar(&buf, KMEANS_STATE_VERSION);
+	cx_put_u32(&buf, (uint32) st->params.k);
+	cx_put_u64(&buf, (uint64) st->params.seed);
+	cx_put_u32(&buf, (uint32) st->params.restarts);
+	cx_put_u32(&buf, (uint32) st->params.max_iter);
+	cx_put_f64(&buf, st->params.tol);
+	appendStringInfoChar(&buf, st->params.standardize ? 1 : 0);
+	cx_put_u32(&buf, (uint32) st->d);
+	cx_put_u64(&buf, (uint64) st->n);
+	for (i = 0; i < st->n * st->d; i++)
+		cx_put_f64(&buf, st->x[i]);
+	SET_VARSIZE(buf.data, buf.len);
+	PG_RETURN_BYTEA_P((bytea *) buf.data);
+}
+
+/* Rebuild a state from its serialised form, rejecting malformed bytes. */
+Datum
+kmeans_deserialize(PG_FUNCTION_ARGS)
+{
+	bytea	   *bytes = PG_GETARG_BYTEA_PP(0);
+	MemoryContext aggcxt;
+	CxReader	r;
+	CxKmeansParams params;
+	KmeansState *st;
+	uint8		flag;
+	int32		d;
+	uint64		n;
+	uint64		i;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		aggcxt = CurrentMemoryContext;
+	CxReaderInit(&r, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes),
+				 "cxsell.kmeans state", ERRCODE_DATA_CORRUPTED);
+	if (memcmp(cx_get_bytes(&r, 3), "CXK", 3) != 0 ||
+		cx_get_u8(&r) != KMEANS_STATE_VERSION)
+		CxReaderFail(&r, "The bytes are not a cxsell.kmeans state of a known version");
+	params.k = (int32) cx_get_u32(&r);
+	params.seed = (int64) cx_get_u64(&r);
+	params.restarts = (int32) cx_get_u32(&r);
+	params.max_iter = (int32) cx_get_u32(&r);
+	params.tol = cx_get_f64(&r);
+	flag = cx_get_u8(&r);
+	params.standardize = (flag == 1);
+	d = (int32) cx_get_u32(&r);
+	n = cx_get_u64(&r);
+	if (params.k < 1 || params.restarts < 1 || params.max_iter < 1 || flag > 1 ||
+		!(params.tol >= 0.0) || d < 0 || (n > 0 && d == 0) ||
+		(d > 0 && n > (r.len - r.pos) / 8 / (uint64) d))
+		CxReaderFail(&r, "The state's parameters are out of range");
+	st = KmeansStateCreate(aggcxt, &params);
+	st->d = d;
+	if (n > 0)
+	{
+		double	   *v = palloc((Size) n * d * sizeof(double));
+
+		for (i = 0; i < n * (uint64) d; i++)
+			v[i] = cx_get_f64(&r);
+		AddPoints(st, v, (int64) n);
+		pfree(v);
+	}
+	CxReaderEnd(&r);
+	PG_RETURN_POINTER(st);
+}
+
+static int
+CompareRows(const void *a, const void *b, void *arg)
+{
+	const double *x = (const double *) a;
+	const double *y = (const double *) b;
+	int32		d = *(const int32 *) arg;
+	int32		j;
+
+	for (j = 0; j < d; j++)
+		if (x[j] != y[j])
+			return x[j] < y[j] ? -1 : 1;
+	return 0;
+}
+
+typedef struct ClusterOrder
+{
+	const CxKmeansResult *res;
+	int32		d;
+} ClusterOrder;
+
+/* Clusters by size, largest first, then by centre. */
+static int
+CompareClusters(const void *a, const void *b, void *arg)
+{
+	const ClusterOrder *o = (const ClusterOrder *) arg;
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	if (o->res->sizes[x] != o->res->sizes[y])
+		return o->res->sizes[x] > o->res->sizes[y] ? -1 : 1;
+	return CompareRows(o->res->centroids + (Size) x * o->d,
+					   o->res->centroids + (Size) y * o->d, (void *) &o->d);
+}
+
+/* Fit the model. */
+Datum
+kmeans_final(PG_FUNCTION_ARGS)
+{
+	KmeansState *st;
+	MemoryContext outcxt = CurrentMemoryContext;
+	MemoryContext cxt;
+	int32		k;
+	int32		d;
+	int64		n;
+	double	   *x;
+	double	   *mean;
+	double	   *scale;
+	CxKmeansResult res;
+	int32	   *order;
+	KModel	   *m;
+	int32		c;
+	int32		j;
+	int64		i;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (KmeansState *) PG_GETARG_POINTER(0);
+	if (st->n == 0)
+		PG_RETURN_NULL();
+	k = st->params.k;
+	d = st->d;
+	n = st->n;
+	if (k > n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("k %d exceeds the number of points (" INT64_FORMAT ")", k, n),
+				 errhint("Use a k of at most the number of rows with features.")));
+
+	/* estimate the memory the fit needs before starting it */
+	CxCheckMemory(st->cxt, (Size) n * d * sizeof(double) + CxKmeansWorkMemory(n, d, k),
+				  "cxsell.kmeans");
+	cxt = AllocSetContextCreate(st->cxt, "cxsell.kmeans fit", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(cxt);
+
+	/* a canonical point order, so that the model does not depend on the plan */
+	x = MemoryContextAllocHuge(cxt, (Size) n * d * sizeof(double));
+	memcpy(x, st->x, (Size) n * d * sizeof(double));
+	qsort_arg(x, n, d * sizeof(double), CompareRows, &d);
+	CHECK_FOR_INTERRUPTS();
+
+	/* z-scores: population standard deviation; a constant feature keeps scale 1 */
+	mean = palloc(d * sizeof(double));
+	scale = palloc(d * sizeof(double));
+	for (j = 0; j < d; j++)
+	{
+		double		s = 0.0;
+		double		ss = 0.0;
+
+		mean[j] = 0.0;
+		scale[j] = 1.0;
+		if (!st->params.standardize)
+			continue;
+		for (i = 0; i < n; i++)
+			s += x[i * d + j];
+		mean[j] = s / (double) n;
+		for (i = 0; i < n; i++)
+			ss += (x[i * d + j] - mean[j]) * (x[i * d + j] - mean[j]);
+		if (ss > 0.0)
+			scale[j] = sqrt(ss / (double) n);
+		for (i = 0; i < n; i++)
+			x[i * d + j] = (x[i * d + j] - mean[j]) / scale[j];
+	}
+
+	res.centroids = palloc((Size) k * d * sizeof(double));
+	res.sizes = palloc(k * sizeof(int64));
+	res.wss = palloc(k * sizeof(double));
+	CxKmeansRun(x, n, d, &st->params, &res);
+
+	order = palloc(k * sizeof(int32));
+	for (c = 0; c < k; c++)
+		order[c] = c;
+	{
+		ClusterOrder o = {&res, d};
+
+		qsort_arg(order, k, sizeof(int32), CompareClusters, &o);
+	}
+
+	MemoryContextSwitchTo(outcxt);
+	m = KModelCreate(k, d);
+	m->n = n;
+	m->flags = (st->params.standardize ? KMODEL_STANDARDIZED : 0) |
+		(res.converged ? KMODEL_CONVERGED : 0);
+	m->iterations = res.iterations;
+	m->restarts = st->params.restarts;
+	m->max_iter = st->params.max_iter;
+	m->seed = st->params.seed;
+	m->tol = st->params.tol;
+	m->inertia = 0.0;
+	memcpy(KM_MEANS(m), mean, d * sizeof(double));
+	memcpy(KM_SCALES(m), scale, d * sizeof(double));
+	for (c = 0; c < k; c++)
+	{
+		int32		src = order[c];
+
+		for (j = 0; j < d; j++)
+			KM_CENTROIDS(m)[(Size) c * d + j] =
+				res.centroids[(Size) src * d + j] * scale[j] + mean[j];
+		KM_SIZES(m)[c] = res.sizes[src];
+		KM_WSS(m)[c] = res.wss[src];
+		m->inertia += res.wss[src];
+	}
+	MemoryContextDelete(cxt);
+	PG_RETURN_POINTER(m);
+}
