@@ -20,7 +20,8 @@ OBJS = \
 	src/features.o \
 	src/kmeans.o \
 	src/kmeans_agg.o \
-	src/kmodel.o
+	src/kmodel.o \
+	src/silhouette.o
 
 DATA = cxsell--$(EXTVERSION).sql
 

@@ -271,3 +271,43 @@ CREATE FUNCTION cxsell.summary(model cxsell.kmodel,
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION cxsell.summary(cxsell.kmodel) IS
 	'size, fit and parameters of a k-means model';
+
+CREATE TYPE cxsell.kmeans_sweep AS (k int4, inertia float8, silhouette float8,
+	iterations int4, converged boolean);
+COMMENT ON TYPE cxsell.kmeans_sweep IS
+	'one k of a k-means sweep: inertia, mean silhouette (NULL for k = 1), iterations, converged';
+
+CREATE FUNCTION cxsell.kmeans_sweep_trans(internal, float8[], int4, int4)
+	RETURNS internal AS 'MODULE_PATHNAME', 'kmeans_sweep_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.kmeans_sweep_trans(internal, float8[], int4, int4, jsonb)
+	RETURNS internal AS 'MODULE_PATHNAME', 'kmeans_sweep_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.kmeans_sweep_final(internal) RETURNS cxsell.kmeans_sweep[]
+	AS 'MODULE_PATHNAME', 'kmeans_sweep_final'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+
+CREATE AGGREGATE cxsell.kmeans_sweep(features float8[], k_min int4, k_max int4) (
+	SFUNC = cxsell.kmeans_sweep_trans, STYPE = internal,
+	FINALFUNC = cxsell.kmeans_sweep_final,
+	COMBINEFUNC = cxsell.kmeans_combine,
+	SERIALFUNC = cxsell.kmeans_serialize, DESERIALFUNC = cxsell.kmeans_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE cxsell.kmeans_sweep(features float8[], k_min int4, k_max int4, options jsonb) (
+	SFUNC = cxsell.kmeans_sweep_trans, STYPE = internal,
+	FINALFUNC = cxsell.kmeans_sweep_final,
+	COMBINEFUNC = cxsell.kmeans_combine,
+	SERIALFUNC = cxsell.kmeans_serialize, DESERIALFUNC = cxsell.kmeans_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cxsell.kmeans_sweep(float8[], int4, int4) IS
+	'fit k-means for every k in [k_min, k_max]: inertia and silhouette per k, to choose k';
+COMMENT ON AGGREGATE cxsell.kmeans_sweep(float8[], int4, int4, jsonb) IS
+	'fit k-means for every k in [k_min, k_max] with the options of cxsell.kmeans';
+
+CREATE FUNCTION cxsell.standardize(model cxsell.kmodel, features float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'kmodel_standardize'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell.standardize(cxsell.kmodel, float8[]) IS
+	'the features in the space the model clustered in (its z-scores, or unchanged)';

@@ -76,3 +76,17 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET parallel_leader_participation;
+
+-- choosing k: inertia and silhouette for every k in one query (the three
+-- groups give the best silhouette at k = 3; k = 1 has none)
+SELECT k, round(inertia::numeric, 6) AS inertia, round(silhouette::numeric, 6) AS silhouette,
+       converged
+FROM (SELECT unnest(cxsell.kmeans_sweep(f, 1, 5)) AS s FROM km) x, LATERAL (SELECT (x.s).*) r;
+-- the sweep's k = 3 is the model cxsell.kmeans fits
+SELECT (SELECT (cxsell.summary(cxsell.kmeans(f, 3, '{"seed": 4}'))).inertia FROM km) =
+       (SELECT (s).inertia FROM (SELECT unnest(cxsell.kmeans_sweep(f, 3, 3, '{"seed": 4}')) s FROM km) x) AS same;
+
+-- the model's own view of a point: its z-scores when standardised
+SELECT cxsell.standardize(m, ARRAY[3333.3333333333335, 3.3333333333333335]) AS at_the_mean,
+       cxsell.standardize(m, ARRAY[3333.3333333333335 + 4766.783215358364, 0]) AS one_sd_up
+FROM (SELECT cxsell.kmeans(f, 3, '{"standardize": true}') AS m FROM kms) s;

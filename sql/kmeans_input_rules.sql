@@ -57,3 +57,9 @@ SELECT pg_temp.err(format('SELECT %L::cxsell.kmodel', jsonb_set(m::text::jsonb, 
 SELECT pg_temp.err(format('SELECT %L::cxsell.kmodel', jsonb_set(m::text::jsonb, '{clusters,1,centroid,0}', '"x"')::text)) FROM krm;
 SELECT pg_temp.err(format('SELECT %L::cxsell.kmodel', (m::text::jsonb - 'seed')::text)) FROM krm;
 SELECT pg_temp.err(format('SELECT %L::cxsell.kmodel', jsonb_set(m::text::jsonb, '{scales,0}', '0')::text)) FROM krm;
+-- the sweep's range of k
+SELECT pg_temp.err($$SELECT cxsell.kmeans_sweep(f, 3, 2) FROM kr$$);
+SELECT pg_temp.err($$SELECT cxsell.kmeans_sweep(f, 0, 2) FROM kr$$);
+SELECT pg_temp.err($$SELECT cxsell.kmeans_sweep(f, 2, 5) FROM kr$$);
+SELECT pg_temp.err($$SELECT cxsell.kmeans_sweep(f, 2, NULL) FROM kr$$);
+SELECT cxsell.kmeans_sweep(f, 1, 2) IS NULL AS empty_is_null FROM kr WHERE false;

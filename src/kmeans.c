@@ -336,6 +336,8 @@ CxKmeansRun(const double *x, int64 n, int32 d, const CxKmeansParams *params,
 				res->sizes[labels[i]]++;
 				res->wss[labels[i]] += dist[i];
 			}
+			if (res->labels)
+				memcpy(res->labels, labels, n * sizeof(int32));
 		}
 	}
 	pfree(centroids);

@@ -25,6 +25,7 @@ typedef struct CxKmeansResult
 	double		inertia;
 	int32		iterations;
 	bool		converged;
+	int32	   *labels;			/* if not NULL: n labels (0..k-1) of the best run */
 } CxKmeansResult;
 
 /* a small deterministic PRNG (splitmix64) */
@@ -41,6 +42,8 @@ extern Size CxKmeansWorkMemory(int64 n, int32 d, int32 k);
 extern void CxKmeansRun(const double *x, int64 n, int32 d,
 						const CxKmeansParams *params, CxKmeansResult *res);
 extern double CxSquaredDistance(const double *a, const double *b, int32 d);
+extern double CxSilhouette(const double *x, const int32 *labels, int64 n,
+						   int32 d, int32 k, int64 max_points, uint64 seed);
 extern int32 CxNearest(const double *x, const double *centroids, int32 k,
 					   int32 d, double *dist2);
 

@@ -5,8 +5,10 @@
  *
  * Serialised state, version 1 (big-endian):
  *	"CXK" u8 version=1
- *	u32 k, u64 seed, u32 restarts, u32 max_iter, f64 tol, u8 standardize
- *	u32 d, u64 n, n x d f64 features
+ *	u32 k, u32 k_min, u64 seed, u32 restarts, u32 max_iter, f64 tol,
+ *	u8 standardize, u32 d, u64 n, n x d f64 features
+ *
+ * cxsell.kmeans_sweep shares the state: it fits every k from k_min to k.
  */
 #include "postgres.h"
 
@@ -16,6 +18,9 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+#include "funcapi.h"
 #include "utils/numeric.h"
 
 #include "bytes.h"
@@ -28,13 +33,19 @@ PG_FUNCTION_INFO_V1(kmeans_combine);
 PG_FUNCTION_INFO_V1(kmeans_serialize);
 PG_FUNCTION_INFO_V1(kmeans_deserialize);
 PG_FUNCTION_INFO_V1(kmeans_final);
+PG_FUNCTION_INFO_V1(kmeans_sweep_trans);
+PG_FUNCTION_INFO_V1(kmeans_sweep_final);
+
+/* The largest number of points whose silhouette is computed exactly. */
+#define SILHOUETTE_MAX_POINTS 10000
 
 #define KMEANS_STATE_VERSION 1
 
 typedef struct KmeansState
 {
 	MemoryContext cxt;
-	CxKmeansParams params;
+	CxKmeansParams params;		/* params.k: the (largest) k */
+	int32		k_min;			/* sweep: the smallest k; else params.k */
 	Jsonb	   *options;		/* copy of the first row's options, or NULL */
 	int32		d;				/* 0 until the first point */
 	int64		n;
@@ -153,6 +164,7 @@ KmeansStateCreate(MemoryContext parent, const CxKmeansParams *params)
 
 	st->cxt = cxt;
 	st->params = *params;
+	st->k_min = params->k;
 	return st;
 }
 
@@ -165,9 +177,9 @@ SameParams(const CxKmeansParams *a, const CxKmeansParams *b)
 }
 
 static void
-RequireSameParams(const CxKmeansParams *a, const CxKmeansParams *b)
+RequireSameParams(const KmeansState *a, const KmeansState *b)
 {
-	if (!SameParams(a, b))
+	if (!SameParams(&a->params, &b->params) || a->k_min != b->k_min)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("k and the k-means options must be the same for every row of a group"),
@@ -196,39 +208,61 @@ AddPoints(KmeansState *st, const double *v, int64 m)
 	st->n += m;
 }
 
-/* Transition of cxsell.kmeans(features, k [, options]). */
-Datum
-kmeans_trans(PG_FUNCTION_ARGS)
+static void
+RequireK(FunctionCallInfo fcinfo, int argno)
 {
-	MemoryContext aggcxt;
-	KmeansState *st;
-	CxKmeansParams params;
-	Jsonb	   *opts;
-	int32		d;
-	const double *v;
-
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "kmeans_trans called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? NULL : (KmeansState *) PG_GETARG_POINTER(0);
-	if (PG_ARGISNULL(2))
+	if (PG_ARGISNULL(argno))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("k must not be null"),
 				 errhint("k is the number of clusters: use 1 or more.")));
+}
 
-	opts = (PG_NARGS() > 3 && !PG_ARGISNULL(3)) ? PG_GETARG_JSONB_P(3) : NULL;
+/*
+ * Shared transition: features in argument 1, k_min and k_max in arguments
+ * kmin_arg and kmax_arg, options (if present) after them.
+ */
+static Datum
+Transition(FunctionCallInfo fcinfo, int kmin_arg, int kmax_arg)
+{
+	MemoryContext aggcxt;
+	KmeansState *st;
+	Jsonb	   *opts;
+	int			opt_arg = kmax_arg + 1;
+	int32		d;
+	const double *v;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "cxsell k-means transition called in non-aggregate context");
+	st = PG_ARGISNULL(0) ? NULL : (KmeansState *) PG_GETARG_POINTER(0);
+	RequireK(fcinfo, kmin_arg);
+	RequireK(fcinfo, kmax_arg);
+
+	opts = (PG_NARGS() > opt_arg && !PG_ARGISNULL(opt_arg)) ? PG_GETARG_JSONB_P(opt_arg) : NULL;
 	if (st == NULL)
 	{
-		params.k = PG_GETARG_INT32(2);
+		CxKmeansParams params;
+		int32		k_min = PG_GETARG_INT32(kmin_arg);
+
+		params.k = PG_GETARG_INT32(kmax_arg);
+		CheckK(k_min);
 		CheckK(params.k);
+		if (k_min > params.k)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("k_min %d exceeds k_max %d", k_min, params.k),
+					 errhint("Give the range of k as k_min <= k_max.")));
 		ParseOptions(opts, &params);
 		st = KmeansStateCreate(aggcxt, &params);
+		st->k_min = k_min;
 		if (opts != NULL)
+		{
 			st->options = (Jsonb *) MemoryContextAlloc(st->cxt, VARSIZE(opts));
-		if (opts != NULL)
 			memcpy(st->options, opts, VARSIZE(opts));
+		}
 	}
-	else if (PG_GETARG_INT32(2) != st->params.k ||
+	else if (PG_GETARG_INT32(kmax_arg) != st->params.k ||
+			 PG_GETARG_INT32(kmin_arg) != st->k_min ||
 			 (opts == NULL) != (st->options == NULL) ||
 			 (opts != NULL && (VARSIZE(opts) != VARSIZE(st->options) ||
 							   memcmp(opts, st->options, VARSIZE(opts)) != 0)))
@@ -243,6 +277,20 @@ kmeans_trans(PG_FUNCTION_ARGS)
 	st->d = d;
 	AddPoints(st, v, 1);
 	PG_RETURN_POINTER(st);
+}
+
+/* Transition of cxsell.kmeans(features, k [, options]). */
+Datum
+kmeans_trans(PG_FUNCTION_ARGS)
+{
+	return Transition(fcinfo, 2, 2);
+}
+
+/* Transition of cxsell.kmeans_sweep(features, k_min, k_max [, options]). */
+Datum
+kmeans_sweep_trans(PG_FUNCTION_ARGS)
+{
+	return Transition(fcinfo, 2, 3);
 }
 
 /* Combine two partial states: the points of both. */
@@ -264,8 +312,11 @@ kmeans_combine(PG_FUNCTION_ARGS)
 		PG_RETURN_POINTER(dst);
 	}
 	if (dst == NULL)
+	{
 		dst = KmeansStateCreate(aggcxt, &src->params);
-	RequireSameParams(&dst->params, &src->params);
+		dst->k_min = src->k_min;
+	}
+	RequireSameParams(dst, src);
 	if (src->n > 0)
 	{
 		if (dst->d != 0 && dst->d != src->d)
@@ -292,6 +343,7 @@ kmeans_serialize(PG_FUNCTION_ARGS)
 	appendBinaryStringInfo(&buf, "CXK", 3);
 	appendStringInfoChar(&buf, KMEANS_STATE_VERSION);
 	cx_put_u32(&buf, (uint32) st->params.k);
+	cx_put_u32(&buf, (uint32) st->k_min);
 	cx_put_u64(&buf, (uint64) st->params.seed);
 	cx_put_u32(&buf, (uint32) st->params.restarts);
 	cx_put_u32(&buf, (uint32) st->params.max_iter);
@@ -315,6 +367,7 @@ kmeans_deserialize(PG_FUNCTION_ARGS)
 	CxKmeansParams params;
 	KmeansState *st;
 	uint8		flag;
+	int32		k_min;
 	int32		d;
 	uint64		n;
 	uint64		i;
@@ -327,6 +380,7 @@ kmeans_deserialize(PG_FUNCTION_ARGS)
 		cx_get_u8(&r) != KMEANS_STATE_VERSION)
 		CxReaderFail(&r, "The bytes are not a cxsell.kmeans state of a known version");
 	params.k = (int32) cx_get_u32(&r);
+	k_min = (int32) cx_get_u32(&r);
 	params.seed = (int64) cx_get_u64(&r);
 	params.restarts = (int32) cx_get_u32(&r);
 	params.max_iter = (int32) cx_get_u32(&r);
@@ -335,11 +389,12 @@ kmeans_deserialize(PG_FUNCTION_ARGS)
 	params.standardize = (flag == 1);
 	d = (int32) cx_get_u32(&r);
 	n = cx_get_u64(&r);
-	if (params.k < 1 || params.restarts < 1 || params.max_iter < 1 || flag > 1 ||
+	if (params.k < 1 || k_min < 1 || k_min > params.k || params.restarts < 1 || params.max_iter < 1 || flag > 1 ||
 		!(params.tol >= 0.0) || d < 0 || (n > 0 && d == 0) ||
 		(d > 0 && n > (r.len - r.pos) / 8 / (uint64) d))
 		CxReaderFail(&r, "The state's parameters are out of range");
 	st = KmeansStateCreate(aggcxt, &params);
+	st->k_min = k_min;
 	st->d = d;
 	if (n > 0)
 	{
@@ -388,55 +443,35 @@ CompareClusters(const void *a, const void *b, void *arg)
 					   o->res->centroids + (Size) y * o->d, (void *) &o->d);
 }
 
-/* Fit the model. */
-Datum
-kmeans_final(PG_FUNCTION_ARGS)
+/*
+ * The points of a state ready to cluster, in fit context `cxt`: in a
+ * canonical order (so that the result does not depend on the plan), and
+ * standardised when asked (z-scores with the population standard deviation;
+ * a constant feature keeps scale 1).  mean and scale receive d values.
+ */
+static double *
+PreparePoints(KmeansState *st, int32 k_max, double *mean, double *scale)
 {
-	KmeansState *st;
-	MemoryContext outcxt = CurrentMemoryContext;
-	MemoryContext cxt;
-	int32		k;
-	int32		d;
-	int64		n;
+	int32		d = st->d;
+	int64		n = st->n;
 	double	   *x;
-	double	   *mean;
-	double	   *scale;
-	CxKmeansResult res;
-	int32	   *order;
-	KModel	   *m;
-	int32		c;
 	int32		j;
 	int64		i;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	st = (KmeansState *) PG_GETARG_POINTER(0);
-	if (st->n == 0)
-		PG_RETURN_NULL();
-	k = st->params.k;
-	d = st->d;
-	n = st->n;
-	if (k > n)
+	if (k_max > n)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("k %d exceeds the number of points (" INT64_FORMAT ")", k, n),
+				 errmsg("k %d exceeds the number of points (" INT64_FORMAT ")", k_max, n),
 				 errhint("Use a k of at most the number of rows with features.")));
 
 	/* estimate the memory the fit needs before starting it */
-	CxCheckMemory(st->cxt, (Size) n * d * sizeof(double) + CxKmeansWorkMemory(n, d, k),
+	CxCheckMemory(st->cxt, (Size) n * d * sizeof(double) + CxKmeansWorkMemory(n, d, k_max),
 				  "cxsell.kmeans");
-	cxt = AllocSetContextCreate(st->cxt, "cxsell.kmeans fit", ALLOCSET_DEFAULT_SIZES);
-	MemoryContextSwitchTo(cxt);
-
-	/* a canonical point order, so that the model does not depend on the plan */
-	x = MemoryContextAllocHuge(cxt, (Size) n * d * sizeof(double));
+	x = MemoryContextAllocHuge(CurrentMemoryContext, (Size) n * d * sizeof(double));
 	memcpy(x, st->x, (Size) n * d * sizeof(double));
 	qsort_arg(x, n, d * sizeof(double), CompareRows, &d);
 	CHECK_FOR_INTERRUPTS();
 
-	/* z-scores: population standard deviation; a constant feature keeps scale 1 */
-	mean = palloc(d * sizeof(double));
-	scale = palloc(d * sizeof(double));
 	for (j = 0; j < d; j++)
 	{
 		double		s = 0.0;
@@ -456,12 +491,59 @@ kmeans_final(PG_FUNCTION_ARGS)
 		for (i = 0; i < n; i++)
 			x[i * d + j] = (x[i * d + j] - mean[j]) / scale[j];
 	}
+	return x;
+}
 
-	res.centroids = palloc((Size) k * d * sizeof(double));
-	res.sizes = palloc(k * sizeof(int64));
-	res.wss = palloc(k * sizeof(double));
-	CxKmeansRun(x, n, d, &st->params, &res);
+/* Fit k clusters to the prepared points x (n x d). */
+static void
+Fit(const double *x, int64 n, int32 d, int32 k, const CxKmeansParams *base,
+	CxKmeansResult *res, bool with_labels)
+{
+	CxKmeansParams params = *base;
 
+	params.k = k;
+	res->centroids = palloc((Size) k * d * sizeof(double));
+	res->sizes = palloc(k * sizeof(int64));
+	res->wss = palloc(k * sizeof(double));
+	res->labels = with_labels ?
+		MemoryContextAllocHuge(CurrentMemoryContext, Max(n, 1) * sizeof(int32)) : NULL;
+	CxKmeansRun(x, n, d, &params, res);
+}
+
+/* Fit the model. */
+Datum
+kmeans_final(PG_FUNCTION_ARGS)
+{
+	KmeansState *st;
+	MemoryContext outcxt = CurrentMemoryContext;
+	MemoryContext cxt;
+	int32		k;
+	int32		d;
+	double	   *x;
+	double	   *mean;
+	double	   *scale;
+	CxKmeansResult res;
+	int32	   *order;
+	KModel	   *m;
+	int32		c;
+	int32		j;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (KmeansState *) PG_GETARG_POINTER(0);
+	if (st->n == 0)
+		PG_RETURN_NULL();
+	k = st->params.k;
+	d = st->d;
+
+	cxt = AllocSetContextCreate(st->cxt, "cxsell.kmeans fit", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(cxt);
+	mean = palloc(d * sizeof(double));
+	scale = palloc(d * sizeof(double));
+	x = PreparePoints(st, k, mean, scale);
+	Fit(x, st->n, d, k, &st->params, &res, false);
+
+	/* number the clusters by size, largest first, then by centre */
 	order = palloc(k * sizeof(int32));
 	for (c = 0; c < k; c++)
 		order[c] = c;
@@ -473,7 +555,7 @@ kmeans_final(PG_FUNCTION_ARGS)
 
 	MemoryContextSwitchTo(outcxt);
 	m = KModelCreate(k, d);
-	m->n = n;
+	m->n = st->n;
 	m->flags = (st->params.standardize ? KMODEL_STANDARDIZED : 0) |
 		(res.converged ? KMODEL_CONVERGED : 0);
 	m->iterations = res.iterations;
@@ -497,4 +579,72 @@ kmeans_final(PG_FUNCTION_ARGS)
 	}
 	MemoryContextDelete(cxt);
 	PG_RETURN_POINTER(m);
+}
+
+/*
+ * Fit every k from k_min to k_max; return one cxsell.kmeans_sweep row per k:
+ * k, inertia, silhouette, iterations, converged.
+ */
+Datum
+kmeans_sweep_final(PG_FUNCTION_ARGS)
+{
+	KmeansState *st;
+	MemoryContext outcxt = CurrentMemoryContext;
+	MemoryContext cxt;
+	Oid			rowtype;
+	TupleDesc	tupdesc;
+	Datum	   *rows;
+	int32		nrows;
+	int32		d;
+	int32		k;
+	double	   *x;
+	double	   *mean;
+	double	   *scale;
+	ArrayType  *result;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	st = (KmeansState *) PG_GETARG_POINTER(0);
+	if (st->n == 0)
+		PG_RETURN_NULL();
+	d = st->d;
+	rowtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+	if (!OidIsValid(rowtype))
+		elog(ERROR, "cxsell.kmeans_sweep must return an array of rows");
+	tupdesc = lookup_rowtype_tupdesc_copy(rowtype, -1);
+	nrows = st->params.k - st->k_min + 1;
+	rows = palloc(nrows * sizeof(Datum));
+
+	cxt = AllocSetContextCreate(st->cxt, "cxsell.kmeans sweep", ALLOCSET_DEFAULT_SIZES);
+	MemoryContextSwitchTo(cxt);
+	mean = palloc(d * sizeof(double));
+	scale = palloc(d * sizeof(double));
+	x = PreparePoints(st, st->params.k, mean, scale);
+	for (k = st->k_min; k <= st->params.k; k++)
+	{
+		MemoryContext fitcxt = AllocSetContextCreate(cxt, "cxsell.kmeans sweep fit",
+													 ALLOCSET_DEFAULT_SIZES);
+		CxKmeansResult res;
+		double		sil;
+		Datum		values[5];
+		bool		nulls[5] = {0};
+
+		MemoryContextSwitchTo(fitcxt);
+		Fit(x, st->n, d, k, &st->params, &res, true);
+		sil = CxSilhouette(x, res.labels, st->n, d, k, SILHOUETTE_MAX_POINTS,
+						   (uint64) st->params.seed);
+		values[0] = Int32GetDatum(k);
+		values[1] = Float8GetDatum(res.inertia);
+		values[2] = Float8GetDatum(sil);
+		nulls[2] = isnan(sil);
+		values[3] = Int32GetDatum(res.iterations);
+		values[4] = BoolGetDatum(res.converged);
+		MemoryContextSwitchTo(outcxt);
+		rows[k - st->k_min] = HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
+		MemoryContextDelete(fitcxt);
+	}
+	MemoryContextSwitchTo(outcxt);
+	MemoryContextDelete(cxt);
+	result = construct_array(rows, nrows, rowtype, -1, false, TYPALIGN_DOUBLE);
+	PG_RETURN_ARRAYTYPE_P(result);
 }

@@ -32,6 +32,7 @@ PG_FUNCTION_INFO_V1(kmodel_cluster);
 PG_FUNCTION_INFO_V1(kmodel_cluster_distance);
 PG_FUNCTION_INFO_V1(kmodel_centroids);
 PG_FUNCTION_INFO_V1(kmodel_summary);
+PG_FUNCTION_INFO_V1(kmodel_standardize);
 
 /* The largest k and number of features a model may have. */
 #define KMODEL_MAX_K 100000
@@ -491,4 +492,20 @@ kmodel_summary(PG_FUNCTION_ARGS)
 	values[8] = Int32GetDatum(m->restarts);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
+}
+
+/* cxsell.standardize(model, features): the features as the model sees them. */
+Datum
+kmodel_standardize(PG_FUNCTION_ARGS)
+{
+	KModel	   *m = PG_GETARG_KMODEL_P(0);
+	double	   *z = palloc(m->d * sizeof(double));
+	Datum	   *elems = palloc(m->d * sizeof(Datum));
+	int32		j;
+
+	KModelReadFeatures(m, PG_GETARG_ARRAYTYPE_P(1), z);
+	for (j = 0; j < m->d; j++)
+		elems[j] = Float8GetDatum(z[j]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, m->d, FLOAT8OID, sizeof(float8),
+										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
