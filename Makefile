@@ -21,7 +21,8 @@ OBJS = \
 	src/kmeans.o \
 	src/kmeans_agg.o \
 	src/kmodel.o \
-	src/silhouette.o
+	src/silhouette.o \
+	src/rates.o
 
 DATA = cxsell--$(EXTVERSION).sql
 

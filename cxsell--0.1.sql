@@ -311,3 +311,120 @@ CREATE FUNCTION cxsell.standardize(model cxsell.kmodel, features float8[]) RETUR
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION cxsell.standardize(cxsell.kmodel, float8[]) IS
 	'the features in the space the model clustered in (its z-scores, or unchanged)';
+
+-- Rates and segment profiles ---------------------------------------------------
+
+CREATE FUNCTION cxsell.wilson_interval(successes bigint, n bigint, confidence float8 DEFAULT 0.95,
+	OUT rate float8, OUT lower float8, OUT upper float8)
+	RETURNS record AS 'MODULE_PATHNAME', 'rate_wilson_interval'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell.wilson_interval(bigint, bigint, float8) IS
+	'the rate successes / n and its Wilson score interval at the given confidence level';
+
+-- The two functions below run the caller's own queries (with the caller's
+-- privileges and search_path); everything else in them is schema-qualified,
+-- operators included, so that search_path cannot redirect it.
+CREATE FUNCTION cxsell.segment_profiles(segments text, holdings text, alpha float8 DEFAULT 0.05,
+	OUT segment text, OUT product text, OUT customers bigint, OUT holders bigint,
+	OUT adoption_rate float8, OUT overall_rate float8, OUT index float8,
+	OUT p_value float8, OUT direction text)
+	RETURNS SETOF record
+	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+AS $fn$
+BEGIN
+	IF alpha IS NULL OR NOT (alpha OPERATOR(pg_catalog.>) 0
+							 AND alpha OPERATOR(pg_catalog.<) 1) THEN
+		RAISE EXCEPTION 'alpha % is out of range', alpha
+			USING ERRCODE = '22023',
+			HINT = 'Use a significance level greater than 0 and less than 1, such as 0.05.';
+	END IF;
+	IF segments IS NULL OR holdings IS NULL THEN
+		RAISE EXCEPTION 'segments and holdings queries must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Pass a query returning (customer, segment) and one returning (customer, product).';
+	END IF;
+	RETURN QUERY EXECUTE pg_catalog.format($q$
+		WITH seg AS (
+			SELECT DISTINCT s.c::pg_catalog.text AS customer, s.g::pg_catalog.text AS segment
+			FROM (%s) AS s(c, g)
+			WHERE s.c IS NOT NULL AND s.g IS NOT NULL),
+		held AS (
+			SELECT DISTINCT h.c::pg_catalog.text AS customer, h.p::pg_catalog.text AS product
+			FROM (%s) AS h(c, p)
+			WHERE h.c IS NOT NULL AND h.p IS NOT NULL),
+		sizes AS (
+			SELECT seg.segment, pg_catalog.count(*) AS customers FROM seg GROUP BY seg.segment),
+		total AS (
+			SELECT pg_catalog.count(DISTINCT seg.customer) AS customers FROM seg),
+		hs AS (
+			SELECT seg.segment, held.product, pg_catalog.count(*) AS holders
+			FROM seg JOIN held ON held.customer OPERATOR(pg_catalog.=) seg.customer
+			GROUP BY seg.segment, held.product),
+		ph AS (
+			SELECT held.product, pg_catalog.count(DISTINCT held.customer) AS holders
+			FROM held
+			WHERE EXISTS (SELECT FROM seg WHERE seg.customer OPERATOR(pg_catalog.=) held.customer)
+			GROUP BY held.product),
+		grid AS (
+			SELECT sizes.segment, sizes.customers, ph.product, ph.holders AS product_holders,
+			       coalesce(hs.holders, 0) AS holders, total.customers AS all_customers,
+			       coalesce(hs.holders, 0)::pg_catalog.float8
+			         OPERATOR(pg_catalog./) sizes.customers::pg_catalog.float8 AS rate,
+			       ph.holders::pg_catalog.float8
+			         OPERATOR(pg_catalog./) total.customers::pg_catalog.float8 AS overall
+			FROM sizes CROSS JOIN ph CROSS JOIN total
+			LEFT JOIN hs ON hs.segment OPERATOR(pg_catalog.=) sizes.segment
+			            AND hs.product OPERATOR(pg_catalog.=) ph.product)
+		SELECT g.segment, g.product, g.customers, g.holders, g.rate, g.overall,
+		       g.rate OPERATOR(pg_catalog./) g.overall, p.p,
+		       CASE WHEN p.p OPERATOR(pg_catalog.>=) $1 THEN 'none'
+		            WHEN g.rate OPERATOR(pg_catalog.>) g.overall THEN 'over'
+		            WHEN g.rate OPERATOR(pg_catalog.<) g.overall THEN 'under'
+		            ELSE 'none' END
+		FROM grid g,
+		     LATERAL (SELECT cxsell.p_value_two_sided(g.holders, g.customers,
+		                                              g.product_holders, g.all_customers) AS p) p
+		ORDER BY g.segment, g.product
+	$q$, segments, holdings) USING alpha;
+END
+$fn$;
+COMMENT ON FUNCTION cxsell.segment_profiles(text, text, float8) IS
+	'per segment and product: customers, holders, adoption rate, overall rate, index (lift), two-sided Fisher p-value and over/under/none';
+
+CREATE FUNCTION cxsell.segment_propensity(segments text, holdings text, product text,
+	OUT customer text, OUT segment text, OUT holds boolean, OUT propensity float8)
+	RETURNS SETOF record
+	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+AS $fn$
+BEGIN
+	IF segments IS NULL OR holdings IS NULL OR product IS NULL THEN
+		RAISE EXCEPTION 'segments, holdings and product must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Pass a query returning (customer, segment), one returning (customer, product), and a product.';
+	END IF;
+	RETURN QUERY EXECUTE pg_catalog.format($q$
+		WITH seg AS (
+			SELECT DISTINCT s.c::pg_catalog.text AS customer, s.g::pg_catalog.text AS segment
+			FROM (%s) AS s(c, g)
+			WHERE s.c IS NOT NULL AND s.g IS NOT NULL),
+		held AS (
+			SELECT DISTINCT h.c::pg_catalog.text AS customer
+			FROM (%s) AS h(c, p)
+			WHERE h.c IS NOT NULL AND h.p::pg_catalog.text OPERATOR(pg_catalog.=) $1),
+		flagged AS (
+			SELECT seg.customer, seg.segment,
+			       EXISTS (SELECT FROM held
+			               WHERE held.customer OPERATOR(pg_catalog.=) seg.customer) AS holds
+			FROM seg),
+		rates AS (
+			SELECT flagged.segment,
+			       pg_catalog.avg(flagged.holds::pg_catalog.int4)::pg_catalog.float8 AS rate
+			FROM flagged GROUP BY flagged.segment)
+		SELECT f.customer, f.segment, f.holds, r.rate
+		FROM flagged f JOIN rates r ON r.segment OPERATOR(pg_catalog.=) f.segment
+		ORDER BY r.rate DESC, f.segment, f.customer
+	$q$, segments, holdings) USING product;
+END
+$fn$;
+COMMENT ON FUNCTION cxsell.segment_propensity(text, text, text) IS
+	'per customer: segment, whether the customer holds the product, and the propensity: the adoption rate of the product in the customer''s segment';

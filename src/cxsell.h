@@ -92,6 +92,9 @@ typedef struct CxMeasures
 extern void CxComputeMeasures(int64 n_ac, int64 n_a, int64 n_c, int64 n,
 							  bool with_p, CxMeasures *m);
 
+/* rates.c */
+extern void CxCheckConfidence(double confidence);
+
 /* features.c */
 struct ArrayType;
 extern const double *CxReadFeatures(struct ArrayType *arr, int32 expect, int32 *d);

@@ -341,3 +341,84 @@ cx_fisher_two_sided(int64_t n_ac, int64_t n_a, int64_t n_c, int64_t n)
 	}
 	return p > 1.0 ? 1.0 : p;
 }
+
+/*
+ * Standard normal quantile: P. J. Acklam's rational approximation (relative
+ * error below 1.2e-9) refined by two Newton steps on the exact CDF, which
+ * erfc gives to full precision, so the result is accurate to a few ulps.
+ */
+double
+cx_normal_quantile(double p)
+{
+	static const double a[] = {-3.969683028665376e+01, 2.209460984245205e+02,
+		-2.759285104469687e+02, 1.383577518672690e+02,
+		-3.066479806614716e+01, 2.506628277459239e+00};
+	static const double b[] = {-5.447609879822406e+01, 1.615858368580409e+02,
+		-1.556989798598866e+02, 6.680131188771972e+01,
+		-1.328068155288572e+01};
+	static const double c[] = {-7.784894002430293e-03, -3.223964580411365e-01,
+		-2.400758277161838e+00, -2.549732539343734e+00,
+		4.374664141464968e+00, 2.938163982698783e+00};
+	static const double d[] = {7.784695709041462e-03, 3.224671290700398e-01,
+		2.445134137142996e+00, 3.754408661907416e+00};
+	double		x;
+	double		q;
+	double		r;
+	int			i;
+
+	if (!(p > 0.0 && p < 1.0))
+		return NAN;
+	if (p < 0.02425)
+	{
+		q = sqrt(-2.0 * log(p));
+		x = (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+			((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0);
+	}
+	else if (p <= 1.0 - 0.02425)
+	{
+		q = p - 0.5;
+		r = q * q;
+		x = (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q /
+			(((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1.0);
+	}
+	else
+	{
+		q = sqrt(-2.0 * log1p(-p));
+		x = -(((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) /
+			((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1.0);
+	}
+	for (i = 0; i < 2; i++)
+	{
+		/* Newton: x -= (Phi(x) - p) / phi(x), using the tail that keeps precision */
+		const double sqrt2 = 1.4142135623730951;
+		const double sqrt2pi = 2.5066282746310002;
+		double		pdf = exp(-0.5 * x * x) / sqrt2pi;
+		double		err = (x < 0.0) ? 0.5 * erfc(-x / sqrt2) - p
+			: (1.0 - p) - 0.5 * erfc(x / sqrt2);
+
+		if (pdf > 0.0)
+			x -= err / pdf;
+	}
+	return x;
+}
+
+/*
+ * Wilson score interval (E. B. Wilson, "Probable inference, the law of
+ * succession, and statistical inference", JASA 22, 1927):
+ * (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n).
+ */
+void
+cx_wilson_interval(int64_t successes, int64_t n, double confidence,
+				   double *lower, double *upper)
+{
+	double		z = cx_normal_quantile(0.5 + confidence / 2.0);
+	double		dn = (double) n;
+	double		p = (double) successes / dn;
+	double		z2 = z * z;
+	double		centre = p + z2 / (2.0 * dn);
+	double		half = z * sqrt(p * (1.0 - p) / dn + z2 / (4.0 * dn * dn));
+	double		den = 1.0 + z2 / dn;
+
+	*lower = (successes == 0) ? 0.0 : (centre - half) / den;
+	*upper = (successes == n) ? 1.0 : (centre + half) / den;
+}

@@ -38,4 +38,17 @@ double cx_fisher_less(int64_t n_ac, int64_t n_a, int64_t n_c, int64_t n);
  */
 double cx_fisher_two_sided(int64_t n_ac, int64_t n_a, int64_t n_c, int64_t n);
 
+/*
+ * The standard normal quantile: x with P(Z <= x) = p, for 0 < p < 1
+ * (NAN otherwise).
+ */
+double cx_normal_quantile(double p);
+
+/*
+ * Wilson score interval of a proportion of `successes` in `n` trials at the
+ * given confidence level (0 < confidence < 1; n >= 1).
+ */
+void cx_wilson_interval(int64_t successes, int64_t n, double confidence,
+						double *lower, double *upper);
+
 #endif /* CX_STATS_H */
