@@ -1,0 +1,163 @@
+#
+# 004_telco_segments.pl -- segmentation, segment profiles and depth of
+# relationship versus retention on the IBM telco customers
+# (../shared/data/telco_churn), checked against an independent computation
+# in Perl.
+#
+# Depth of relationship is the number of services a customer holds (phone,
+# multiple lines, internet, online security, online backup, device
+# protection, tech support, streaming TV, streaming movies); retained means
+# Churn = 'No'.  For each depth the test checks customers, retained, the
+# retention rate and its 95% Wilson interval.
+
+use strict;
+use warnings;
+
+use File::Spec;
+use FindBin;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $repo_root = File::Spec->rel2abs(
+	File::Spec->catdir($FindBin::RealBin, File::Spec->updir, File::Spec->updir));
+my $data_dir = $ENV{CXSELL_DATA_DIR}
+  // File::Spec->catdir($repo_root, File::Spec->updir, 'shared', 'data');
+my $csv = File::Spec->rel2abs(
+	File::Spec->catfile($data_dir, 'telco_churn', 'Telco-Customer-Churn.csv'));
+BAIL_OUT("telco data not found: $csv (set CXSELL_DATA_DIR)") unless -r $csv;
+
+my @services = qw(PhoneService MultipleLines InternetService OnlineSecurity
+  OnlineBackup DeviceProtection TechSupport StreamingTV StreamingMovies);
+
+# --- the independent computation -------------------------------------------
+open(my $fh, '<', $csv) or die "cannot open $csv: $!";
+my $header = <$fh>;
+chomp $header;
+my @cols = split /,/, $header;
+my %col;
+@col{@cols} = (0 .. $#cols);
+my (%customers, %retained);
+my $rows = 0;
+while (my $line = <$fh>)
+{
+	chomp $line;
+	my @f = split /,/, $line, -1;
+	my $depth = 0;
+	for my $s (@services)
+	{
+		my $v = $f[ $col{$s} ];
+		$depth++ if ($s eq 'InternetService' ? $v ne 'No' : $v eq 'Yes');
+	}
+	$customers{$depth}++;
+	$retained{$depth}++ if $f[ $col{Churn} ] eq 'No';
+	$rows++;
+}
+close $fh;
+is($rows, 7043, 'the file holds 7,043 customers');
+
+# Wilson score interval at 95%, z = Phi^-1(0.975)
+sub wilson
+{
+	my ($s, $n) = @_;
+	my $z = 1.959963984540054;
+	my $p = $s / $n;
+	my $centre = $p + $z * $z / (2 * $n);
+	my $half = $z * sqrt($p * (1 - $p) / $n + $z * $z / (4 * $n * $n));
+	my $den = 1 + $z * $z / $n;
+	return (($s == 0 ? 0 : ($centre - $half) / $den),
+		($s == $n ? 1 : ($centre + $half) / $den));
+}
+
+# --- cxsell ------------------------------------------------------------------
+my $node = PostgreSQL::Test::Cluster->new('telco');
+$node->init;
+$node->start;
+my $cols_sql = join(', ', map { "\"$_\" text" } @cols);
+(my $csv_sql = $csv) =~ s/'/''/g;
+$node->safe_psql('postgres', qq{
+	CREATE EXTENSION cxsell;
+	CREATE TABLE telco_raw ($cols_sql);
+	COPY telco_raw FROM '$csv_sql' WITH (FORMAT csv, HEADER true);
+	-- TotalCharges is blank for the 11 customers of tenure 0: they have paid nothing
+	CREATE TABLE telco AS
+	SELECT "customerID" AS customer,
+	       "tenure"::float8 AS tenure, "MonthlyCharges"::float8 AS monthly,
+	       coalesce(nullif(trim("TotalCharges"), '')::float8, 0) AS total,
+	       "Churn" = 'No' AS retained,
+	       ("PhoneService" = 'Yes')::int + ("MultipleLines" = 'Yes')::int
+	       + ("InternetService" <> 'No')::int + ("OnlineSecurity" = 'Yes')::int
+	       + ("OnlineBackup" = 'Yes')::int + ("DeviceProtection" = 'Yes')::int
+	       + ("TechSupport" = 'Yes')::int + ("StreamingTV" = 'Yes')::int
+	       + ("StreamingMovies" = 'Yes')::int AS depth
+	FROM telco_raw;
+	CREATE TABLE telco_holdings AS
+	SELECT "customerID" AS customer, s.service
+	FROM telco_raw, LATERAL (VALUES
+	  ('phone', "PhoneService" = 'Yes'), ('multiple lines', "MultipleLines" = 'Yes'),
+	  ('internet', "InternetService" <> 'No'), ('fiber', "InternetService" = 'Fiber optic'),
+	  ('online security', "OnlineSecurity" = 'Yes'), ('online backup', "OnlineBackup" = 'Yes'),
+	  ('device protection', "DeviceProtection" = 'Yes'), ('tech support', "TechSupport" = 'Yes'),
+	  ('streaming tv', "StreamingTV" = 'Yes'), ('streaming movies', "StreamingMovies" = 'Yes')) s(service, holds)
+	WHERE holds;
+});
+
+# depth of relationship vs retention, with 95% Wilson intervals
+my $out = $node->safe_psql('postgres', q{
+	SELECT depth, count(*), count(*) FILTER (WHERE retained), w.rate, w.lower, w.upper
+	FROM telco, LATERAL (SELECT * FROM cxsell.wilson_interval(
+	  (SELECT count(*) FROM telco t2 WHERE t2.depth = telco.depth AND t2.retained),
+	  (SELECT count(*) FROM telco t2 WHERE t2.depth = telco.depth))) w
+	GROUP BY depth, w.rate, w.lower, w.upper ORDER BY depth});
+my $ok = 1;
+note('depth | customers | retained | rate | 95% interval');
+for my $line (split /\n/, $out)
+{
+	my ($depth, $n, $s, $rate, $lo, $hi) = split /\|/, $line;
+	my ($elo, $ehi) = wilson($retained{$depth} // 0, $customers{$depth});
+	note(sprintf('%5d | %9d | %8d | %.3f | [%.3f, %.3f]', $depth, $n, $s, $rate, $lo, $hi));
+	$ok &&= ($n == $customers{$depth} && $s == ($retained{$depth} // 0)
+		  && abs($lo - $elo) < 1e-12 && abs($hi - $ehi) < 1e-12);
+}
+ok($ok, 'customers, retained and Wilson intervals per depth match the independent count');
+is(scalar(split /\n/, $out), scalar(keys %customers), 'every depth is reported');
+
+# segmentation by usage: k-means on standardised tenure and charges
+$node->safe_psql('postgres', q{
+	CREATE TABLE telco_model AS
+	SELECT cxsell.kmeans(ARRAY[tenure, monthly, total], 4, '{"standardize": true, "seed": 1}') AS m
+	FROM telco;
+	CREATE TABLE telco_segments AS
+	SELECT customer, cxsell.cluster(m, ARRAY[tenure, monthly, total]) AS segment
+	FROM telco, telco_model;
+});
+is($node->safe_psql('postgres', 'SELECT sum(size) FROM telco_model, cxsell.centroids(m)'),
+	'7043', 'every customer is in a segment');
+is($node->safe_psql('postgres', q{
+	SELECT bool_and(c.size = s.n) FROM telco_model, cxsell.centroids(m) c
+	JOIN (SELECT segment, count(*) AS n FROM telco_segments GROUP BY segment) s ON s.segment = c.cluster}),
+	't', 'cluster() reproduces the model\'s cluster sizes');
+
+# segment profiles: consistent with a plain count, and some segment over-indexes
+my $profiles = q{cxsell.segment_profiles('SELECT customer, segment FROM telco_segments',
+                                          'SELECT customer, service FROM telco_holdings')};
+is($node->safe_psql('postgres', qq{
+	SELECT count(*) FROM $profiles p
+	JOIN (SELECT s.segment::text, h.service, count(*) AS holders
+	      FROM telco_segments s JOIN telco_holdings h USING (customer)
+	      GROUP BY 1, 2) c ON c.segment = p.segment AND c.service = p.product
+	WHERE c.holders <> p.holders}), '0', 'holders per segment and service match a plain count');
+is($node->safe_psql('postgres', qq{
+	SELECT count(*) FROM $profiles
+	WHERE abs(index - adoption_rate / overall_rate) > 1e-12
+	   OR abs(p_value - cxsell.p_value_two_sided(holders, customers,
+	            round(overall_rate * 7043)::bigint, 7043)) > 1e-15}),
+	'0', 'index and p-value follow from the counts');
+my $over = $node->safe_psql('postgres', qq{
+	SELECT segment || ' ' || product || ' ' || round(index::numeric, 2)
+	FROM $profiles WHERE direction = 'over' ORDER BY index DESC LIMIT 5});
+note("segments that over-index most:\n$over");
+ok($over ne '', 'some segment over-indexes on some service');
+
+$node->stop;
+done_testing();
