@@ -26,8 +26,9 @@ OBJS = \
 
 DATA = cxsell--$(EXTVERSION).sql
 
+# setup defines helpers the other tests use, so it runs first
 TESTS = $(wildcard sql/*.sql)
-REGRESS = $(patsubst sql/%.sql,%,$(TESTS))
+REGRESS = setup $(filter-out setup,$(patsubst sql/%.sql,%,$(TESTS)))
 REGRESS_OPTS = --inputdir=. --load-extension=cxsell
 
 PG_CONFIG ?= pg_config
@@ -39,6 +40,10 @@ PG_CFLAGS = -Wall -Wextra
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# the regression tests in the order they run (used by tools/test.sh)
+regress-list:
+	@echo $(REGRESS)
 
 # every object depends on the project's headers
 $(OBJS): $(wildcard src/*.h)

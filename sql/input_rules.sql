@@ -1,35 +1,24 @@
 -- every input rule: its SQLSTATE, message and hint
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; detail text; hint text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
-    detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-  RETURN st || ': ' || msg || coalesce(' | DETAIL: ' || nullif(detail, ''), '')
-    || coalesce(' | HINT: ' || nullif(hint, ''), '');
-END $$;
 
 CREATE TABLE ir (basket int, item text);
 INSERT INTO ir VALUES (1, 'a'), (1, 'b'), (2, 'a'), (3, 'b'), (3, 'c');
 CREATE TABLE irp AS SELECT cxsell.mine(basket, item, 0.3) AS p FROM ir;
 
 -- min_support must be in (0, 1]
-SELECT pg_temp.err($$SELECT cxsell.mine(basket, item, 0) FROM ir$$);
-SELECT pg_temp.err($$SELECT cxsell.mine(basket, item, -0.1) FROM ir$$);
-SELECT pg_temp.err($$SELECT cxsell.mine(basket, item, 1.5) FROM ir$$);
-SELECT pg_temp.err($$SELECT cxsell.mine(basket, item, 'NaN') FROM ir$$);
-SELECT pg_temp.err($$SELECT cxsell.mine(basket, item, NULL) FROM ir$$);
-SELECT pg_temp.err($$SELECT cxsell.mine(ARRAY[item], 2) FROM ir$$);
+SELECT regress.err($$SELECT cxsell.mine(basket, item, 0) FROM ir$$);
+SELECT regress.err($$SELECT cxsell.mine(basket, item, -0.1) FROM ir$$);
+SELECT regress.err($$SELECT cxsell.mine(basket, item, 1.5) FROM ir$$);
+SELECT regress.err($$SELECT cxsell.mine(basket, item, 'NaN') FROM ir$$);
+SELECT regress.err($$SELECT cxsell.mine(basket, item, NULL) FROM ir$$);
+SELECT regress.err($$SELECT cxsell.mine(ARRAY[item], 2) FROM ir$$);
 -- max_len must be 0 (no limit) or positive
-SELECT pg_temp.err($$SELECT cxsell.mine(basket, item, 0.5, -1) FROM ir$$);
-SELECT pg_temp.err($$SELECT cxsell.mine(basket, item, 0.5, NULL) FROM ir$$);
+SELECT regress.err($$SELECT cxsell.mine(basket, item, 0.5, -1) FROM ir$$);
+SELECT regress.err($$SELECT cxsell.mine(basket, item, 0.5, NULL) FROM ir$$);
 -- the parameters must not change within a group
-SELECT pg_temp.err($$SELECT cxsell.mine(basket, item, basket / 10.0) FROM ir$$);
+SELECT regress.err($$SELECT cxsell.mine(basket, item, basket / 10.0) FROM ir$$);
 -- baskets and items need a hash operator class
-SELECT pg_temp.err($$SELECT cxsell.mine(basket, point(basket, 1), 0.5) FROM ir$$);
-SELECT pg_temp.err($$SELECT cxsell.mine(point(basket, 1), item, 0.5) FROM ir$$);
+SELECT regress.err($$SELECT cxsell.mine(basket, point(basket, 1), 0.5) FROM ir$$);
+SELECT regress.err($$SELECT cxsell.mine(point(basket, 1), item, 0.5) FROM ir$$);
 
 -- NULLs are skipped, repeated lines count once, empty input gives no rows
 SELECT * FROM cxsell.itemsets((SELECT cxsell.mine(b, i, 0.5)
@@ -37,42 +26,42 @@ SELECT * FROM cxsell.itemsets((SELECT cxsell.mine(b, i, 0.5)
 SELECT count(*) FROM cxsell.itemsets((SELECT cxsell.mine(basket, item, 0.5) FROM ir WHERE false));
 
 -- rules parameters
-SELECT pg_temp.err($$SELECT * FROM irp, cxsell.rules(p, 1.5)$$);
-SELECT pg_temp.err($$SELECT * FROM irp, cxsell.rules(p, -0.5)$$);
-SELECT pg_temp.err($$SELECT * FROM irp, cxsell.rules(p, 'NaN')$$);
-SELECT pg_temp.err($$SELECT * FROM irp, cxsell.rules(p, NULL)$$);
-SELECT pg_temp.err($$SELECT * FROM irp, cxsell.rules(p, min_lift => -1)$$);
-SELECT pg_temp.err($$SELECT * FROM irp, cxsell.rules(p, max_antecedent => -1)$$);
-SELECT pg_temp.err($$SELECT * FROM irp, cxsell.rules(p, max_consequent => -2)$$);
-SELECT pg_temp.err($$SELECT * FROM irp, cxsell.rules(p, max_rules => -3)$$);
-SELECT pg_temp.err($$SELECT * FROM irp, cxsell.rules(p, order_by => 'popularity')$$);
-SELECT pg_temp.err($$SELECT * FROM irp, cxsell.rules(p, order_by => NULL)$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, 1.5)$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, -0.5)$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, 'NaN')$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, NULL)$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, min_lift => -1)$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, max_antecedent => -1)$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, max_consequent => -2)$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, max_rules => -3)$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, order_by => 'popularity')$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, order_by => NULL)$$);
 
 -- item_pairs alpha must be in (0, 1)
-SELECT pg_temp.err($$SELECT * FROM irp, cxsell.item_pairs(p, 0)$$);
-SELECT pg_temp.err($$SELECT * FROM irp, cxsell.item_pairs(p, 1)$$);
-SELECT pg_temp.err($$SELECT * FROM irp, cxsell.item_pairs(p, 'NaN')$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.item_pairs(p, 0)$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.item_pairs(p, 1)$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.item_pairs(p, 'NaN')$$);
 
 -- the memory bound: mining that would need more than cxsell.max_memory stops
 -- with an error that says what to change
 CREATE TABLE wide AS SELECT b, i FROM generate_series(1, 200) b, generate_series(1, 60) i;
 SET cxsell.max_memory = '1MB';
-SELECT regexp_replace(pg_temp.err($$SELECT cxsell.mine(b, i, 0.5) FROM wide$$), '\d+ kB', 'N kB', 'g');
-SELECT pg_temp.err($$SELECT cxsell.mine(b, i, 0.5, 2) FROM wide$$);
+SELECT regexp_replace(regress.err($$SELECT cxsell.mine(b, i, 0.5) FROM wide$$), '\d+ kB', 'N kB', 'g');
+SELECT regress.err($$SELECT cxsell.mine(b, i, 0.5, 2) FROM wide$$);
 RESET cxsell.max_memory;
 -- a few long baskets stay cheap when max_len bounds the itemset size
 SELECT (cxsell.summary(cxsell.mine(b, i, 0.5, 2))).itemsets FROM wide;
-SELECT pg_temp.err($$SET cxsell.max_memory = '10kB'$$);
-SELECT pg_temp.err($$SET cxsell.no_such_setting = 1$$);
+SELECT regress.err($$SET cxsell.max_memory = '10kB'$$);
+SELECT regress.err($$SET cxsell.no_such_setting = 1$$);
 
 -- text input validates in full; nothing malformed is accepted
-SELECT pg_temp.err($$SELECT 'abc'::cxsell.patterns$$);
-SELECT pg_temp.err($$SELECT ''::cxsell.patterns$$);
-SELECT pg_temp.err($$SELECT 'zz'::cxsell.patterns$$);
-SELECT pg_temp.err($$SELECT '00'::cxsell.patterns$$);
-SELECT pg_temp.err($$SELECT '43585001'::cxsell.patterns$$);
-SELECT pg_temp.err($$SELECT '43585002'::cxsell.patterns$$);
+SELECT regress.err($$SELECT 'abc'::cxsell.patterns$$);
+SELECT regress.err($$SELECT ''::cxsell.patterns$$);
+SELECT regress.err($$SELECT 'zz'::cxsell.patterns$$);
+SELECT regress.err($$SELECT '00'::cxsell.patterns$$);
+SELECT regress.err($$SELECT '43585001'::cxsell.patterns$$);
+SELECT regress.err($$SELECT '43585002'::cxsell.patterns$$);
 -- truncated, extended and altered copies of a valid value
-SELECT pg_temp.err(format('SELECT %L::cxsell.patterns', left(p::text, -2))) FROM irp;
-SELECT pg_temp.err(format('SELECT %L::cxsell.patterns', p::text || '00')) FROM irp;
-SELECT pg_temp.err(format('SELECT %L::cxsell.patterns', overlay(p::text placing 'ff' from 9))) FROM irp;
+SELECT regress.err(format('SELECT %L::cxsell.patterns', left(p::text, -2))) FROM irp;
+SELECT regress.err(format('SELECT %L::cxsell.patterns', p::text || '00')) FROM irp;
+SELECT regress.err(format('SELECT %L::cxsell.patterns', overlay(p::text placing 'ff' from 9))) FROM irp;

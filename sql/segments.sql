@@ -42,21 +42,12 @@ SELECT * FROM cxsell.wilson_interval(0, 20);
 SELECT * FROM cxsell.wilson_interval(20, 20, 0.99);
 
 -- input rules
-CREATE FUNCTION pg_temp.err(q text) RETURNS text LANGUAGE plpgsql AS $$
-DECLARE st text; msg text; hint text;
-BEGIN
-  EXECUTE q;
-  RETURN 'no error';
-EXCEPTION WHEN OTHERS THEN
-  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, hint = PG_EXCEPTION_HINT;
-  RETURN st || ': ' || msg || coalesce(' | HINT: ' || nullif(hint, ''), '');
-END $$;
-SELECT pg_temp.err($$SELECT * FROM cxsell.wilson_interval(5, 4)$$);
-SELECT pg_temp.err($$SELECT * FROM cxsell.wilson_interval(0, 0)$$);
-SELECT pg_temp.err($$SELECT * FROM cxsell.wilson_interval(1, 4, 1.0)$$);
-SELECT pg_temp.err($$SELECT * FROM cxsell.wilson_interval(1, 4, 0)$$);
-SELECT pg_temp.err($$SELECT * FROM cxsell.wilson_interval(1, 4, 'NaN')$$);
-SELECT pg_temp.err($$SELECT * FROM cxsell.segment_profiles('SELECT 1, 2', 'SELECT 1, 2', 0)$$);
-SELECT pg_temp.err($$SELECT * FROM cxsell.segment_profiles(NULL, 'SELECT 1, 2')$$);
-SELECT pg_temp.err($$SELECT * FROM cxsell.segment_propensity('SELECT 1, 2', 'SELECT 1, 2', NULL)$$);
-SELECT pg_temp.err($$SELECT * FROM cxsell.segment_profiles('SELECT 1', 'SELECT 1, 2')$$);
+SELECT regress.err($$SELECT * FROM cxsell.wilson_interval(5, 4)$$);
+SELECT regress.err($$SELECT * FROM cxsell.wilson_interval(0, 0)$$);
+SELECT regress.err($$SELECT * FROM cxsell.wilson_interval(1, 4, 1.0)$$);
+SELECT regress.err($$SELECT * FROM cxsell.wilson_interval(1, 4, 0)$$);
+SELECT regress.err($$SELECT * FROM cxsell.wilson_interval(1, 4, 'NaN')$$);
+SELECT regress.err($$SELECT * FROM cxsell.segment_profiles('SELECT 1, 2', 'SELECT 1, 2', 0)$$);
+SELECT regress.err($$SELECT * FROM cxsell.segment_profiles(NULL, 'SELECT 1, 2')$$);
+SELECT regress.err($$SELECT * FROM cxsell.segment_propensity('SELECT 1, 2', 'SELECT 1, 2', NULL)$$);
+SELECT regress.err($$SELECT * FROM cxsell.segment_profiles('SELECT 1', 'SELECT 1, 2')$$);

@@ -21,7 +21,7 @@ failed=0
 
 echo "== pg_regress"
 PGXS_DIR=$(dirname "$("$PG_CONFIG" --pgxs)")/..
-tests=$(cd "$ROOT/sql" && ls *.sql | sed 's/\.sql$//' | tr '\n' ' ')
+tests=$(make -s -C "$ROOT" regress-list)
 if ! (cd "$WORK" && as_test_user "$PGXS_DIR/test/regress/pg_regress" \
 	--temp-instance="$WORK/tmp_instance" --bindir="$PG_BINDIR" \
 	--inputdir=. --load-extension=cxsell $tests) | tee "$WORK/pg_regress.log"; then
