@@ -27,8 +27,16 @@ source "$(dirname "$0")/common.sh"
 
 install_packages postgresql-server-dev-15 make gcc valgrind python3
 
-ALL_TESTS=$(cd "$ROOT/sql" && ls *.sql | sed 's/\.sql$//' | grep -vx random_oracle | tr '\n' ' ')
+# the Makefile's order (sql/setup.sql, which the other tests rely on, first)
+ALL_TESTS=$(make -s -C "$ROOT" regress-list 2>/dev/null ||
+	(cd "$ROOT/sql" && ls *.sql | sed 's/\.sql$//'))
+ALL_TESTS=$(tr ' ' '\n' <<<"$ALL_TESTS" | grep -v -x -e random_oracle -e '' | tr '\n' ' ')
 VG_TESTS=${VG_TESTS:-$ALL_TESTS}
+SETUP=
+if [ -f "$ROOT/sql/setup.sql" ]; then
+	SETUP=setup
+	grep -qw setup <<<"$VG_TESTS" || VG_TESTS="setup $VG_TESTS"
+fi
 VG_ORACLE=${VG_ORACLE:-1}
 VG_ORACLE_TIMEOUT=${VG_ORACLE_TIMEOUT:-1200}
 VG_LEAK_CHECK=${VG_LEAK_CHECK:-no}
@@ -107,7 +115,7 @@ start=$(date +%s)
 as_test_user valgrind --tool=memcheck --trace-children=yes --track-origins=yes \
 	--read-var-info=no --error-exitcode=0 --leak-check="$VG_LEAK_CHECK" \
 	--gen-suppressions=all --suppressions="$WORK/valgrind.supp" \
-	--num-callers=40 --error-limit=no --fullpath-after="$ROOT/" \
+	--num-callers=40 --error-limit=no ${VG_EXTRA:-} --fullpath-after="$ROOT/" \
 	--log-file="$LOGS/vg.%p.log" \
 	"$PG_BINDIR/postgres" -D "$DATA" >"$WORK/postmaster.log" 2>&1 &
 server_pid=$!
@@ -158,9 +166,18 @@ run_regress() {
 
 # shellcheck disable=SC2086
 run_regress main 14400 $VG_TESTS
+if grep -qw parallel <<<"$VG_TESTS"; then
+	echo "== parallel workers under valgrind (the parallel test's plan, run again)"
+	psql_as -d cxsell_main -c "SET max_parallel_workers_per_gather = 3;
+		SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;
+		SET min_parallel_table_scan_size = 0; SET parallel_leader_participation = off;
+		EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF)
+		SELECT cxsell.mine(basket, item, 0.02) FROM pl" | grep -E 'Workers|Aggregate' || true
+fi
 if [ "$VG_ORACLE" = 1 ] && [ -f "$ROOT/sql/random_oracle.sql" ] &&
 	! grep -qw random_oracle <<<"$VG_TESTS"; then
-	run_regress oracle "$VG_ORACLE_TIMEOUT" random_oracle
+	# shellcheck disable=SC2086
+	run_regress oracle "$VG_ORACLE_TIMEOUT" $SETUP random_oracle
 fi
 stop_server
 echo "== server ran for $(($(date +%s) - start)) s under valgrind"
@@ -241,9 +258,15 @@ for path in sorted(glob.glob(os.path.join(logdir, "vg.*.log"))):
             k = norm_kind(b[0])
             k = re.sub(r"size \d+", "size N", k)
             kinds[k] += 1
-            site = next((re.sub(r"^\s*(at|by) 0x[0-9A-F]+: ", "", l) for l in b[1:]
-                         if re.match(r"\s+(at|by) ", l) and "vgpreload" not in l
-                         and "???" not in l), "?")
+            # the first three named PostgreSQL frames of the error stack
+            names = []
+            for l in b[1:]:
+                if not re.match(r"\s+(at|by) ", l):
+                    break
+                m3 = re.match(r"\s+(?:at|by) 0x[0-9A-F]+: (\S+) \(in .*/bin/postgres\)", l)
+                if m3 and m3.group(1) != "???":
+                    names.append(m3.group(1))
+            site = " <- ".join(names[:3]) or "?"
             kind_sites[k][site] += 1
 
 print("valgrind logs: %d (processes that wrote an ERROR SUMMARY: %d)" % (nlogs, totals["processes"]))
@@ -253,7 +276,7 @@ print()
 print("reports involving cxsell: %d distinct, %d in all" % (len(ours), sum(v[0] for v in ours.values())))
 for sig, (n, block, pids) in ours.items():
     print()
-    print("---- %d time(s), in %d process(es) (e.g. vg.%s.log)" % (n, len(pids), sorted(pids)[0]))
+    print("---- reported in %d process log(s) (e.g. vg.%s.log)" % (len(pids), sorted(pids)[0]))
     for l in block:
         print("  " + l)
 print()
