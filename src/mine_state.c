@@ -321,6 +321,8 @@ mine_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(dst);
 	}
+	if (dst != NULL && dst->flat)
+		elog(ERROR, "cannot combine into a deserialised cxsell.mine state");
 	if (dst == NULL)
 		dst = MineStateCreate(aggcxt, src->rowform, src->min_support,
 							  src->max_len,
@@ -383,29 +385,30 @@ ReadTypeOid(CxReader *r)
 	return type;
 }
 
-/* Read `n` values into `set`, returning the number each one received. */
-static uint32 *
+/*
+ * Read `n` values into `set`, listed in order without hashing: the state
+ * being read is flat and is only ever merged into another one, which hashes
+ * each value once.
+ */
+static void
 ReadValues(CxReader *r, CxValueSet *set, uint32 n)
 {
-	uint32	   *map;
 	uint32		i;
 	StringInfoData scratch;
 
 	/* each value takes at least 4 bytes */
 	if (n > (r->len - r->pos) / 4)
 		CxReaderFail(r, "The value count exceeds the bytes present");
-	map = palloc(Max(n, 1) * sizeof(uint32));
 	initStringInfo(&scratch);
 	for (i = 0; i < n; i++)
 	{
 		Datum		v = CxReadValue(r, set->ti, &scratch);
 
-		map[i] = CxValueSetId(set, v);
+		CxValueSetAppend(set, v);
 		if (!set->ti->typbyval)
 			pfree(DatumGetPointer(v));
 	}
 	pfree(scratch.data);
-	return map;
 }
 
 /* Rebuild a state from its portable form, rejecting malformed bytes. */
@@ -423,12 +426,11 @@ mine_deserialize(PG_FUNCTION_ARGS)
 	Oid			basket_type = InvalidOid;
 	Oid			item_type;
 	MineState  *st;
-	uint32	   *basket_map = NULL;
-	uint32	   *item_map;
 	uint32		nbaskets;
 	uint32		nitems;
 	uint64		npairs;
 	uint64		k;
+	const char *pairs;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		aggcxt = CurrentMemoryContext;
@@ -452,28 +454,34 @@ mine_deserialize(PG_FUNCTION_ARGS)
 	st = MineStateCreate(aggcxt, (flags & MINE_FLAG_ROWFORM) != 0,
 						 min_support, max_len, basket_type, item_type,
 						 collation);
+	st->flat = true;
 	nbaskets = cx_get_u32(&r);
 	if (st->rowform)
-		basket_map = ReadValues(&r, &st->baskets, nbaskets);
+		ReadValues(&r, &st->baskets, nbaskets);
 	else
 		st->nbaskets = nbaskets;
 	nitems = cx_get_u32(&r);
-	item_map = ReadValues(&r, &st->items, nitems);
+	ReadValues(&r, &st->items, nitems);
 	npairs = cx_get_u64(&r);
 	if (npairs > (r.len - r.pos) / 8)
 		CxReaderFail(&r, "The pair count exceeds the bytes present");
 	ReservePairs(st, (int64) npairs);
+	pairs = cx_get_bytes(&r, npairs * 8);
 	for (k = 0; k < npairs; k++)
 	{
-		uint32		b = cx_get_u32(&r);
-		uint32		i = cx_get_u32(&r);
+		uint32		b;
+		uint32		i;
 
+		memcpy(&b, pairs + k * 8, 4);
+		memcpy(&i, pairs + k * 8 + 4, 4);
+		b = pg_ntoh32(b);
+		i = pg_ntoh32(i);
 		if (b >= nbaskets || i >= nitems)
 			CxReaderFail(&r, "A pair refers to a basket or item that is not in the state");
-		st->pair_basket[st->npairs] = basket_map ? basket_map[b] : b;
-		st->pair_item[st->npairs] = item_map[i];
-		st->npairs++;
+		st->pair_basket[k] = b;
+		st->pair_item[k] = i;
 	}
+	st->npairs = npairs;
 	CxReaderEnd(&r);
 	PG_RETURN_POINTER(st);
 }

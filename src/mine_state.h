@@ -26,6 +26,9 @@ typedef struct MineState
 	int64		last_basket;	/* row form: number of the last basket, or -1 */
 	CxValueSet	items;
 	uint32		nbaskets;		/* array form: arrays with an item */
+	bool		flat;			/* deserialised partial state: its values are
+								 * listed but not hashed, so it may only be
+								 * merged into another state */
 
 	uint32	   *pair_basket;
 	uint32	   *pair_item;

@@ -252,6 +252,36 @@ CxValueSetInit(CxValueSet *set, CxTypeInfo *ti, MemoryContext cxt)
 	set->values = MemoryContextAlloc(cxt, set->capacity * sizeof(Datum));
 }
 
+/* Copy v into the dictionary's memory and append it to the value list. */
+static Datum
+AppendCopy(CxValueSet *set, Datum v)
+{
+	Datum		copy = v;
+
+	if (set->nvalues == PG_UINT32_MAX - 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many distinct values for cxsell")));
+	if (!set->ti->typbyval)
+	{
+		MemoryContext old = MemoryContextSwitchTo(set->cxt);
+
+		if (set->ti->typlen == -1)
+			copy = PointerGetDatum(PG_DETOAST_DATUM_COPY(v));
+		else
+			copy = datumCopy(v, false, set->ti->typlen);
+		MemoryContextSwitchTo(old);
+	}
+	if (set->nvalues == set->capacity)
+	{
+		CxCheckMemory(set->cxt, set->capacity * sizeof(Datum), "cxsell.mine");
+		set->capacity *= 2;
+		set->values = repalloc_huge(set->values, set->capacity * sizeof(Datum));
+	}
+	set->values[set->nvalues++] = copy;
+	return copy;
+}
+
 /* Return the number of `v`, adding a copy of it when it is new. */
 uint32
 CxValueSetId(CxValueSet *set, Datum v)
@@ -261,33 +291,18 @@ CxValueSetId(CxValueSet *set, Datum v)
 
 	if (!found)
 	{
-		Datum		copy = v;
-
-		if (set->nvalues == PG_UINT32_MAX - 1)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many distinct values for cxsell")));
-		if (!set->ti->typbyval)
-		{
-			MemoryContext old = MemoryContextSwitchTo(set->cxt);
-
-			if (set->ti->typlen == -1)
-				copy = PointerGetDatum(PG_DETOAST_DATUM_COPY(v));
-			else
-				copy = datumCopy(v, false, set->ti->typlen);
-			MemoryContextSwitchTo(old);
-		}
-		if (set->nvalues == set->capacity)
-		{
-			CxCheckMemory(set->cxt, set->capacity * sizeof(Datum),
-						  "cxsell.mine");
-			set->capacity *= 2;
-			set->values = repalloc_huge(set->values,
-										set->capacity * sizeof(Datum));
-		}
-		e->value = copy;
-		e->id = set->nvalues;
-		set->values[set->nvalues++] = copy;
+		e->value = AppendCopy(set, v);
+		e->id = set->nvalues - 1;
 	}
 	return e->id;
+}
+
+/*
+ * Append a value known to be new without hashing it: the set then only
+ * lists its values (numbered in order) and must not be searched.
+ */
+void
+CxValueSetAppend(CxValueSet *set, Datum v)
+{
+	(void) AppendCopy(set, v);
 }

@@ -56,5 +56,6 @@ typedef struct CxValueSet
 
 extern void CxValueSetInit(CxValueSet *set, CxTypeInfo *ti, MemoryContext cxt);
 extern uint32 CxValueSetId(CxValueSet *set, Datum v);
+extern void CxValueSetAppend(CxValueSet *set, Datum v);
 
 #endif							/* CXSELL_VALUE_IO_H */
