@@ -32,3 +32,18 @@ LIMIT 14;
 SELECT array_to_string(antecedent, ' + ') AS "who buys", round(confidence::numeric, 3) AS confidence,
        round(lift::numeric, 2) AS lift, count AS baskets
 FROM mined, cxsell.rules(p, consequents => ARRAY['screen protector'], min_confidence => 0.1);
+
+\echo
+\echo '== Find the right people: segment customers by what they buy (k-means, standardised)'
+CREATE TABLE usage AS
+SELECT customer,
+       ARRAY[count(DISTINCT basket),
+             count(*)::float8 / count(DISTINCT basket),
+             avg((item IN ('smartphone', 'phone case', 'screen protector'))::int),
+             avg((item IN ('pasta', 'pasta sauce', 'parmesan'))::int)]::float8[] AS f
+FROM sample_lines GROUP BY customer;
+CREATE TABLE model AS SELECT cxsell.kmeans(f, 3, '{"standardize": true}') AS m FROM usage;
+SELECT cluster, size,
+       array_to_string(ARRAY(SELECT round(v::numeric, 2) FROM unnest(centroid) v), ' | ')
+         AS "baskets | lines per basket | phone share | pasta share"
+FROM model, cxsell.centroids(m);
