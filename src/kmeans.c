@@ -111,13 +111,21 @@ Pick(const double *cum, int64 n, double target)
 	return lo;
 }
 
-/* Greedy k-means++ seeding into centroids; mind (n) ends as D^2. */
+/* The most candidates greedy seeding tries per centre. */
+#define MAX_TRIALS 32
+
+/*
+ * Greedy k-means++ seeding into centroids; mind (n) ends as D^2.  All
+ * candidates for a centre are scored in one pass over the points, and the
+ * cumulative D^2 for the next draw is built in the pass that updates D^2.
+ */
 static void
 Seed(const double *x, int64 n, int32 d, int32 k, CxRandom *rng,
 	 double *centroids, double *mind, double *cum)
 {
-	int32		ntrials = 2 + (int32) floor(log((double) k));
+	int32		ntrials = Min(2 + (int32) floor(log((double) k)), MAX_TRIALS);
 	int64		first = (int64) (CxRandomDouble(rng) * (double) n);
+	double		pot = 0.0;
 	int64		i;
 	int32		c;
 
@@ -125,50 +133,53 @@ Seed(const double *x, int64 n, int32 d, int32 k, CxRandom *rng,
 		first = n - 1;
 	memcpy(centroids, x + first * d, d * sizeof(double));
 	for (i = 0; i < n; i++)
+	{
 		mind[i] = CxSquaredDistance(x + i * d, centroids, d);
+		pot += mind[i];
+		cum[i] = pot;
+	}
 
 	for (c = 1; c < k; c++)
 	{
-		double		pot = 0.0;
-		double		best_pot = -1.0;
+		int64		cand[MAX_TRIALS] = {0};
+		double		tpot[MAX_TRIALS];
 		int64		best = 0;
 		int32		t;
 
 		CHECK_FOR_INTERRUPTS();
-		for (i = 0; i < n; i++)
-		{
-			pot += mind[i];
-			cum[i] = pot;
-		}
 		for (t = 0; t < ntrials; t++)
 		{
-			int64		cand;
-			double		tpot = 0.0;
-
 			/* all points at distance 0: any point will do */
-			cand = (pot > 0.0) ? Pick(cum, n, CxRandomDouble(rng) * pot)
+			cand[t] = (pot > 0.0) ? Pick(cum, n, CxRandomDouble(rng) * pot)
 				: (int64) (CxRandomDouble(rng) * (double) n);
-			if (cand >= n)
-				cand = n - 1;
-			for (i = 0; i < n; i++)
-			{
-				double		dd = CxSquaredDistance(x + i * d, x + cand * d, d);
-
-				tpot += Min(dd, mind[i]);
-			}
-			if (best_pot < 0.0 || tpot < best_pot)
-			{
-				best_pot = tpot;
-				best = cand;
-			}
+			if (cand[t] >= n)
+				cand[t] = n - 1;
+			tpot[t] = 0.0;
 		}
-		memcpy(centroids + (Size) c * d, x + best * d, d * sizeof(double));
 		for (i = 0; i < n; i++)
 		{
-			double		dd = CxSquaredDistance(x + i * d, x + best * d, d);
+			const double *p = x + i * d;
+
+			for (t = 0; t < ntrials; t++)
+			{
+				double		dd = CxSquaredDistance(p, x + cand[t] * d, d);
+
+				tpot[t] += Min(dd, mind[i]);
+			}
+		}
+		for (t = 1; t < ntrials; t++)
+			if (tpot[t] < tpot[best])
+				best = t;
+		memcpy(centroids + (Size) c * d, x + cand[best] * d, d * sizeof(double));
+		pot = 0.0;
+		for (i = 0; i < n; i++)
+		{
+			double		dd = CxSquaredDistance(x + i * d, x + cand[best] * d, d);
 
 			if (dd < mind[i])
 				mind[i] = dd;
+			pot += mind[i];
+			cum[i] = pot;
 		}
 	}
 }
