@@ -96,43 +96,8 @@ LIB_SRC=${CXSELL_SO:-$PKGLIBDIR/cxsell.so}
 # Throwaway cluster
 # ---------------------------------------------------------------------------
 
-if [ "$(id -u)" = 0 ]; then
-	SERVER_USER=postgres
-	as_server() { runuser -u "$SERVER_USER" -- "$@"; }
-else
-	SERVER_USER=$(id -un)
-	as_server() { "$@"; }
-fi
-
-WORK=$(mktemp -d /tmp/cxsell_kbench.XXXXXX)
-chmod 755 "$WORK"
-[ "$(id -u)" = 0 ] && chown "$SERVER_USER" "$WORK"
-PGDATA_DIR=$WORK/pgdata
-STARTED=0
-cp "$LIB_SRC" "$WORK/cxsell.so"
-chmod 755 "$WORK/cxsell.so"
-LIB_SHA=$(sha256sum "$WORK/cxsell.so" | cut -c1-12)
-LIB_OPT=$(readelf --debug-dump=info "$WORK/cxsell.so" 2>/dev/null |
-	grep -m 1 DW_AT_producer | grep -oE ' -O[0-9a-z]*' | tail -n 1 | tr -d ' ' || true)
-LIB_OPT=${LIB_OPT:-unknown}
-
-cleanup() {
-	local rc=$?
-	trap - EXIT INT TERM
-	if [ "$STARTED" = 1 ]; then
-		as_server "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" -m immediate -w stop >/dev/null 2>&1 || true
-	fi
-	rm -rf "$WORK"
-	exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log "initdb in $WORK (server user $SERVER_USER)"
-as_server "$PG_BINDIR/initdb" -D "$PGDATA_DIR" -U cxbench --auth=trust \
-	--no-instructions -E UTF8 --locale=C >"$WORK/initdb.log" 2>&1 ||
-	{ cat "$WORK/initdb.log" >&2; die "initdb failed"; }
+source "$HERE/bench_cluster.sh"
+bench_cluster_init cxsell_kbench
 
 cat >>"$PGDATA_DIR/postgresql.conf" <<EOF
 
