@@ -1,13 +1,19 @@
 # bench_cluster.sh -- shared by the benchmarks (sourced, not run): a
 # throwaway PostgreSQL cluster and a snapshot of the cxsell library to time.
 #
-# Expects PG_BINDIR, LIB_SRC and the functions log and die; defines
-# SERVER_USER, as_server, WORK, PGDATA_DIR, STARTED, LIB_SHA, LIB_OPT and an
+# Expects PG_BINDIR and the functions log and die; the library timed is
+# CXSELL_SO, or the installed one.  Defines LIB_SRC, SERVER_USER, as_server,
+# WORK, PGDATA_DIR, STARTED, LIB_SHA, LIB_OPT and an
 # EXIT trap that stops the cluster and removes WORK.  Server processes never
 # run as root: as root, the cluster runs as the "postgres" user.
 
 # Create WORK (/tmp/<prefix>.XXXXXX), snapshot the library and initdb.
 bench_cluster_init() {
+	local pkglibdir
+	pkglibdir=$("$PG_BINDIR/pg_config" --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)
+	LIB_SRC=${CXSELL_SO:-$pkglibdir/cxsell.so}
+	[ -r "$LIB_SRC" ] || die "no cxsell library at $LIB_SRC (make && make install, or set CXSELL_SO)"
+
 	if [ "$(id -u)" = 0 ]; then
 		SERVER_USER=postgres
 		as_server() { runuser -u "$SERVER_USER" -- "$@"; }

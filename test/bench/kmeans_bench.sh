@@ -88,9 +88,6 @@ die() { echo "kmeans_bench: $*" >&2; exit 1; }
 [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPS must be a positive integer"
 "$PYTHON" -c 'import sklearn, threadpoolctl' 2>/dev/null ||
 	die "$PYTHON cannot import sklearn and threadpoolctl (apt-get install python3-sklearn)"
-PKGLIBDIR=$("$PG_BINDIR/pg_config" --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)
-LIB_SRC=${CXSELL_SO:-$PKGLIBDIR/cxsell.so}
-[ -r "$LIB_SRC" ] || die "no cxsell library at $LIB_SRC (make && make install, or set CXSELL_SO)"
 
 # ---------------------------------------------------------------------------
 # Throwaway cluster

@@ -52,9 +52,6 @@ die() { echo "retail_bench: $*" >&2; exit 1; }
 [ -r "$DATA_FILE" ] || die "data file not found: $DATA_FILE (set CXSELL_DATA_DIR to the folder holding retail/retail.dat)"
 [ -x "$PG_BINDIR/initdb" ] || die "no initdb in $PG_BINDIR"
 [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPS must be a positive integer"
-PKGLIBDIR=$("$PG_BINDIR/pg_config" --pkglibdir 2>/dev/null || echo /usr/lib/postgresql/15/lib)
-LIB_SRC=${CXSELL_SO:-$PKGLIBDIR/cxsell.so}
-[ -r "$LIB_SRC" ] || die "no cxsell library at $LIB_SRC (make && make install, or set CXSELL_SO)"
 
 # ---------------------------------------------------------------------------
 # Throwaway cluster
