@@ -22,7 +22,8 @@ OBJS = \
 	src/kmeans_agg.o \
 	src/kmodel.o \
 	src/silhouette.o \
-	src/rates.o
+	src/rates.o \
+	src/gains.o
 
 DATA = cxsell--$(EXTVERSION).sql
 

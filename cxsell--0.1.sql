@@ -428,3 +428,61 @@ END
 $fn$;
 COMMENT ON FUNCTION cxsell.segment_propensity(text, text, text) IS
 	'per customer: segment, whether the customer holds the product, and the propensity: the adoption rate of the product in the customer''s segment';
+
+-- Campaigns: gains / lift and AUC ---------------------------------------------------
+
+CREATE TYPE cxsell.gains_bucket AS (bucket int4, customers bigint, responders bigint,
+	response_rate float8, cumulative_customers_pct float8, cumulative_responders_pct float8,
+	lift float8, cumulative_lift float8);
+COMMENT ON TYPE cxsell.gains_bucket IS
+	'one bucket of a gains table: customers, responders, rate, cumulative % of customers and of responders (gain), lift, cumulative lift';
+
+CREATE FUNCTION cxsell.gains_trans(internal, float8, boolean)
+	RETURNS internal AS 'MODULE_PATHNAME', 'gains_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.gains_trans(internal, float8, boolean, int4)
+	RETURNS internal AS 'MODULE_PATHNAME', 'gains_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.gains_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'gains_combine'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.gains_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'gains_serialize'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.gains_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'gains_deserialize'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.gains_final(internal) RETURNS cxsell.gains_bucket[]
+	AS 'MODULE_PATHNAME', 'gains_final'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.auc_final(internal) RETURNS float8
+	AS 'MODULE_PATHNAME', 'auc_final'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+
+CREATE AGGREGATE cxsell.gains(score float8, responded boolean) (
+	SFUNC = cxsell.gains_trans, STYPE = internal,
+	FINALFUNC = cxsell.gains_final,
+	COMBINEFUNC = cxsell.gains_combine,
+	SERIALFUNC = cxsell.gains_serialize, DESERIALFUNC = cxsell.gains_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE cxsell.gains(score float8, responded boolean, buckets int4) (
+	SFUNC = cxsell.gains_trans, STYPE = internal,
+	FINALFUNC = cxsell.gains_final,
+	COMBINEFUNC = cxsell.gains_combine,
+	SERIALFUNC = cxsell.gains_serialize, DESERIALFUNC = cxsell.gains_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE cxsell.auc(score float8, responded boolean) (
+	SFUNC = cxsell.gains_trans, STYPE = internal,
+	FINALFUNC = cxsell.auc_final,
+	COMBINEFUNC = cxsell.gains_combine,
+	SERIALFUNC = cxsell.gains_serialize, DESERIALFUNC = cxsell.gains_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cxsell.gains(float8, boolean) IS
+	'gains table by decile of score: one cxsell.gains_bucket per bucket';
+COMMENT ON AGGREGATE cxsell.gains(float8, boolean, int4) IS
+	'gains table with the given number of buckets: one cxsell.gains_bucket per bucket';
+COMMENT ON AGGREGATE cxsell.auc(float8, boolean) IS
+	'area under the ROC curve of a score for a yes/no outcome (ties count one half)';

@@ -1,0 +1,63 @@
+-- gains / lift tables and AUC
+-- 20 customers scored 20..1; responders at scores 20, 19, 17, 14, 10 and 3
+CREATE TABLE gn AS
+SELECT s AS score, s IN (20, 19, 17, 14, 10, 3) AS responded FROM generate_series(1, 20) s;
+INSERT INTO gn VALUES (NULL, true), (5.5, NULL);    -- skipped
+
+-- deciles: 2 customers per bucket, highest scores first.  Overall rate
+-- 6/20 = 0.3; the top bucket holds 2 responders: rate 1, lift 1/0.3, and
+-- 33.3% of all responders (the gain) from 10% of customers
+SELECT (g).* FROM (SELECT unnest(cxsell.gains(score, responded)) AS g FROM gn) x;
+-- quartiles
+SELECT (g).bucket, (g).customers, (g).responders, round((g).cumulative_responders_pct::numeric, 2) AS gain,
+       round((g).cumulative_lift::numeric, 4) AS cumulative_lift
+FROM (SELECT unnest(cxsell.gains(score, responded, 4)) AS g FROM gn) x;
+
+-- ties are never split: the four customers scored 1 (two responders) fall
+-- into bucket 2 of 3, whose nominal end cuts the tie group
+SELECT (g).bucket, (g).customers, (g).responders
+FROM (SELECT unnest(cxsell.gains(score, responded, 3)) AS g
+      FROM (VALUES (3.0, true), (2, false), (1, true), (1, false), (1, true), (1, false)) v(score, responded)) x;
+-- and do not depend on row order
+SELECT (SELECT cxsell.gains(score, responded, 3)::text FROM (SELECT * FROM gn ORDER BY score) s) =
+       (SELECT cxsell.gains(score, responded, 3)::text FROM (SELECT * FROM gn ORDER BY score DESC) s) AS order_free;
+
+-- AUC: P(score of a responder > score of a non-responder), ties count half
+SELECT cxsell.auc(score, responded) FROM gn;
+SELECT count(*) FILTER (WHERE p.score > q.score) + 0.5 * count(*) FILTER (WHERE p.score = q.score) AS wins,
+       count(*) AS pairs
+FROM gn p, gn q
+WHERE p.responded AND NOT q.responded AND p.score IS NOT NULL AND q.score IS NOT NULL;
+SELECT cxsell.auc(score, responded) FROM (VALUES (1.0, true), (1.0, false)) v(score, responded);
+SELECT cxsell.auc(score, responded) FROM (VALUES (2.0, true), (1.0, false), (3.0, false)) v(score, responded);
+-- one class only: no AUC; no responders: gains without lift
+SELECT cxsell.auc(score, responded) IS NULL AS no_auc FROM gn WHERE responded;
+SELECT (g).bucket, (g).responders, (g).lift FROM (SELECT unnest(cxsell.gains(score, responded, 2)) AS g FROM gn WHERE NOT responded) x;
+-- empty input
+SELECT cxsell.gains(score, responded) IS NULL AS empty, cxsell.auc(score, responded) IS NULL AS empty_auc FROM gn WHERE false;
+
+-- parallel plan = serial plan
+CREATE TABLE gp AS SELECT g, sin(g) AS score, (g * 7919) % 13 < 4 AS responded FROM generate_series(1, 30000) g;
+ALTER TABLE gp SET (parallel_workers = 2);
+ANALYZE gp;
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE gserial AS SELECT cxsell.gains(score, responded)::text AS t, cxsell.auc(score, responded) AS a FROM gp;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET parallel_leader_participation = off;
+EXPLAIN (COSTS OFF) SELECT cxsell.gains(score, responded) FROM gp;
+SELECT (SELECT cxsell.gains(score, responded)::text FROM gp) = t AS gains_same,
+       (SELECT cxsell.auc(score, responded) FROM gp) = a AS auc_same FROM gserial;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET parallel_leader_participation;
+
+-- input rules
+SELECT regress.err($$SELECT cxsell.gains(score, responded, 0) FROM gn$$);
+SELECT regress.err($$SELECT cxsell.gains(score, responded, NULL) FROM gn$$);
+SELECT regress.err($$SELECT cxsell.gains(score, responded, score::int % 2 + 1) FROM gn$$);
+SELECT regress.err($$SELECT cxsell.auc(score, responded) FROM (VALUES ('NaN'::float8, true)) v(score, responded)$$);
