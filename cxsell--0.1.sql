@@ -486,3 +486,10 @@ COMMENT ON AGGREGATE cxsell.gains(float8, boolean, int4) IS
 	'gains table with the given number of buckets: one cxsell.gains_bucket per bucket';
 COMMENT ON AGGREGATE cxsell.auc(float8, boolean) IS
 	'area under the ROC curve of a score for a yes/no outcome (ties count one half)';
+
+CREATE FUNCTION cxsell.two_proportion_test(x_a bigint, n_a bigint, x_b bigint, n_b bigint,
+	OUT rate_a float8, OUT rate_b float8, OUT difference float8, OUT z float8, OUT p_value float8)
+	RETURNS record AS 'MODULE_PATHNAME', 'rate_two_proportion_test'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell.two_proportion_test(bigint, bigint, bigint, bigint) IS
+	'pooled two-proportion z test of x_a/n_a against x_b/n_b: rates, difference, z and two-sided p-value';

@@ -51,3 +51,15 @@ SELECT regress.err($$SELECT * FROM cxsell.segment_profiles('SELECT 1, 2', 'SELEC
 SELECT regress.err($$SELECT * FROM cxsell.segment_profiles(NULL, 'SELECT 1, 2')$$);
 SELECT regress.err($$SELECT * FROM cxsell.segment_propensity('SELECT 1, 2', 'SELECT 1, 2', NULL)$$);
 SELECT regress.err($$SELECT * FROM cxsell.segment_profiles('SELECT 1', 'SELECT 1, 2')$$);
+
+-- the pooled two-proportion z test, against scipy (norm.sf) to 1e-12
+WITH cases(xa, na, xb, nb, z, p) AS (VALUES
+  (120, 1000, 90, 1000, 2.1882658846227234, 0.028650240398448473),
+  (83, 86, 90, 93, -0.097511633911980047, 0.9223200957342691),
+  (5, 40, 15, 45, -2.2601267833736842, 0.023813383298197342),
+  (4000, 100000, 4300, 100000, -3.3634590917760523, 0.00076972243114510174))
+SELECT xa, na, xb, nb, round(t.difference::numeric, 6) AS difference,
+       abs(t.z - c.z) < 1e-12 * abs(c.z) AS z_ok, abs(t.p_value - c.p) < 1e-12 * c.p AS p_ok
+FROM cases c, cxsell.two_proportion_test(xa, na, xb, nb) t;
+SELECT * FROM cxsell.two_proportion_test(0, 10, 0, 20);
+SELECT regress.err($$SELECT * FROM cxsell.two_proportion_test(3, 2, 1, 5)$$);

@@ -1,8 +1,11 @@
 /*
  * rates.c
- *		Rates and their intervals: cxsell.wilson_interval().
+ *		Rates, their intervals and their comparison: cxsell.wilson_interval()
+ *		and cxsell.two_proportion_test().
  */
 #include "postgres.h"
+
+#include <math.h>
 
 #include "funcapi.h"
 
@@ -10,6 +13,7 @@
 #include "stats.h"
 
 PG_FUNCTION_INFO_V1(rate_wilson_interval);
+PG_FUNCTION_INFO_V1(rate_two_proportion_test);
 
 /* Reject a confidence level outside (0, 1). */
 void
@@ -20,6 +24,18 @@ CxCheckConfidence(double confidence)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("confidence level %g is out of range", confidence),
 				 errhint("Use a level greater than 0 and less than 1, such as 0.95.")));
+}
+
+/* Reject a count of successes that cannot come from n trials. */
+static void
+CheckRateCounts(int64 successes, int64 n)
+{
+	if (n < 1 || successes < 0 || successes > n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("inconsistent counts successes=" INT64_FORMAT ", n=" INT64_FORMAT,
+						successes, n),
+				 errhint("Counts must satisfy 0 <= successes <= n and n >= 1.")));
 }
 
 /*
@@ -38,12 +54,7 @@ rate_wilson_interval(PG_FUNCTION_ARGS)
 	double		lower;
 	double		upper;
 
-	if (n < 1 || successes < 0 || successes > n)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("inconsistent counts successes=" INT64_FORMAT ", n=" INT64_FORMAT,
-						successes, n),
-				 errhint("Counts must satisfy 0 <= successes <= n and n >= 1.")));
+	CheckRateCounts(successes, n);
 	CxCheckConfidence(confidence);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -51,6 +62,51 @@ rate_wilson_interval(PG_FUNCTION_ARGS)
 	values[0] = Float8GetDatum((double) successes / (double) n);
 	values[1] = Float8GetDatum(lower);
 	values[2] = Float8GetDatum(upper);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
+													  values, nulls)));
+}
+
+/*
+ * cxsell.two_proportion_test(x_a, n_a, x_b, n_b): the pooled two-proportion
+ * z test of rate a = rate b: the two rates, their difference, z and the
+ * two-sided p-value 2 P(Z > |z|) (NULL z and p when the pooled rate is 0
+ * or 1, where the test is undefined).
+ */
+Datum
+rate_two_proportion_test(PG_FUNCTION_ARGS)
+{
+	int64		xa = PG_GETARG_INT64(0);
+	int64		na = PG_GETARG_INT64(1);
+	int64		xb = PG_GETARG_INT64(2);
+	int64		nb = PG_GETARG_INT64(3);
+	TupleDesc	tupdesc;
+	Datum		values[5];
+	bool		nulls[5] = {0};
+	double		ra;
+	double		rb;
+	double		pooled;
+	double		se;
+
+	CheckRateCounts(xa, na);
+	CheckRateCounts(xb, nb);
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	ra = (double) xa / (double) na;
+	rb = (double) xb / (double) nb;
+	pooled = (double) (xa + xb) / (double) (na + nb);
+	se = sqrt(pooled * (1.0 - pooled) * (1.0 / (double) na + 1.0 / (double) nb));
+	values[0] = Float8GetDatum(ra);
+	values[1] = Float8GetDatum(rb);
+	values[2] = Float8GetDatum(ra - rb);
+	if (se > 0.0)
+	{
+		double		z = (ra - rb) / se;
+
+		values[3] = Float8GetDatum(z);
+		values[4] = Float8GetDatum(erfc(fabs(z) / sqrt(2.0)));
+	}
+	else
+		nulls[3] = nulls[4] = true;
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
 													  values, nulls)));
 }
