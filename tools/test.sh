@@ -15,7 +15,14 @@ WORK=$(scratch_dir)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$WORK"' EXIT
 cp -r "$ROOT/sql" "$ROOT/expected" "$ROOT/test" "$ROOT/src" "$WORK/"
 [ "$(id -u)" = 0 ] && chown -R "$TEST_USER" "$WORK"
-DATA_DIR=$(cd "$ROOT/.." && pwd)/shared/data
+DATA_DIR=${CXSELL_DATA_DIR:-$(cd "$ROOT/.." && pwd)/shared/data}
+# the test user must be able to read the data sets; when the checkout lives
+# where it cannot (under /root, say), give it a copy in the scratch folder
+if ! as_test_user test -r "$DATA_DIR/retail/retail.dat"; then
+	cp -r "$DATA_DIR" "$WORK/data"
+	[ "$(id -u)" = 0 ] && chown -R "$TEST_USER" "$WORK/data"
+	DATA_DIR=$WORK/data
+fi
 passed=0
 failed=0
 
