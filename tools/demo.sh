@@ -25,5 +25,6 @@ PSQL=(as_test_user "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PO
 "${PSQL[@]}" -d demo -c "CREATE EXTENSION cxsell"
 
 echo "== loading seeded sample data (tools/sample_data.sql)"
-"${PSQL[@]}" -d demo -f "$ROOT/tools/sample_data.sql" >/dev/null
-"${PSQL[@]}" -d demo -f "$ROOT/tools/demo.sql"
+# the scripts are read by this shell, so the server user need not see the checkout
+"${PSQL[@]}" -d demo <"$ROOT/tools/sample_data.sql" >/dev/null
+"${PSQL[@]}" -d demo <"$ROOT/tools/demo.sql"
