@@ -23,7 +23,8 @@ OBJS = \
 	src/kmodel.o \
 	src/silhouette.o \
 	src/rates.o \
-	src/gains.o
+	src/gains.o \
+	src/chisq.o
 
 DATA = cxsell--$(EXTVERSION).sql
 

@@ -493,3 +493,23 @@ CREATE FUNCTION cxsell.two_proportion_test(x_a bigint, n_a bigint, x_b bigint, n
 	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION cxsell.two_proportion_test(bigint, bigint, bigint, bigint) IS
 	'pooled two-proportion z test of x_a/n_a against x_b/n_b: rates, difference, z and two-sided p-value';
+
+CREATE TYPE cxsell.chi_square_result AS (statistic float8, df bigint, p_value float8,
+	rows int4, columns int4, n bigint);
+COMMENT ON TYPE cxsell.chi_square_result IS
+	'Pearson chi-square test of independence: statistic, degrees of freedom, p-value, table size';
+CREATE FUNCTION cxsell.chisq_trans(internal, anyelement, anycompatible)
+	RETURNS internal AS 'MODULE_PATHNAME', 'chisq_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.chisq_final(internal) RETURNS cxsell.chi_square_result
+	AS 'MODULE_PATHNAME', 'chisq_final'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE AGGREGATE cxsell.chi_square(row_label anyelement, column_label anycompatible) (
+	SFUNC = cxsell.chisq_trans, STYPE = internal,
+	FINALFUNC = cxsell.chisq_final,
+	COMBINEFUNC = cxsell.mine_combine,
+	SERIALFUNC = cxsell.mine_serialize, DESERIALFUNC = cxsell.mine_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cxsell.chi_square(anyelement, anycompatible) IS
+	'Pearson chi-square test of independence of two labels (e.g. channel x responded), one row per observation';

@@ -61,3 +61,42 @@ SELECT regress.err($$SELECT cxsell.gains(score, responded, 0) FROM gn$$);
 SELECT regress.err($$SELECT cxsell.gains(score, responded, NULL) FROM gn$$);
 SELECT regress.err($$SELECT cxsell.gains(score, responded, score::int % 2 + 1) FROM gn$$);
 SELECT regress.err($$SELECT cxsell.auc(score, responded) FROM (VALUES ('NaN'::float8, true)) v(score, responded)$$);
+
+-- chi-square test of independence over channel x responded, one row per
+-- contact: SMS 30 of 200 responded, flyer 12 of 150, bill insert 25 of 250
+CREATE TABLE contacts AS
+SELECT channel, g <= responders AS responded
+FROM (VALUES ('sms', 200, 30), ('flyer', 150, 12), ('bill insert', 250, 25)) c(channel, contacts, responders),
+     generate_series(1, contacts) g;
+INSERT INTO contacts VALUES (NULL, true), ('sms', NULL);   -- skipped
+SELECT (c).* FROM (SELECT cxsell.chi_square(channel, responded) AS c FROM contacts) x;
+-- against scipy.stats.chi2_contingency(correction=False) to 1e-12
+WITH cases(t, stat, df, p) AS (VALUES
+  ('{{30,170},{12,138},{25,225}}'::int[], 4.822043628013776, 2, 0.089723566918502751),
+  ('{{10,20,30},{20,20,20},{30,20,10}}', 20, 4, 0.00049939922738733355),
+  ('{{500,100},{100,500}}', 533.33333333333337, 1, 5.3182449538972862e-118),
+  ('{{5,5},{5,5}}', 0, 1, 1)),
+obs AS (
+  SELECT t, i, j FROM cases, generate_subscripts(t, 1) i, generate_subscripts(t, 2) j,
+       generate_series(1, t[i][j]) k)
+SELECT array_length(c.t, 1) AS rows, array_length(c.t, 2) AS columns,
+       abs((r).statistic - c.stat) <= 1e-12 * c.stat AS statistic_ok, (r).df = c.df AS df_ok,
+       abs((r).p_value - c.p) <= 1e-12 * c.p AS p_ok
+FROM cases c, LATERAL (SELECT cxsell.chi_square(i, j) AS r FROM obs WHERE obs.t = c.t) x;
+-- one label only: no test
+SELECT (c).* FROM (SELECT cxsell.chi_square(channel, responded) AS c FROM contacts WHERE channel = 'sms') x;
+SELECT cxsell.chi_square(channel, responded) IS NULL AS empty FROM contacts WHERE false;
+-- the same under a parallel plan
+SET max_parallel_workers_per_gather = 2;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET parallel_leader_participation = off;
+SELECT (cxsell.chi_square(channel, responded)).p_value = 0.089723566918502751 OR
+       abs((cxsell.chi_square(channel, responded)).p_value - 0.089723566918502751) < 1e-13 AS parallel_ok
+FROM contacts;
+RESET max_parallel_workers_per_gather;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET parallel_leader_participation;

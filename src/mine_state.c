@@ -164,18 +164,16 @@ GetState(FunctionCallInfo fcinfo, MemoryContext *aggcxt)
 }
 
 /*
- * Transition of cxsell.mine(basket, item, min_support [, max_len]): one row
- * per basket and item.
+ * Add the row (basket, item) of arguments 1 and 2 to the state, creating it
+ * with the given parameters on the first row.  Rows with a NULL are skipped.
+ * Shared by cxsell.mine and cxsell.chi_square (which counts the same pairs).
  */
-Datum
-mine_row_trans(PG_FUNCTION_ARGS)
+MineState *
+CxMineAddRow(FunctionCallInfo fcinfo, double min_support, int32 max_len)
 {
 	MemoryContext aggcxt;
 	MineState  *st = GetState(fcinfo, &aggcxt);
-	double		min_support;
-	int32		max_len;
 
-	GetMineParams(fcinfo, 3, &min_support, &max_len);
 	if (st == NULL)
 		st = MineStateCreate(aggcxt, true, min_support, max_len,
 							 get_fn_expr_argtype(fcinfo->flinfo, 1),
@@ -198,7 +196,21 @@ mine_row_trans(PG_FUNCTION_ARGS)
 		st->last_basket = basket;
 		AddPair(st, basket, CxValueSetId(&st->items, PG_GETARG_DATUM(2)));
 	}
-	PG_RETURN_POINTER(st);
+	return st;
+}
+
+/*
+ * Transition of cxsell.mine(basket, item, min_support [, max_len]): one row
+ * per basket and item.
+ */
+Datum
+mine_row_trans(PG_FUNCTION_ARGS)
+{
+	double		min_support;
+	int32		max_len;
+
+	GetMineParams(fcinfo, 3, &min_support, &max_len);
+	PG_RETURN_POINTER(CxMineAddRow(fcinfo, min_support, max_len));
 }
 
 /*

@@ -36,4 +36,7 @@ typedef struct MineState
 	int64		capacity;
 } MineState;
 
+extern MineState *CxMineAddRow(FunctionCallInfo fcinfo, double min_support,
+							   int32 max_len);
+
 #endif							/* CXSELL_MINE_STATE_H */

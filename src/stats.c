@@ -422,3 +422,69 @@ cx_wilson_interval(int64_t successes, int64_t n, double confidence,
 	*lower = (successes == 0) ? 0.0 : (centre - half) / den;
 	*upper = (successes == n) ? 1.0 : (centre + half) / den;
 }
+
+/*
+ * The regularised upper incomplete gamma function Q(a, x): by its power
+ * series for P = 1 - Q when x < a + 1, else by its continued fraction
+ * (modified Lentz), which keeps the relative precision of small tails.
+ */
+static double
+gamma_q(double a, double x)
+{
+	double		lead;
+	int			i;
+
+	if (x <= 0.0)
+		return 1.0;
+	lead = a * log(x) - x - lgamma(a);
+	if (x < a + 1.0)
+	{
+		double		term = 1.0 / a;
+		double		sum = term;
+
+		for (i = 1; i < 100000; i++)
+		{
+			term *= x / (a + i);
+			sum += term;
+			if (fabs(term) < fabs(sum) * 1e-17)
+				break;
+		}
+		return 1.0 - exp(lead) * sum;
+	}
+	else
+	{
+		const double tiny = 1e-300;
+		double		b = x + 1.0 - a;
+		double		c = 1.0 / tiny;
+		double		d = 1.0 / b;
+		double		h = d;
+
+		for (i = 1; i < 100000; i++)
+		{
+			double		an = -i * (i - a);
+			double		del;
+
+			b += 2.0;
+			d = an * d + b;
+			if (fabs(d) < tiny)
+				d = tiny;
+			c = b + an / c;
+			if (fabs(c) < tiny)
+				c = tiny;
+			d = 1.0 / d;
+			del = d * c;
+			h *= del;
+			if (fabs(del - 1.0) < 1e-16)
+				break;
+		}
+		return exp(lead) * h;
+	}
+}
+
+double
+cx_chi2_sf(double x, double df)
+{
+	if (!(df > 0.0) || isnan(x))
+		return NAN;
+	return gamma_q(df / 2.0, x / 2.0);
+}

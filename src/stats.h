@@ -51,4 +51,10 @@ double cx_normal_quantile(double p);
 void cx_wilson_interval(int64_t successes, int64_t n, double confidence,
 						double *lower, double *upper);
 
+/*
+ * Upper tail of the chi-square distribution with df degrees of freedom:
+ * P(X >= x), the p-value of a chi-square statistic x.
+ */
+double cx_chi2_sf(double x, double df);
+
 #endif /* CX_STATS_H */
