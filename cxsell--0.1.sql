@@ -513,3 +513,46 @@ CREATE AGGREGATE cxsell.chi_square(row_label anyelement, column_label anycompati
 );
 COMMENT ON AGGREGATE cxsell.chi_square(anyelement, anycompatible) IS
 	'Pearson chi-square test of independence of two labels (e.g. channel x responded), one row per observation';
+
+CREATE FUNCTION cxsell.channel_report(contacts_query text, confidence float8 DEFAULT 0.95,
+	OUT channel text, OUT contacts bigint, OUT responses bigint, OUT rate float8,
+	OUT lower float8, OUT upper float8, OUT best boolean, OUT p_value_vs_best float8)
+	RETURNS SETOF record
+	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+AS $fn$
+BEGIN
+	IF confidence IS NULL OR NOT (confidence OPERATOR(pg_catalog.>) 0
+								  AND confidence OPERATOR(pg_catalog.<) 1) THEN
+		RAISE EXCEPTION 'confidence level % is out of range', confidence
+			USING ERRCODE = '22023',
+			HINT = 'Use a level greater than 0 and less than 1, such as 0.95.';
+	END IF;
+	IF contacts_query IS NULL THEN
+		RAISE EXCEPTION 'contacts query must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Pass a query returning (channel, responded boolean), one row per contact.';
+	END IF;
+	RETURN QUERY EXECUTE pg_catalog.format($q$
+		WITH c AS (
+			SELECT q.ch::pg_catalog.text AS channel, pg_catalog.count(*) AS contacts,
+			       pg_catalog.count(*) FILTER (WHERE q.r) AS responses
+			FROM (%s) AS q(ch, r)
+			WHERE q.ch IS NOT NULL AND q.r IS NOT NULL
+			GROUP BY 1),
+		b AS (
+			SELECT c.channel, c.contacts, c.responses FROM c
+			ORDER BY c.responses::pg_catalog.float8 OPERATOR(pg_catalog./) c.contacts DESC,
+			         c.contacts DESC, c.channel
+			LIMIT 1)
+		SELECT c.channel, c.contacts, c.responses, w.rate, w.lower, w.upper,
+		       c.channel OPERATOR(pg_catalog.=) b.channel,
+		       CASE WHEN c.channel OPERATOR(pg_catalog.=) b.channel THEN NULL ELSE t.p_value END
+		FROM c CROSS JOIN b,
+		     LATERAL cxsell.wilson_interval(c.responses, c.contacts, $1) w,
+		     LATERAL cxsell.two_proportion_test(c.responses, c.contacts, b.responses, b.contacts) t
+		ORDER BY w.rate DESC, c.contacts DESC, c.channel
+	$q$, contacts_query) USING confidence;
+END
+$fn$;
+COMMENT ON FUNCTION cxsell.channel_report(text, float8) IS
+	'per channel: contacts, responses, response rate with its Wilson interval, and the two-proportion z-test p-value against the best channel';

@@ -100,3 +100,15 @@ RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;
 RESET parallel_leader_participation;
+
+-- the channel table: rate, Wilson interval and p-value against the best
+SELECT channel, contacts, responses, round(rate::numeric, 4) AS rate,
+       round(lower::numeric, 4) AS lower, round(upper::numeric, 4) AS upper, best,
+       round(p_value_vs_best::numeric, 6) AS p_value_vs_best
+FROM cxsell.channel_report('SELECT channel, responded FROM contacts');
+SELECT bool_and(p_value_vs_best IS NOT DISTINCT FROM
+                (SELECT t.p_value FROM cxsell.two_proportion_test(responses, contacts, 30, 200) t
+                 WHERE NOT best)) AS matches_z_test
+FROM cxsell.channel_report('SELECT channel, responded FROM contacts');
+SELECT regress.err($$SELECT * FROM cxsell.channel_report('SELECT channel, responded FROM contacts', 1.5)$$);
+SELECT regress.err($$SELECT * FROM cxsell.channel_report(NULL)$$);
