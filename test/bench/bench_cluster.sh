@@ -1,5 +1,6 @@
 # bench_cluster.sh -- shared by the benchmarks (sourced, not run): a
-# throwaway PostgreSQL cluster and a snapshot of the cxsell library to time.
+# throwaway PostgreSQL cluster, a snapshot of the cxsell library to time, and
+# a check that the machine is otherwise idle.
 #
 # Expects PG_BINDIR and the functions log and die; the library timed is
 # CXSELL_SO, or the installed one.  Defines LIB_SRC, SERVER_USER, as_server,
@@ -51,4 +52,23 @@ bench_cluster_init() {
 	as_server "$PG_BINDIR/initdb" -D "$PGDATA_DIR" -U cxbench --auth=trust \
 		--no-instructions -E UTF8 --locale=C >"$WORK/initdb.log" 2>&1 ||
 		{ cat "$WORK/initdb.log" >&2; die "initdb failed"; }
+}
+
+# cpu_busy -> percent of all CPU time spent outside idle/iowait over 2 s,
+# while this benchmark is idle: other work on the machine skews the timings.
+cpu_busy() {
+	local a b
+	a=$(head -n 1 /proc/stat 2>/dev/null) || { echo '?'; return; }
+	sleep 2
+	b=$(head -n 1 /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN {
+		n = split(a, x, " "); split(b, y, " "); tot = 0
+		for (i = 2; i <= n; i++) tot += y[i] - x[i]
+		idle = (y[5] - x[5]) + (y[6] - x[6])
+		printf "%.0f", (tot > 0 ? 100 * (tot - idle) / tot : 0) }'
+}
+busy_warning() {
+	[ "$1" != '?' ] && [ "$1" -ge 10 ] &&
+		log "WARNING: other processes keep the CPUs $1% busy: timings are skewed (parallel plans most)"
+	return 0
 }

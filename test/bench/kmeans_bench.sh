@@ -319,24 +319,6 @@ cx_measure() {
 	CX_SHM[$key]=$(median "${shm[@]}")
 }
 
-# cpu_busy -> percent of all CPU time spent outside idle/iowait over 2 s,
-# while this benchmark is idle: other work on the machine skews the timings.
-cpu_busy() {
-	local a b
-	a=$(head -n 1 /proc/stat 2>/dev/null) || { echo '?'; return; }
-	sleep 2
-	b=$(head -n 1 /proc/stat)
-	awk -v a="$a" -v b="$b" 'BEGIN {
-		n = split(a, x, " "); split(b, y, " "); tot = 0
-		for (i = 2; i <= n; i++) tot += y[i] - x[i]
-		idle = (y[5] - x[5]) + (y[6] - x[6])
-		printf "%.0f", (tot > 0 ? 100 * (tot - idle) / tot : 0) }'
-}
-busy_warning() {
-	[ "$1" != '?' ] && [ "$1" -ge 10 ] &&
-		log "WARNING: other processes keep the CPUs $1% busy: timings are skewed"
-	return 0
-}
 
 # Restart the server so that no page of t stays in shared buffers from the
 # load: a backend's RSS counts every shared buffer it touches, and a table

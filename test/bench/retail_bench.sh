@@ -202,24 +202,6 @@ SERIAL_SET="-c max_parallel_workers_per_gather=0"
 
 sql -c "CHECKPOINT"
 sync
-# cpu_busy -> percent of all CPU time spent outside idle/iowait over 2 s,
-# while this benchmark is idle: other work on the machine skews the timings.
-cpu_busy() {
-	local a b
-	a=$(head -n 1 /proc/stat 2>/dev/null) || { echo '?'; return; }
-	sleep 2
-	b=$(head -n 1 /proc/stat)
-	awk -v a="$a" -v b="$b" 'BEGIN {
-		n = split(a, x, " "); split(b, y, " "); tot = 0
-		for (i = 2; i <= n; i++) tot += y[i] - x[i]
-		idle = (y[5] - x[5]) + (y[6] - x[6])
-		printf "%.0f", (tot > 0 ? 100 * (tot - idle) / tot : 0) }'
-}
-busy_warning() {
-	[ "$1" != '?' ] && [ "$1" -ge 10 ] &&
-		log "WARNING: other processes keep the CPUs $1% busy: timings are skewed (parallel plans most)"
-	return 0
-}
 BUSY_BEFORE=$(cpu_busy)
 log "timing: $REPS runs after one warm-up, statement_timeout ${TIMEOUT_S}s, jit=$JIT (CPUs $BUSY_BEFORE% busy with other work)"
 busy_warning "$BUSY_BEFORE"
