@@ -18,6 +18,9 @@ extern int	cxsell_max_memory_kb;
 /* memlimit.c: the per-call memory bound of cxsell.max_memory */
 extern void CxCheckMemory(MemoryContext cxt, Size extra, const char *what);
 extern void CxCheckSize(Size used, const char *what);
+extern void *CxGrowArray(void *ptr, int64 *cap, int64 want, Size elem,
+						 MemoryContext cxt, MemoryContext limitcxt,
+						 const char *what);
 
 /*
  * A decoded cxsell.patterns value.  Items are numbered 0..nitems-1 in the

@@ -63,17 +63,7 @@ typedef struct Miner
 static void *
 Grow(Miner *m, void *ptr, int64 *cap, int64 want, Size elem)
 {
-	int64		newcap = Max(*cap, 64);
-
-	while (newcap < want)
-		newcap *= 2;
-	CxCheckMemory(m->limitcxt, (Size) (newcap - *cap) * elem, "cxsell.mine");
-	if (ptr == NULL)
-		ptr = MemoryContextAllocHuge(m->cxt, (Size) newcap * elem);
-	else
-		ptr = repalloc_huge(ptr, (Size) newcap * elem);
-	*cap = newcap;
-	return ptr;
+	return CxGrowArray(ptr, cap, want, elem, m->cxt, m->limitcxt, "cxsell.mine");
 }
 
 /* Record the itemset prefix[0..plen) + {last} with its count. */

@@ -65,18 +65,8 @@ GainsStateCreate(MemoryContext parent, int32 buckets)
 static void
 AddRows(GainsState *st, const Scored *rows, int64 m)
 {
-	if (st->n + m > st->capacity)
-	{
-		int64		cap = Max(st->capacity * 2, 1024);
-
-		while (cap < st->n + m)
-			cap *= 2;
-		CxCheckMemory(st->cxt, (Size) (cap - st->capacity) * sizeof(Scored), "cxsell.gains");
-		st->rows = st->rows == NULL ?
-			MemoryContextAllocHuge(st->cxt, cap * sizeof(Scored)) :
-			repalloc_huge(st->rows, cap * sizeof(Scored));
-		st->capacity = cap;
-	}
+	st->rows = CxGrowArray(st->rows, &st->capacity, st->n + m, sizeof(Scored),
+						   st->cxt, st->cxt, "cxsell.gains");
 	memcpy(st->rows + st->n, rows, m * sizeof(Scored));
 	st->n += m;
 }

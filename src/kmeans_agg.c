@@ -190,20 +190,8 @@ RequireSameParams(const KmeansState *a, const KmeansState *b)
 static void
 AddPoints(KmeansState *st, const double *v, int64 m)
 {
-	if (st->n + m > st->capacity)
-	{
-		int64		cap = Max(st->capacity * 2, 1024);
-
-		while (cap < st->n + m)
-			cap *= 2;
-		CxCheckMemory(st->cxt, (Size) (cap - st->capacity) * st->d * sizeof(double),
-					  "cxsell.kmeans");
-		if (st->x == NULL)
-			st->x = MemoryContextAllocHuge(st->cxt, (Size) cap * st->d * sizeof(double));
-		else
-			st->x = repalloc_huge(st->x, (Size) cap * st->d * sizeof(double));
-		st->capacity = cap;
-	}
+	st->x = CxGrowArray(st->x, &st->capacity, st->n + m, st->d * sizeof(double),
+						st->cxt, st->cxt, "cxsell.kmeans");
 	memcpy(st->x + (Size) st->n * st->d, v, (Size) m * st->d * sizeof(double));
 	st->n += m;
 }

@@ -47,3 +47,27 @@ CxCheckMemory(MemoryContext cxt, Size extra, const char *what)
 {
 	CxCheckSize(MemoryContextMemAllocated(cxt, true) + extra, what);
 }
+
+/*
+ * Grow the array `ptr` of `elem`-byte elements (capacity *cap; NULL when not
+ * allocated yet) to hold at least `want` elements, doubling, in `cxt`.  The
+ * growth counts against cxsell.max_memory as held by `limitcxt`.
+ */
+void *
+CxGrowArray(void *ptr, int64 *cap, int64 want, Size elem, MemoryContext cxt,
+			MemoryContext limitcxt, const char *what)
+{
+	int64		newcap = Max(*cap, 64);
+
+	if (ptr != NULL && want <= *cap)
+		return ptr;
+	while (newcap < want)
+		newcap *= 2;
+	CxCheckMemory(limitcxt, (Size) (newcap - *cap) * elem, what);
+	if (ptr == NULL)
+		ptr = MemoryContextAllocHuge(cxt, (Size) newcap * elem);
+	else
+		ptr = repalloc_huge(ptr, (Size) newcap * elem);
+	*cap = newcap;
+	return ptr;
+}
