@@ -24,7 +24,8 @@ OBJS = \
 	src/silhouette.o \
 	src/rates.o \
 	src/gains.o \
-	src/chisq.o
+	src/chisq.o \
+	src/recommend.o
 
 DATA = cxsell--$(EXTVERSION).sql
 

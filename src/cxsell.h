@@ -50,12 +50,17 @@ typedef struct CxPatterns
 	uint32	   *pair_a;
 	uint32	   *pair_b;
 	int64	   *pair_count;
+
+	int32	   *by_name;		/* item numbers ordered by name; built on
+								 * first use by CxPatternsFindItem */
 } CxPatterns;
 
 /* patterns.c */
 extern bytea *CxPatternsEncode(const CxPatterns *p);
 extern CxPatterns *CxPatternsDecode(const char *data, Size len, int errcode);
 extern CxPatterns *CxPatternsFromDatum(Datum d);
+extern CxPatterns *CxPatternsFromDatumCached(FmgrInfo *flinfo, Datum d);
+extern int32 CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count);
 extern int64 CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k);
 extern int64 CxPatternsPairCount(const CxPatterns *p, uint32 a, uint32 b);
 
@@ -94,6 +99,7 @@ typedef struct CxMeasures
 
 extern void CxComputeMeasures(int64 n_ac, int64 n_a, int64 n_c, int64 n,
 							  bool with_p, CxMeasures *m);
+extern void CxCheckRuleThresholds(double min_confidence, double min_lift);
 
 /* rates.c */
 extern void CxCheckConfidence(double confidence);
@@ -104,6 +110,8 @@ extern const double *CxReadFeatures(struct ArrayType *arr, int32 expect, int32 *
 
 /* srf.c */
 extern Tuplestorestate *CxMaterializeSRF(FunctionCallInfo fcinfo, TupleDesc *tupdesc);
+extern void CxRequireArg(FunctionCallInfo fcinfo, int argno, const char *name,
+						 const char *hint);
 extern Datum CxTextArray(const CxPatterns *p, const uint32 *items, int32 k);
 
 #endif							/* CXSELL_H */

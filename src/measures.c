@@ -143,3 +143,19 @@ measure_p_value_two_sided(PG_FUNCTION_ARGS)
 	CheckCounts(n_ac, n_a, n_c, n);
 	PG_RETURN_FLOAT8(cx_fisher_two_sided(n_ac, n_a, n_c, n));
 }
+
+/* The rule filters of cxsell.rules() and cxsell.recommend(). */
+void
+CxCheckRuleThresholds(double min_confidence, double min_lift)
+{
+	if (!(min_confidence >= 0.0 && min_confidence <= 1.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_confidence %g is out of range", min_confidence),
+				 errhint("Use a value between 0 and 1.")));
+	if (!(min_lift >= 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_lift %g is out of range", min_lift),
+				 errhint("Use 0 for no lift threshold, or a positive value such as 1.")));
+}

@@ -383,6 +383,103 @@ CxPatternsFromDatum(Datum d)
 							ERRCODE_DATA_CORRUPTED);
 }
 
+/*
+ * The value decoded once per calling expression: a function applied row by
+ * row to the same patterns (recommend() through LATERAL) keeps the decoded
+ * form in fn_extra and decodes again only when the bytes differ.
+ */
+typedef struct PatternsCache
+{
+	MemoryContext cxt;
+	Size		len;
+	char	   *bytes;
+	CxPatterns *p;
+} PatternsCache;
+
+CxPatterns *
+CxPatternsFromDatumCached(FmgrInfo *flinfo, Datum d)
+{
+	bytea	   *b = DatumGetByteaPP(d);
+	Size		len = VARSIZE_ANY_EXHDR(b);
+	PatternsCache *old = (PatternsCache *) flinfo->fn_extra;
+	PatternsCache *cache;
+	MemoryContext cxt;
+	MemoryContext prev;
+
+	if (old != NULL && old->len == len &&
+		memcmp(old->bytes, VARDATA_ANY(b), len) == 0)
+		return old->p;
+
+	cxt = AllocSetContextCreate(flinfo->fn_mcxt, "cxsell patterns cache",
+								ALLOCSET_DEFAULT_SIZES);
+	prev = MemoryContextSwitchTo(cxt);
+	cache = palloc(sizeof(PatternsCache));
+	cache->cxt = cxt;
+	cache->len = len;
+	cache->bytes = palloc(Max(len, 1));
+	memcpy(cache->bytes, VARDATA_ANY(b), len);
+	cache->p = CxPatternsDecode(cache->bytes, len, ERRCODE_DATA_CORRUPTED);
+	MemoryContextSwitchTo(prev);
+
+	if (old != NULL)
+		MemoryContextDelete(old->cxt);
+	flinfo->fn_extra = cache;
+	return cache->p;
+}
+
+static int
+CompareByName(const void *a, const void *b, void *arg)
+{
+	const CxPatterns *p = (const CxPatterns *) arg;
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+	int			c = strcmp(p->item_name[x], p->item_name[y]);
+
+	if (c != 0)
+		return c;
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * The items whose text is `name`: returns the position of the first in
+ * p->by_name and sets *count to how many there are (usually 0 or 1; two
+ * distinct values of some types print alike).  The name index is built on
+ * first use, in the memory the value was decoded into.
+ */
+int32
+CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count)
+{
+	int32		lo = 0;
+	int32		hi = p->nitems;
+	int32		first;
+
+	if (p->by_name == NULL)
+	{
+		int32	   *order = MemoryContextAlloc(GetMemoryChunkContext(p),
+											   Max(p->nitems, 1) * sizeof(int32));
+		int32		i;
+
+		for (i = 0; i < p->nitems; i++)
+			order[i] = i;
+		qsort_arg(order, p->nitems, sizeof(int32), CompareByName, p);
+		p->by_name = order;
+	}
+	while (lo < hi)
+	{
+		int32		mid = lo + (hi - lo) / 2;
+
+		if (strcmp(p->item_name[p->by_name[mid]], name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	first = lo;
+	while (lo < p->nitems && strcmp(p->item_name[p->by_name[lo]], name) == 0)
+		lo++;
+	*count = lo - first;
+	return first;
+}
+
 /* Text input: the hex digits of the stored bytes, validated in full. */
 Datum
 patterns_in(PG_FUNCTION_ARGS)

@@ -151,17 +151,6 @@ OrderKey(RuleOrder order, const CxMeasures *m, int64 count)
 	return 0.0;
 }
 
-/* Read a non-NULL argument, or say which one must not be NULL. */
-static void
-RequireArg(FunctionCallInfo fcinfo, int argno, const char *name)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name),
-				 errhint("Omit the argument to use its default.")));
-}
-
 static void
 RequireNonNegative(int64 v, const char *name, const char *hint)
 {
@@ -248,12 +237,12 @@ patterns_rules(PG_FUNCTION_ARGS)
 	RuleSort	rs;
 	int			i;
 
-	RequireArg(fcinfo, 1, "min_confidence");
-	RequireArg(fcinfo, 2, "min_lift");
-	RequireArg(fcinfo, 3, "max_antecedent");
-	RequireArg(fcinfo, 4, "max_consequent");
-	RequireArg(fcinfo, 7, "max_rules");
-	RequireArg(fcinfo, 8, "order_by");
+	CxRequireArg(fcinfo, 1, "min_confidence", "Omit the argument to use its default.");
+	CxRequireArg(fcinfo, 2, "min_lift", "Omit the argument to use its default.");
+	CxRequireArg(fcinfo, 3, "max_antecedent", "Omit the argument to use its default.");
+	CxRequireArg(fcinfo, 4, "max_consequent", "Omit the argument to use its default.");
+	CxRequireArg(fcinfo, 7, "max_rules", "Omit the argument to use its default.");
+	CxRequireArg(fcinfo, 8, "order_by", "Omit the argument to use its default.");
 	min_confidence = PG_GETARG_FLOAT8(1);
 	min_lift = PG_GETARG_FLOAT8(2);
 	max_antecedent = PG_GETARG_INT32(3);
@@ -261,16 +250,7 @@ patterns_rules(PG_FUNCTION_ARGS)
 	max_rules = PG_GETARG_INT64(7);
 	order_name = text_to_cstring(PG_GETARG_TEXT_PP(8));
 
-	if (!(min_confidence >= 0.0 && min_confidence <= 1.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("min_confidence %g is out of range", min_confidence),
-				 errhint("Use a value between 0 and 1.")));
-	if (!(min_lift >= 0.0))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("min_lift %g is out of range", min_lift),
-				 errhint("Use 0 for no lift threshold, or a positive value such as 1.")));
+	CxCheckRuleThresholds(min_confidence, min_lift);
 	RequireNonNegative(max_antecedent, "max_antecedent",
 					   "Use 0 for no limit, or the largest number of items an antecedent may have.");
 	RequireNonNegative(max_consequent, "max_consequent",
