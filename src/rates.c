@@ -82,28 +82,20 @@ rate_two_proportion_test(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[5];
 	bool		nulls[5] = {0};
-	double		ra;
-	double		rb;
-	double		pooled;
-	double		se;
+	double		z;
+	double		p;
 
 	CheckRateCounts(xa, na);
 	CheckRateCounts(xb, nb);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	ra = (double) xa / (double) na;
-	rb = (double) xb / (double) nb;
-	pooled = (double) (xa + xb) / (double) (na + nb);
-	se = sqrt(pooled * (1.0 - pooled) * (1.0 / (double) na + 1.0 / (double) nb));
-	values[0] = Float8GetDatum(ra);
-	values[1] = Float8GetDatum(rb);
-	values[2] = Float8GetDatum(ra - rb);
-	if (se > 0.0)
+	values[0] = Float8GetDatum((double) xa / (double) na);
+	values[1] = Float8GetDatum((double) xb / (double) nb);
+	values[2] = Float8GetDatum((double) xa / (double) na - (double) xb / (double) nb);
+	if (cx_two_proportion_z(xa, na, xb, nb, &z, &p))
 	{
-		double		z = (ra - rb) / se;
-
 		values[3] = Float8GetDatum(z);
-		values[4] = Float8GetDatum(erfc(fabs(z) / sqrt(2.0)));
+		values[4] = Float8GetDatum(p);
 	}
 	else
 		nulls[3] = nulls[4] = true;

@@ -488,3 +488,20 @@ cx_chi2_sf(double x, double df)
 		return NAN;
 	return gamma_q(df / 2.0, x / 2.0);
 }
+
+bool
+cx_two_proportion_z(int64_t x_a, int64_t n_a, int64_t x_b, int64_t n_b,
+					double *z, double *p_value)
+{
+	double		ra = (double) x_a / (double) n_a;
+	double		rb = (double) x_b / (double) n_b;
+	double		pooled = (double) (x_a + x_b) / (double) (n_a + n_b);
+	double		se = sqrt(pooled * (1.0 - pooled) *
+						  (1.0 / (double) n_a + 1.0 / (double) n_b));
+
+	if (!(se > 0.0))
+		return false;
+	*z = (ra - rb) / se;
+	*p_value = erfc(fabs(*z) / 1.4142135623730951);
+	return true;
+}

@@ -17,6 +17,7 @@
 #ifndef CX_STATS_H
 #define CX_STATS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -56,5 +57,13 @@ void cx_wilson_interval(int64_t successes, int64_t n, double confidence,
  * P(X >= x), the p-value of a chi-square statistic x.
  */
 double cx_chi2_sf(double x, double df);
+
+/*
+ * Pooled two-proportion z test of x_a/n_a = x_b/n_b: sets *z and the
+ * two-sided p-value 2 P(Z > |z|); returns false (leaving them alone) when
+ * the pooled rate is 0 or 1, where the test is undefined.
+ */
+bool cx_two_proportion_z(int64_t x_a, int64_t n_a, int64_t x_b, int64_t n_b,
+						 double *z, double *p_value);
 
 #endif /* CX_STATS_H */

@@ -2,7 +2,7 @@
 # Run every cxsell test: build (warnings are errors), install, then
 #   1. pg_regress (sql/ + expected/) on a throwaway PostgreSQL instance,
 #   2. the TAP tests in test/t (real data sets, cancellation, ...),
-#   3. the statistics check of src/stats.c against scipy/mpmath.
+#   3. the statistics checks of src/stats.c against scipy/mpmath.
 # Ends with one line "cxsell tests: N passed, M failed"; exits non-zero on
 # any failure.
 source "$(dirname "$0")/common.sh"
@@ -54,12 +54,14 @@ for t in "$WORK"/test/t/*.pl; do
 	fi
 done
 
-echo "== statistics check"
-if (cd "$WORK/test/stats" && as_test_user /usr/bin/python3 check_stats.py); then
-	passed=$((passed + 1))
-else
-	failed=$((failed + 1))
-fi
+echo "== statistics checks"
+for check in check_stats.py check_rates.py; do
+	if (cd "$WORK/test/stats" && as_test_user /usr/bin/python3 "$check"); then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1))
+	fi
+done
 
 echo "cxsell tests: $passed passed, $failed failed"
 [ "$failed" = 0 ] && [ "$passed" -gt 0 ]
