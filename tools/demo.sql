@@ -47,3 +47,21 @@ SELECT cluster, size,
        array_to_string(ARRAY(SELECT round(v::numeric, 2) FROM unnest(centroid) v), ' | ')
          AS "baskets | lines per basket | phone share | pasta share"
 FROM model, cxsell.centroids(m);
+
+\echo
+\echo '== Offer the right product: the next three products for five customers'
+SELECT c.customer, r.rank, r.item AS offer, round(r.score::numeric, 3) AS confidence,
+       round(r.lift::numeric, 2) AS lift, array_to_string(r.antecedent, ' + ') AS "because they bought",
+       r.source
+FROM (SELECT customer, array_agg(DISTINCT item) AS held
+      FROM sample_lines GROUP BY customer ORDER BY customer LIMIT 5) c
+     CROSS JOIN mined,
+     LATERAL cxsell.recommend(mined.p, c.held, 3) r
+ORDER BY c.customer, r.rank;
+
+\echo
+\echo '== Are the offers any good? Backtest: hide one product of each held-out basket'
+SELECT method, test_baskets, hits, round(hit_rate::numeric, 3) AS hit_rate,
+       '[' || round(hit_rate_lower::numeric, 3) || ', ' || round(hit_rate_upper::numeric, 3) || ']' AS "95% interval",
+       round(coverage::numeric, 3) AS coverage
+FROM cxsell.backtest('SELECT basket, item FROM sample_lines', 0.01, 3);
