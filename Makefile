@@ -1,5 +1,4 @@
 EXTENSION = cxsell
-EXTVERSION = 0.1
 
 MODULE_big = cxsell
 OBJS = \
@@ -27,7 +26,8 @@ OBJS = \
 	src/chisq.o \
 	src/recommend.o
 
-DATA = cxsell--$(EXTVERSION).sql
+# 0.2 installs as 0.1 plus the update script(s)
+DATA = cxsell--0.1.sql cxsell--0.1--0.2.sql
 
 # setup defines helpers the other tests use, so it runs first
 TESTS = $(wildcard sql/*.sql)
