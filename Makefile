@@ -24,7 +24,8 @@ OBJS = \
 	src/rates.o \
 	src/gains.o \
 	src/chisq.o \
-	src/recommend.o
+	src/recommend.o \
+	src/txn.o
 
 # 0.2 installs as 0.1 plus the update script(s)
 DATA = cxsell--0.1.sql cxsell--0.1--0.2.sql

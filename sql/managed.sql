@@ -1,0 +1,122 @@
+-- managed rule sets and segmentations: definitions, refresh, views, log
+CREATE TABLE mg_lines (basket int, item text, customer text);
+INSERT INTO mg_lines VALUES
+  (1, 'A', 'ann'), (1, 'B', 'ann'), (2, 'A', 'ann'), (2, 'B', 'ann'), (3, 'A', 'bob'),
+  (3, 'C', 'bob'), (4, 'C', 'bob'), (4, 'D', 'bob'), (5, 'C', 'cy'), (5, 'D', 'cy'),
+  (6, 'C', 'cy'), (7, 'C', 'dan'), (8, 'C', 'dan'), (8, 'A', 'dan'), (9, 'D', 'eve'),
+  (10, 'B', 'eve');
+CREATE TABLE mg_fail (ok int);   -- empty: the failing query below divides by zero
+CREATE TABLE mg_usage AS
+SELECT c AS customer, ARRAY[c % 3 * 10 + c % 2, c % 3 * 10]::float8[] AS features
+FROM generate_series(1, 30) c;
+
+SELECT cxsell.create_rule_set('shop', 'SELECT basket, item, customer FROM mg_lines', 0.2,
+                              recommendations => 2);
+SELECT cxsell.create_rule_set('shop-nocust', 'SELECT basket, item FROM mg_lines', 0.2);
+SELECT cxsell.create_segmentation('usage', 'SELECT customer, features FROM mg_usage', 3);
+SELECT name, has_customer, min_support, recommendations, rank_by, owner = current_user AS mine
+FROM cxsell.rule_sets ORDER BY name;
+
+CALL cxsell.refresh('shop');
+CALL cxsell.refresh('usage');
+SELECT rule_set, antecedent, consequent, round(confidence::numeric, 4) AS confidence,
+       round(lift::numeric, 4) AS lift, count
+FROM cxsell.current_rules ORDER BY rule_set, confidence DESC, antecedent, consequent;
+SELECT rule_set, items, count FROM cxsell.current_itemsets ORDER BY size, items;
+SELECT rule_set, item_a, item_b, observed, relation FROM cxsell.current_item_pairs ORDER BY 1, 2, 3;
+-- the same as cxsell.recommend over each customer's items
+SELECT customer, rank, item, round(score::numeric, 4) AS score, antecedent, source
+FROM cxsell.current_recommendations ORDER BY customer, rank;
+SELECT segment, size, centroid FROM cxsell.current_segment_profiles ORDER BY segment;
+SELECT segment, count(*) FROM cxsell.current_segments GROUP BY segment ORDER BY segment;
+SELECT kind, name, last_status, last_rows_written, last_error, age >= interval '0' AS has_age
+FROM cxsell.refresh_status ORDER BY name;
+
+-- refresh_all refreshes every analysis
+CALL cxsell.refresh_all();
+SELECT name, count(*) AS runs, bool_and(status = 'success') AS ok,
+       bool_and(duration >= interval '0' AND finished_at >= started_at) AS timed,
+       bool_and(run_by = current_user) AS run_by
+FROM cxsell.refresh_log GROUP BY name ORDER BY name;
+SELECT parameters->>'min_support' AS min_support, parameters->>'source_query' AS query
+FROM cxsell.refresh_log WHERE name = 'shop' ORDER BY id LIMIT 1;
+
+-- a refresh that fails half-way leaves the previous result and logs the error
+SELECT cxsell.alter_rule_set('shop',
+  source_query => 'SELECT basket, item, customer FROM mg_lines WHERE 1 / (SELECT count(*) FROM mg_fail) = 1');
+CALL cxsell.refresh('shop');
+SELECT count(*) AS rules_kept FROM cxsell.current_rules WHERE rule_set = 'shop';
+SELECT count(*) AS recommendations_kept FROM cxsell.current_recommendations WHERE rule_set = 'shop';
+SELECT name, last_status, last_error, last_success_at IS NOT NULL AS had_success
+FROM cxsell.refresh_status WHERE name = 'shop';
+-- fixed: the next refresh succeeds
+INSERT INTO mg_fail VALUES (1);
+CALL cxsell.refresh('shop');
+SELECT name, last_status, last_error FROM cxsell.refresh_status WHERE name = 'shop';
+
+-- thresholds change what is stored
+SELECT cxsell.alter_rule_set('shop', min_confidence => 0.6);
+CALL cxsell.refresh('shop');
+SELECT antecedent, consequent FROM cxsell.current_rules WHERE rule_set = 'shop' ORDER BY 1, 2;
+
+-- definition errors
+SELECT regress.err($$SELECT cxsell.create_rule_set('shop', 'SELECT basket, item FROM mg_lines', 0.2)$$);
+SELECT regress.err($$SELECT cxsell.create_rule_set('usage', 'SELECT basket, item FROM mg_lines', 0.2)$$);
+SELECT regress.err($$SELECT cxsell.create_rule_set('bad name', 'SELECT basket, item FROM mg_lines', 0.2)$$);
+SELECT regress.err($$SELECT cxsell.create_rule_set('x', 'SELECT basket FROM mg_lines', 0.2)$$);
+SELECT regress.err($$SELECT cxsell.create_rule_set('x', 'SELECT basket, item FROM no_such_table', 0.2)$$);
+SELECT regress.err($$SELECT cxsell.create_rule_set('x', 'SELEC basket, item FROM mg_lines', 0.2)$$);
+SELECT regress.err($$SELECT cxsell.create_rule_set('x', '', 0.2)$$);
+SELECT regress.err($$SELECT cxsell.create_rule_set('x', 'SELECT basket, item FROM mg_lines', 0)$$);
+SELECT regress.err($$SELECT cxsell.create_rule_set('x', 'SELECT basket, item FROM mg_lines', 0.2, recommendations => 0)$$);
+SELECT regress.err($$SELECT cxsell.create_rule_set('x', 'SELECT basket, item FROM mg_lines', 0.2, rank_by => 'x')$$);
+SELECT regress.err($$SELECT cxsell.create_segmentation('y', 'SELECT customer, features FROM mg_usage', 0)$$);
+SELECT regress.err($$SELECT cxsell.create_segmentation('y', 'SELECT customer, features FROM mg_usage', 3, '{"sede": 1}')$$);
+SELECT regress.err($$SELECT cxsell.create_segmentation('y', 'SELECT customer FROM mg_usage', 3)$$);
+SELECT regress.err($$SELECT cxsell.create_segmentation('y', 'SELECT customer, ''x''::text AS features FROM mg_usage', 3)$$);
+-- no PUBLIC access to the tables and views
+SELECT count(*) AS public_grants
+FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+WHERE c.relnamespace = 'cxsell'::regnamespace AND a.grantee = 0;
+SELECT regress.err($$SELECT cxsell.alter_rule_set('nope', min_support => 0.1)$$);
+SELECT regress.err($$SELECT cxsell.drop_segmentation('nope')$$);
+SELECT regress.err($$CALL cxsell.refresh('nope')$$);
+
+-- security: a stored query runs as the role that wrote it.  An analyst
+-- who may manage analyses but not read mg_secret defines a set over it...
+CREATE TABLE mg_secret (basket int, item text);
+INSERT INTO mg_secret VALUES (1, 'salary'), (1, 'bonus');
+CREATE ROLE regress_cx_analyst;
+GRANT SELECT, INSERT, UPDATE, DELETE ON cxsell.rule_sets, cxsell.segmentations,
+  cxsell.rule_set_patterns, cxsell.rule_set_rules, cxsell.rule_set_pairs,
+  cxsell.rule_set_recommendations, cxsell.segmentation_models,
+  cxsell.segment_assignments, cxsell.refresh_log TO regress_cx_analyst;
+GRANT USAGE ON SCHEMA cxsell, regress TO regress_cx_analyst;
+GRANT SELECT ON mg_lines TO regress_cx_analyst;
+SET ROLE regress_cx_analyst;
+-- ... cannot define it (the query is checked with the definer's rights) ...
+SELECT regress.err($$SELECT cxsell.create_rule_set('secret', 'SELECT basket, item FROM mg_secret', 0.5)$$);
+-- ... nor plant it in an existing set, nor claim another owner: whoever
+-- writes a query owns it
+SELECT cxsell.create_rule_set('analyst', 'SELECT basket, item FROM mg_lines', 0.5);
+UPDATE cxsell.rule_sets SET source_query = 'SELECT basket, item FROM mg_secret', owner = 'postgres'
+WHERE name = 'analyst';
+SELECT name, owner FROM cxsell.rule_sets WHERE name = 'analyst';
+RESET ROLE;
+-- so a superuser's refresh runs it as the analyst, and fails
+SELECT regress.err($$CALL cxsell.refresh('analyst')$$);
+-- and the analyst may not refresh sets that run as other roles
+SET ROLE regress_cx_analyst;
+SELECT regress.err($$CALL cxsell.refresh('shop-nocust')$$);
+RESET ROLE;
+SELECT cxsell.drop_rule_set('analyst');
+DROP OWNED BY regress_cx_analyst;
+DROP ROLE regress_cx_analyst;
+
+-- dropping a definition drops its results, not its log
+SELECT cxsell.drop_rule_set('shop');
+SELECT count(*) FROM cxsell.current_rules WHERE rule_set = 'shop';
+SELECT count(*) > 0 AS log_kept FROM cxsell.refresh_log WHERE name = 'shop';
+SELECT cxsell.drop_rule_set('shop-nocust');
+SELECT cxsell.drop_segmentation('usage');
+SELECT count(*) FROM cxsell.refresh_status;
