@@ -8,7 +8,8 @@
 source "$(dirname "$0")/common.sh"
 
 install_packages postgresql-server-dev-15 make gcc libipc-run-perl \
-	python3-scipy python3-mpmath python3-sklearn python3-threadpoolctl
+	python3-scipy python3-mpmath python3-sklearn python3-threadpoolctl \
+	postgresql-15-cron
 build_and_install
 
 WORK=$(scratch_dir)

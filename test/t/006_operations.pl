@@ -1,0 +1,126 @@
+#
+# 006_operations.pl -- operating the managed layer:
+#
+# - upgrade: a database on 0.1 with a stored cxsell.patterns value moves to
+#   the current version with ALTER EXTENSION UPDATE and keeps working;
+# - dump and restore: definitions, results, the run log and the owner of a
+#   stored query survive pg_dump / pg_restore into a new database;
+# - pg_cron: a job that CALLs cxsell.refresh() refreshes a rule set on
+#   schedule and the run is logged (pg_cron's finest schedule is a minute,
+#   so this part waits up to one).
+
+use strict;
+use warnings;
+
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('operations');
+$node->init;
+BAIL_OUT('pg_cron is not installed (Debian package postgresql-15-cron)')
+  unless -e $node->config_data('--pkglibdir') . '/pg_cron.so';
+$node->append_conf('postgresql.conf',
+	"shared_preload_libraries = 'pg_cron'\ncron.database_name = 'postgres'\n"
+	  . "cron.use_background_workers = on\n");
+$node->start;
+
+# --- upgrade from 0.1 -------------------------------------------------------
+$node->safe_psql('postgres', q{
+	CREATE DATABASE upgrade;
+});
+$node->safe_psql('upgrade', q{
+	CREATE EXTENSION cxsell VERSION '0.1';
+	CREATE TABLE lines AS
+	SELECT b AS basket, (ARRAY['A', 'B', 'C', 'D'])[1 + (b * k) % 4] AS item
+	FROM generate_series(1, 200) b, generate_series(1, 3) k;
+	CREATE TABLE mined AS SELECT cxsell.mine(basket, item, 0.1) AS p FROM lines;
+});
+is($node->safe_psql('upgrade', q{SELECT extversion FROM pg_extension WHERE extname = 'cxsell'}),
+	'0.1', 'installed 0.1');
+my $before = $node->safe_psql('upgrade', 'SELECT count(*) FROM mined, cxsell.rules(p)');
+$node->safe_psql('upgrade', 'ALTER EXTENSION cxsell UPDATE');
+is($node->safe_psql('upgrade', q{SELECT extversion FROM pg_extension WHERE extname = 'cxsell'}),
+	'0.2', 'updated to 0.2');
+is($node->safe_psql('upgrade', 'SELECT count(*) FROM mined, cxsell.rules(p)'),
+	$before, 'a value stored under 0.1 reads the same after the update');
+is($node->safe_psql('upgrade', q{SELECT count(*) FROM mined, cxsell.recommend(p, '{A}', 2)}),
+	'2', 'the functions of 0.2 work on it');
+# the updated extension holds the same objects as a fresh install
+my $objects = q{
+	SELECT pg_describe_object(classid, objid, 0) FROM pg_depend
+	WHERE refclassid = 'pg_extension'::regclass AND deptype = 'e'
+	  AND refobjid = (SELECT oid FROM pg_extension WHERE extname = 'cxsell')
+	ORDER BY 1};
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('fresh', 'CREATE EXTENSION cxsell');
+is($node->safe_psql('upgrade', $objects), $node->safe_psql('fresh', $objects),
+	'updated and fresh installs have the same objects');
+
+# --- dump and restore --------------------------------------------------------
+$node->safe_psql('postgres', q{CREATE DATABASE source});
+$node->safe_psql('source', q{
+	CREATE EXTENSION cxsell;
+	CREATE TABLE lines AS
+	SELECT b AS basket, (ARRAY['A', 'B', 'C', 'D'])[1 + (b * k) % 4] AS item,
+	       'c' || (b % 20) AS customer
+	FROM generate_series(1, 200) b, generate_series(1, 3) k;
+	CREATE ROLE cx_analyst;
+	GRANT SELECT ON lines TO cx_analyst;
+	GRANT USAGE ON SCHEMA cxsell TO cx_analyst;
+	GRANT SELECT, INSERT, UPDATE, DELETE ON cxsell.rule_sets, cxsell.segmentations, cxsell.rule_set_patterns,
+	  cxsell.rule_set_rules, cxsell.rule_set_pairs, cxsell.rule_set_recommendations,
+	  cxsell.refresh_log TO cx_analyst;
+	SET ROLE cx_analyst;
+	SELECT cxsell.create_rule_set('shop', 'SELECT basket, item, customer FROM public.lines', 0.1);
+	RESET ROLE;
+});
+$node->safe_psql('source', q{CALL cxsell.refresh('shop')});
+my $views = q{
+	SELECT (SELECT count(*) FROM cxsell.current_rules) || ' ' ||
+	       (SELECT count(*) FROM cxsell.current_item_pairs) || ' ' ||
+	       (SELECT count(*) FROM cxsell.current_recommendations) || ' ' ||
+	       (SELECT count(*) FROM cxsell.current_itemsets) || ' ' ||
+	       (SELECT string_agg(name || '/' || owner, ',') FROM cxsell.rule_sets) || ' ' ||
+	       (SELECT count(*) FROM cxsell.refresh_log WHERE status = 'success')};
+my $in_source = $node->safe_psql('source', $views);
+like($in_source, qr/^[1-9]\d* [1-9]\d* [1-9]\d* [1-9]\d* shop\/cx_analyst 1$/,
+	"the source database holds results ($in_source)");
+my $dump = $node->basedir . '/source.dump';
+$node->command_ok([ 'pg_dump', '-Fc', '-d', $node->connstr('source'), '-f', $dump ],
+	'pg_dump');
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+$node->command_ok([ 'pg_restore', '-d', $node->connstr('restored'), $dump ], 'pg_restore');
+is($node->safe_psql('restored', $views), $in_source,
+	'definitions, results, owner and log survive dump and restore');
+$node->safe_psql('restored', q{CALL cxsell.refresh('shop')});
+is($node->safe_psql('restored',
+		q{SELECT count(*) FROM cxsell.refresh_log WHERE status = 'success'}),
+	'2', 'the restored rule set refreshes (the log continues)');
+
+# --- pg_cron -------------------------------------------------------------------
+{
+	$node->safe_psql('postgres', q{
+		CREATE EXTENSION cxsell;
+		CREATE EXTENSION pg_cron;
+		CREATE TABLE lines AS
+		SELECT b AS basket, (ARRAY['A', 'B', 'C'])[1 + (b * k) % 3] AS item
+		FROM generate_series(1, 100) b, generate_series(1, 2) k;
+		SELECT cxsell.create_rule_set('nightly', 'SELECT basket, item FROM public.lines', 0.1);
+	});
+	$node->safe_psql('postgres',
+		q{SELECT cron.schedule('cxsell-nightly', '* * * * *', $$CALL cxsell.refresh('nightly')$$)});
+	ok($node->poll_query_until('postgres',
+			q{SELECT count(*) > 0 FROM cxsell.refresh_log WHERE name = 'nightly' AND status = 'success'}),
+		'pg_cron ran the refresh');
+	is($node->safe_psql('postgres',
+			q{SELECT last_status || ' ' || (last_rows_written > 0) FROM cxsell.refresh_status WHERE name = 'nightly'}),
+		'success true', 'the scheduled run is logged with its rows');
+	ok($node->poll_query_until('postgres',
+			q{SELECT count(*) > 0 FROM cron.job_run_details WHERE status = 'succeeded'}),
+		'pg_cron records the job as succeeded');
+	$node->safe_psql('postgres', q{SELECT cron.unschedule('cxsell-nightly')});
+}
+
+$node->stop;
+done_testing();
