@@ -659,6 +659,18 @@ BEGIN
 END
 $fn$;
 
+CREATE FUNCTION cxsell._refresh(kind text, analysis text) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF kind = 'rule set' THEN
+		RETURN cxsell._refresh_rule_set(analysis);
+	END IF;
+	RETURN cxsell._refresh_segmentation(analysis);
+END
+$fn$;
+
 CREATE FUNCTION cxsell._analysis_kind(analysis text) RETURNS text
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
@@ -742,11 +754,7 @@ BEGIN
 		COMMIT;		-- the run is logged even if the work fails
 	END IF;
 	BEGIN
-		IF kind IS NOT DISTINCT FROM 'rule set' THEN
-			written := cxsell._refresh_rule_set(name);
-		ELSE
-			written := cxsell._refresh_segmentation(name);
-		END IF;
+		written := cxsell._refresh(kind, name);
 		PERFORM cxsell._log_finish(run, 'success', written, NULL);
 	EXCEPTION WHEN OTHERS THEN
 		-- everything the refresh wrote is rolled back: the previous result stays

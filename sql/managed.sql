@@ -44,7 +44,9 @@ FROM cxsell.refresh_log WHERE name = 'shop' ORDER BY id LIMIT 1;
 -- a refresh that fails half-way leaves the previous result and logs the error
 SELECT cxsell.alter_rule_set('shop',
   source_query => 'SELECT basket, item, customer FROM mg_lines WHERE 1 / (SELECT count(*) FROM mg_fail) = 1');
+\set VERBOSITY terse
 CALL cxsell.refresh('shop');
+\set VERBOSITY default
 SELECT count(*) AS rules_kept FROM cxsell.current_rules WHERE rule_set = 'shop';
 SELECT count(*) AS recommendations_kept FROM cxsell.current_recommendations WHERE rule_set = 'shop';
 SELECT name, last_status, last_error, last_success_at IS NOT NULL AS had_success
