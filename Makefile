@@ -3,6 +3,7 @@ EXTENSION = cxsell
 MODULE_big = cxsell
 OBJS = \
 	src/cxsell.o \
+	src/args.o \
 	src/memlimit.o \
 	src/bytes.o \
 	src/value_io.o \

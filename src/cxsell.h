@@ -61,6 +61,8 @@ extern CxPatterns *CxPatternsDecode(const char *data, Size len, int errcode);
 extern CxPatterns *CxPatternsFromDatum(Datum d);
 extern CxPatterns *CxPatternsFromDatumCached(FmgrInfo *flinfo, Datum d);
 extern int32 CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count);
+struct ArrayType;
+extern int32 CxPatternsMarkItems(CxPatterns *p, struct ArrayType *names, bool *marks);
 extern int64 CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k);
 extern int64 CxPatternsPairCount(const CxPatterns *p, uint32 a, uint32 b);
 
@@ -105,13 +107,14 @@ extern void CxCheckRuleThresholds(double min_confidence, double min_lift);
 extern void CxCheckConfidence(double confidence);
 
 /* features.c */
-struct ArrayType;
 extern const double *CxReadFeatures(struct ArrayType *arr, int32 expect, int32 *d);
+
+/* args.c */
+extern void CxRequireArg(FunctionCallInfo fcinfo, int argno, const char *name,
+						 const char *hint);
 
 /* srf.c */
 extern Tuplestorestate *CxMaterializeSRF(FunctionCallInfo fcinfo, TupleDesc *tupdesc);
-extern void CxRequireArg(FunctionCallInfo fcinfo, int argno, const char *name,
-						 const char *hint);
 extern Datum CxTextArray(const CxPatterns *p, const uint32 *items, int32 k);
 
 #endif							/* CXSELL_H */

@@ -85,11 +85,7 @@ gains_trans(PG_FUNCTION_ARGS)
 	st = PG_ARGISNULL(0) ? NULL : (GainsState *) PG_GETARG_POINTER(0);
 	if (PG_NARGS() > 3)
 	{
-		if (PG_ARGISNULL(3))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("buckets must not be null"),
-					 errhint("Use 10 for deciles.")));
+		CxRequireArg(fcinfo, 3, "buckets", "Use 10 for deciles.");
 		buckets = PG_GETARG_INT32(3);
 	}
 	if (st == NULL)

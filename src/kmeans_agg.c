@@ -196,16 +196,6 @@ AddPoints(KmeansState *st, const double *v, int64 m)
 	st->n += m;
 }
 
-static void
-RequireK(FunctionCallInfo fcinfo, int argno)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("k must not be null"),
-				 errhint("k is the number of clusters: use 1 or more.")));
-}
-
 /*
  * Shared transition: features in argument 1, k_min and k_max in arguments
  * kmin_arg and kmax_arg, options (if present) after them.
@@ -223,8 +213,8 @@ Transition(FunctionCallInfo fcinfo, int kmin_arg, int kmax_arg)
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
 		elog(ERROR, "cxsell k-means transition called in non-aggregate context");
 	st = PG_ARGISNULL(0) ? NULL : (KmeansState *) PG_GETARG_POINTER(0);
-	RequireK(fcinfo, kmin_arg);
-	RequireK(fcinfo, kmax_arg);
+	CxRequireArg(fcinfo, kmin_arg, "k", "k is the number of clusters: use 1 or more.");
+	CxRequireArg(fcinfo, kmax_arg, "k", "k is the number of clusters: use 1 or more.");
 
 	opts = (PG_NARGS() > opt_arg && !PG_ARGISNULL(opt_arg)) ? PG_GETARG_JSONB_P(opt_arg) : NULL;
 	if (st == NULL)

@@ -62,20 +62,14 @@ static void
 GetMineParams(FunctionCallInfo fcinfo, int argno, double *min_support,
 			  int32 *max_len)
 {
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("min_support must not be null"),
-				 errhint("Pass the minimum support as a fraction of baskets, such as 0.01.")));
+	CxRequireArg(fcinfo, argno, "min_support",
+				 "Pass the minimum support as a fraction of baskets, such as 0.01.");
 	*min_support = PG_GETARG_FLOAT8(argno);
 	*max_len = 0;
 	if (PG_NARGS() > argno + 1)
 	{
-		if (PG_ARGISNULL(argno + 1))
-			ereport(ERROR,
-					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-					 errmsg("max_len must not be null"),
-					 errhint("Use 0 for no limit on the itemset size.")));
+		CxRequireArg(fcinfo, argno + 1, "max_len",
+					 "Use 0 for no limit on the itemset size.");
 		*max_len = PG_GETARG_INT32(argno + 1);
 	}
 }

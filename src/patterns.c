@@ -20,9 +20,11 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 
 #include "bytes.h"
@@ -478,6 +480,43 @@ CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count)
 		lo++;
 	*count = lo - first;
 	return first;
+}
+
+/*
+ * Mark in marks[] the items named in a text[] (NULL elements and names of no
+ * item are ignored); returns how many items it newly marked.
+ */
+int32
+CxPatternsMarkItems(CxPatterns *p, ArrayType *names, bool *marks)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
+	int			i;
+	int32		marked = 0;
+
+	deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT,
+					  &elems, &nulls, &nelems);
+	for (i = 0; i < nelems; i++)
+	{
+		char	   *name;
+		int32		first;
+		int32		count;
+		int32		j;
+
+		if (nulls[i])
+			continue;
+		name = TextDatumGetCString(elems[i]);
+		first = CxPatternsFindItem(p, name, &count);
+		for (j = first; j < first + count; j++)
+			if (!marks[p->by_name[j]])
+			{
+				marks[p->by_name[j]] = true;
+				marked++;
+			}
+		pfree(name);
+	}
+	return marked;
 }
 
 /* Text input: the hex digits of the stored bytes, validated in full. */

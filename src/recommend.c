@@ -141,39 +141,12 @@ ComparePopular(const void *a, const void *b, void *arg)
 static int32
 MarkHeld(ArrayType *arr, CxPatterns *p, bool *held)
 {
-	Datum	   *elems;
-	bool	   *nulls;
-	int			nelems;
-	int			i;
-	int32		nheld = 0;
-
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("held items must be a one-dimensional array"),
 				 errhint("Pass the customer's items as text[], for example array_agg(item::text).")));
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
-					  &elems, &nulls, &nelems);
-	for (i = 0; i < nelems; i++)
-	{
-		char	   *name;
-		int32		first;
-		int32		count;
-		int32		j;
-
-		if (nulls[i])
-			continue;
-		name = TextDatumGetCString(elems[i]);
-		first = CxPatternsFindItem(p, name, &count);
-		for (j = first; j < first + count; j++)
-			if (!held[p->by_name[j]])
-			{
-				held[p->by_name[j]] = true;
-				nheld++;
-			}
-		pfree(name);
-	}
-	return nheld;
+	return CxPatternsMarkItems(p, arr, held);
 }
 
 /* Find each candidate item's best firing rule. */

@@ -162,40 +162,18 @@ RequireNonNegative(int64 v, const char *name, const char *hint)
 }
 
 /*
- * Mark the items named in a text[] argument (NULL elements ignored); items
- * that are not frequent cannot occur in a rule and are skipped.  Returns
- * NULL when the argument is NULL, meaning no restriction.
+ * The items named in a text[] argument (see CxPatternsMarkItems), or NULL
+ * when the argument is NULL, meaning no restriction.
  */
 static bool *
-AllowedItems(FunctionCallInfo fcinfo, int argno, const CxPatterns *p)
+AllowedItems(FunctionCallInfo fcinfo, int argno, CxPatterns *p)
 {
-	ArrayType  *arr;
-	Datum	   *elems;
-	bool	   *nulls;
-	int			nelems;
 	bool	   *allowed;
-	int			i;
-	int32		j;
 
 	if (PG_ARGISNULL(argno))
 		return NULL;
-	arr = PG_GETARG_ARRAYTYPE_P(argno);
-	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT,
-					  &elems, &nulls, &nelems);
 	allowed = palloc0(Max(p->nitems, 1) * sizeof(bool));
-	for (i = 0; i < nelems; i++)
-	{
-		char	   *name;
-
-		if (nulls[i])
-			continue;
-		name = TextDatumGetCString(elems[i]);
-		/* item names are few; a linear scan per name keeps this simple */
-		for (j = 0; j < p->nitems; j++)
-			if (strcmp(p->item_name[j], name) == 0)
-				allowed[j] = true;
-		pfree(name);
-	}
+	(void) CxPatternsMarkItems(p, PG_GETARG_ARRAYTYPE_P(argno), allowed);
 	return allowed;
 }
 

@@ -45,18 +45,6 @@ CxMaterializeSRF(FunctionCallInfo fcinfo, TupleDesc *tupdesc)
 	return store;
 }
 
-/* Fail when a parameter that has no meaning as NULL is NULL. */
-void
-CxRequireArg(FunctionCallInfo fcinfo, int argno, const char *name,
-			 const char *hint)
-{
-	if (PG_ARGISNULL(argno))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("%s must not be null", name),
-				 errhint("%s", hint)));
-}
-
 /* A text[] of the names of `k` items. */
 Datum
 CxTextArray(const CxPatterns *p, const uint32 *items, int32 k)
