@@ -53,6 +53,8 @@ typedef struct CxPatterns
 
 	int32	   *by_name;		/* item numbers ordered by name; built on
 								 * first use by CxPatternsFindItem */
+	int32	   *by_count;		/* item numbers by count descending; built
+								 * on first use by CxPatternsByCount */
 } CxPatterns;
 
 /* patterns.c */
@@ -61,6 +63,7 @@ extern CxPatterns *CxPatternsDecode(const char *data, Size len, int errcode);
 extern CxPatterns *CxPatternsFromDatum(Datum d);
 extern CxPatterns *CxPatternsFromDatumCached(FmgrInfo *flinfo, Datum d);
 extern int32 CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count);
+extern const int32 *CxPatternsByCount(CxPatterns *p);
 struct ArrayType;
 extern int32 CxPatternsMarkItems(CxPatterns *p, struct ArrayType *names, bool *marks);
 extern int64 CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k);

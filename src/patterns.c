@@ -482,6 +482,39 @@ CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count)
 	return first;
 }
 
+static int
+CompareByCount(const void *a, const void *b, void *arg)
+{
+	const CxPatterns *p = (const CxPatterns *) arg;
+	int32		x = *(const int32 *) a;
+	int32		y = *(const int32 *) b;
+
+	if (p->item_count[x] != p->item_count[y])
+		return p->item_count[x] > p->item_count[y] ? -1 : 1;
+	return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+/*
+ * The items from most to least frequent (ties in item order), built on first
+ * use, like the name index, in the memory the value was decoded into.
+ */
+const int32 *
+CxPatternsByCount(CxPatterns *p)
+{
+	if (p->by_count == NULL)
+	{
+		int32	   *order = MemoryContextAlloc(GetMemoryChunkContext(p),
+											   Max(p->nitems, 1) * sizeof(int32));
+		int32		i;
+
+		for (i = 0; i < p->nitems; i++)
+			order[i] = i;
+		qsort_arg(order, p->nitems, sizeof(int32), CompareByCount, p);
+		p->by_count = order;
+	}
+	return p->by_count;
+}
+
 /*
  * Mark in marks[] the items named in a text[] (NULL elements and names of no
  * item are ignored); returns how many items it newly marked.

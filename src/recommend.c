@@ -124,18 +124,6 @@ CompareRanked(const void *a, const void *b, void *arg)
 	return ia < ib ? -1 : (ia > ib ? 1 : 0);
 }
 
-/* qsort_arg comparator for the popularity order. */
-static int
-ComparePopular(const void *a, const void *b, void *arg)
-{
-	const CxPatterns *p = (const CxPatterns *) arg;
-	uint32		ia = *(const uint32 *) a;
-	uint32		ib = *(const uint32 *) b;
-
-	CMP_DESC(p->item_count[ia], p->item_count[ib]);
-	return ia < ib ? -1 : (ia > ib ? 1 : 0);
-}
-
 
 /* Mark the frequent items named in held (NULL elements ignored). */
 static int32
@@ -313,19 +301,19 @@ patterns_recommend(PG_FUNCTION_ARGS)
 	/* popularity rows fill what the rules left */
 	if (nout < n && (fallback || rank_by == RANK_POPULARITY))
 	{
-		norder = 0;
-		for (i = 0; i < p->nitems; i++)
-			if (!held[i] && cand[i].set < 0)
-				order[norder++] = (uint32) i;
-		qsort_arg(order, norder, sizeof(uint32), ComparePopular, p);
+		const int32 *popular = CxPatternsByCount(p);
+
 		empty = CxTextArray(p, NULL, 0);
-		for (i = 0; i < norder && nout < n; i++)
+		for (i = 0; i < p->nitems && nout < n; i++)
 		{
-			uint32		c = order[i];
-			double		support = (double) p->item_count[c] / (double) p->n;
+			int32		c = popular[i];
+			double		support;
 			Datum		values[8];
 			bool		nulls[8] = {0};
 
+			if (held[c] || cand[c].set >= 0)
+				continue;
+			support = (double) p->item_count[c] / (double) p->n;
 			values[0] = Int32GetDatum(++nout);
 			values[1] = CStringGetTextDatum(p->item_name[c]);
 			values[2] = Float8GetDatum(support);
