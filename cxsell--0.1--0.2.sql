@@ -16,6 +16,21 @@ CREATE FUNCTION cxsell.recommend(p cxsell.patterns, held text[], n int4,
 COMMENT ON FUNCTION cxsell.recommend(cxsell.patterns, text[], int4, text, float8, float8, boolean) IS
 	'the n best items not held: per item the best rule whose antecedent is held (by confidence, or lift), topped up by popularity when fallback is on';
 
+-- Check the thresholds of mining and recommending with the checks and
+-- messages of the functions they feed (cxsell.mine, cxsell.recommend).
+CREATE FUNCTION cxsell._check_rule_options(min_support float8, max_len int4, n int4,
+	rank_by text, min_confidence float8, min_lift float8, fallback boolean)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	PERFORM cxsell.mine(v.x, v.x, min_support, max_len) FROM (VALUES (1)) AS v(x);
+	PERFORM cxsell.recommend(NULL::cxsell.patterns, NULL::text[], n, rank_by,
+							 min_confidence, min_lift, fallback);
+END
+$fn$;
+
 -- Backtest of recommendations ------------------------------------------------
 -- Runs the caller's own query (with the caller's privileges and search_path);
 -- everything else in it is schema-qualified, operators included.
@@ -50,10 +65,8 @@ BEGIN
 			USING ERRCODE = '22004',
 			HINT = 'Omit the argument to use its default.';
 	END IF;
-	-- the thresholds get the checks and messages of the functions they feed
-	PERFORM cxsell.mine(v.x, v.x, min_support, max_len) FROM (VALUES (1)) AS v(x);
-	PERFORM cxsell.recommend(NULL::cxsell.patterns, NULL::text[], n, rank_by,
-							 min_confidence, min_lift, fallback);
+	PERFORM cxsell._check_rule_options(min_support, max_len, n, rank_by,
+									   min_confidence, min_lift, fallback);
 
 	RETURN QUERY EXECUTE pg_catalog.format($q$
 		WITH lines AS MATERIALIZED (
@@ -331,10 +344,8 @@ AS $fn$
 DECLARE
 	cols jsonb;
 BEGIN
-	-- the thresholds get the checks and messages of the functions they feed
-	PERFORM cxsell.mine(v.x, v.x, r.min_support, r.max_len) FROM (VALUES (1)) AS v(x);
-	PERFORM cxsell.recommend(NULL::cxsell.patterns, NULL::text[], r.recommendations,
-							 r.rank_by, r.min_confidence, r.min_lift);
+	PERFORM cxsell._check_rule_options(r.min_support, r.max_len, r.recommendations,
+									   r.rank_by, r.min_confidence, r.min_lift, true);
 	cols := cxsell._source_columns(r.name, r.source_query, r.search_path);
 	IF NOT cols ?& ARRAY['basket', 'item'] THEN
 		RAISE EXCEPTION 'source query of rule set "%" must return columns basket and item', r.name
