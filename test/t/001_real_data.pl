@@ -20,6 +20,8 @@ use warnings;
 
 use File::Spec;
 use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use CxsellTest qw(data_file);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -30,23 +32,10 @@ my $t0 = time();
 # Locate the data
 # ---------------------------------------------------------------------------
 
-my $repo_root =
-  File::Spec->rel2abs(File::Spec->catdir($FindBin::RealBin, File::Spec->updir, File::Spec->updir));
-my $data_dir = $ENV{CXSELL_DATA_DIR}
-  // File::Spec->catdir($repo_root, File::Spec->updir, 'shared', 'data');
-
 my %files = (
-	retail    => File::Spec->catfile($data_dir, 'retail',    'retail.dat'),
-	groceries => File::Spec->catfile($data_dir, 'groceries', 'groceries.csv'),
-	online_retail => File::Spec->catfile($data_dir, 'online_retail_baskets',
-		'online_retail.csv'),);
-
-for my $name (sort keys %files)
-{
-	BAIL_OUT("data file for $name not found: $files{$name} "
-		  . "(set CXSELL_DATA_DIR to the shared data folder)")
-	  unless -r $files{$name};
-}
+	retail        => data_file('retail',    'retail.dat'),
+	groceries     => data_file('groceries', 'groceries.csv'),
+	online_retail => data_file('online_retail_baskets', 'online_retail.csv'),);
 
 # ---------------------------------------------------------------------------
 # Read a dataset into deduplicated baskets

@@ -29,6 +29,8 @@ use warnings;
 
 use File::Spec;
 use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use CxsellTest qw(data_file);
 use IPC::Run;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
@@ -44,14 +46,8 @@ my $TOLERANCE = 1.01;    # cxsell inertia <= sklearn inertia * this
 # Locate the data and scikit-learn
 # ---------------------------------------------------------------------------
 
-my $repo_root =
-  File::Spec->rel2abs(File::Spec->catdir($FindBin::RealBin, File::Spec->updir, File::Spec->updir));
-my $data_dir = $ENV{CXSELL_DATA_DIR}
-  // File::Spec->catdir($repo_root, File::Spec->updir, 'shared', 'data');
-my $telco_csv = File::Spec->catfile($data_dir, 'telco_churn', 'Telco-Customer-Churn.csv');
+my $telco_csv = data_file('telco_churn', 'Telco-Customer-Churn.csv');
 
-BAIL_OUT("data file not found: $telco_csv (set CXSELL_DATA_DIR to the shared data folder)")
-  unless -r $telco_csv;
 BAIL_OUT("$PYTHON cannot import sklearn: install Debian's python3-sklearn")
   unless system($PYTHON, '-c', 'import sklearn') == 0;
 

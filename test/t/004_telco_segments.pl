@@ -13,19 +13,14 @@
 use strict;
 use warnings;
 
-use File::Spec;
 use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use CxsellTest qw(data_file wilson95);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $repo_root = File::Spec->rel2abs(
-	File::Spec->catdir($FindBin::RealBin, File::Spec->updir, File::Spec->updir));
-my $data_dir = $ENV{CXSELL_DATA_DIR}
-  // File::Spec->catdir($repo_root, File::Spec->updir, 'shared', 'data');
-my $csv = File::Spec->rel2abs(
-	File::Spec->catfile($data_dir, 'telco_churn', 'Telco-Customer-Churn.csv'));
-BAIL_OUT("telco data not found: $csv (set CXSELL_DATA_DIR)") unless -r $csv;
+my $csv = data_file('telco_churn', 'Telco-Customer-Churn.csv');
 
 my @services = qw(PhoneService MultipleLines InternetService OnlineSecurity
   OnlineBackup DeviceProtection TechSupport StreamingTV StreamingMovies);
@@ -55,19 +50,6 @@ while (my $line = <$fh>)
 }
 close $fh;
 is($rows, 7043, 'the file holds 7,043 customers');
-
-# Wilson score interval at 95%, z = Phi^-1(0.975)
-sub wilson
-{
-	my ($s, $n) = @_;
-	my $z = 1.959963984540054;
-	my $p = $s / $n;
-	my $centre = $p + $z * $z / (2 * $n);
-	my $half = $z * sqrt($p * (1 - $p) / $n + $z * $z / (4 * $n * $n));
-	my $den = 1 + $z * $z / $n;
-	return (($s == 0 ? 0 : ($centre - $half) / $den),
-		($s == $n ? 1 : ($centre + $half) / $den));
-}
 
 # --- cxsell ------------------------------------------------------------------
 my $node = PostgreSQL::Test::Cluster->new('telco');
@@ -114,7 +96,7 @@ note('depth | customers | retained | rate | 95% interval');
 for my $line (split /\n/, $out)
 {
 	my ($depth, $n, $s, $rate, $lo, $hi) = split /\|/, $line;
-	my ($elo, $ehi) = wilson($retained{$depth} // 0, $customers{$depth});
+	my ($elo, $ehi) = wilson95($retained{$depth} // 0, $customers{$depth});
 	note(sprintf('%5d | %9d | %8d | %.3f | [%.3f, %.3f]', $depth, $n, $s, $rate, $lo, $hi));
 	$ok &&= ($n == $customers{$depth} && $s == ($retained{$depth} // 0)
 		  && abs($lo - $elo) < 1e-12 && abs($hi - $ehi) < 1e-12);

@@ -16,42 +16,21 @@ use warnings;
 
 use File::Spec;
 use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use CxsellTest qw(data_file wilson95);
 use POSIX qw(erfc floor);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
-my $repo_root = File::Spec->rel2abs(
-	File::Spec->catdir($FindBin::RealBin, File::Spec->updir, File::Spec->updir));
-my $data_dir = $ENV{CXSELL_DATA_DIR}
-  // File::Spec->catdir($repo_root, File::Spec->updir, 'shared', 'data');
-my $bank_csv = File::Spec->rel2abs(
-	File::Spec->catfile($data_dir, 'bank_marketing', 'bank-full.csv'));
-my $groceries_csv = File::Spec->rel2abs(
-	File::Spec->catfile($data_dir, 'groceries', 'groceries.csv'));
-for my $f ($bank_csv, $groceries_csv)
-{
-	BAIL_OUT("data file not found: $f (set CXSELL_DATA_DIR)") unless -r $f;
-}
+my $bank_csv = data_file('bank_marketing', 'bank-full.csv');
+my $groceries_csv = data_file('groceries', 'groceries.csv');
 
 sub close_rel
 {
 	my ($got, $want, $tol) = @_;
 	return 1 if $got == $want;
 	return abs($got - $want) <= $tol * abs($want);
-}
-
-my $Z95 = 1.959963984540054;    # Phi^-1(0.975)
-
-sub wilson
-{
-	my ($s, $n) = @_;
-	my $p = $s / $n;
-	my $centre = $p + $Z95 * $Z95 / (2 * $n);
-	my $half = $Z95 * sqrt($p * (1 - $p) / $n + $Z95 * $Z95 / (4 * $n * $n));
-	my $den = 1 + $Z95 * $Z95 / $n;
-	return (($s == 0 ? 0 : ($centre - $half) / $den),
-		($s == $n ? 1 : ($centre + $half) / $den));
 }
 
 # --- bank marketing: the independent computation --------------------------
@@ -121,7 +100,7 @@ note('channel | contacts | responses | rate | 95% interval | p vs best');
 for my $i (0 .. $#rows)
 {
 	my ($ch, $n, $s, $rate, $lo, $hi, $isbest, $p) = split /\|/, $rows[$i];
-	my ($elo, $ehi) = wilson($responses{$ch}, $contacts{$ch});
+	my ($elo, $ehi) = wilson95($responses{$ch}, $contacts{$ch});
 	my $ep;
 	if ($ch ne $best)
 	{
