@@ -429,6 +429,23 @@ CxPatternsFromDatumCached(FmgrInfo *flinfo, Datum d)
 	return cache->p;
 }
 
+/*
+ * The item numbers sorted by cmp, in the memory the value was decoded into
+ * (the indexes built on first use live as long as the value).
+ */
+static int32 *
+ItemOrder(CxPatterns *p, qsort_arg_comparator cmp)
+{
+	int32	   *order = MemoryContextAlloc(GetMemoryChunkContext(p),
+										   Max(p->nitems, 1) * sizeof(int32));
+	int32		i;
+
+	for (i = 0; i < p->nitems; i++)
+		order[i] = i;
+	qsort_arg(order, p->nitems, sizeof(int32), cmp, p);
+	return order;
+}
+
 static int
 CompareByName(const void *a, const void *b, void *arg)
 {
@@ -456,16 +473,7 @@ CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count)
 	int32		first;
 
 	if (p->by_name == NULL)
-	{
-		int32	   *order = MemoryContextAlloc(GetMemoryChunkContext(p),
-											   Max(p->nitems, 1) * sizeof(int32));
-		int32		i;
-
-		for (i = 0; i < p->nitems; i++)
-			order[i] = i;
-		qsort_arg(order, p->nitems, sizeof(int32), CompareByName, p);
-		p->by_name = order;
-	}
+		p->by_name = ItemOrder(p, CompareByName);
 	while (lo < hi)
 	{
 		int32		mid = lo + (hi - lo) / 2;
@@ -502,16 +510,7 @@ const int32 *
 CxPatternsByCount(CxPatterns *p)
 {
 	if (p->by_count == NULL)
-	{
-		int32	   *order = MemoryContextAlloc(GetMemoryChunkContext(p),
-											   Max(p->nitems, 1) * sizeof(int32));
-		int32		i;
-
-		for (i = 0; i < p->nitems; i++)
-			order[i] = i;
-		qsort_arg(order, p->nitems, sizeof(int32), CompareByCount, p);
-		p->by_count = order;
-	}
+		p->by_count = ItemOrder(p, CompareByCount);
 	return p->by_count;
 }
 
