@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Run every cxsell test: build (warnings are errors), install, then
 #   1. pg_regress (sql/ + expected/) on a throwaway PostgreSQL instance,
-#   2. the TAP tests in test/t (real data sets, cancellation, ...),
-#   3. the statistics checks of src/stats.c against scipy/mpmath.
+#   2. the isolation tests in test/isolation (concurrent refreshes and readers),
+#   3. the TAP tests in test/t (real data sets, cancellation, ...),
+#   4. the statistics checks of src/stats.c against scipy/mpmath.
 # Ends with one line "cxsell tests: N passed, M failed"; exits non-zero on
 # any failure.
 source "$(dirname "$0")/common.sh"
@@ -27,20 +28,32 @@ fi
 passed=0
 failed=0
 
-echo "== pg_regress"
 PGXS_DIR=$(dirname "$("$PG_CONFIG" --pgxs)")/..
-tests=$(make -s -C "$ROOT" regress-list)
-if ! (cd "$WORK" && as_test_user "$PGXS_DIR/test/regress/pg_regress" \
-	--temp-instance="$WORK/tmp_instance" --bindir="$PG_BINDIR" \
-	--inputdir=. --load-extension=cxsell $tests) | tee "$WORK/pg_regress.log"; then
-	head -c 20000 "$WORK/regression.diffs" 2>/dev/null || true
-fi
-n_ok=$(grep -cE '\.\.\. ok|^ok [0-9]+ ' "$WORK/pg_regress.log" || true)
-n_bad=$(grep -cE '\.\.\. FAILED|^not ok ' "$WORK/pg_regress.log" || true)
-[ "$n_ok" -gt 0 ] || n_bad=$((n_bad + 1))
-passed=$((passed + n_ok))
-failed=$((failed + n_bad))
-rm -rf "$WORK/tmp_instance"
+
+# Run a pg_regress-style suite on a throwaway instance and add its results
+# to the tally: run_suite NAME DRIVER INPUTDIR TEST...
+run_suite() {
+	local name=$1 driver=$2 inputdir=$3
+	shift 3
+	echo "== $name"
+	if ! (cd "$WORK" && as_test_user "$driver" \
+		--temp-instance="$WORK/tmp_instance" --bindir="$PG_BINDIR" \
+		--inputdir="$inputdir" --outputdir="$WORK/out_$name" \
+		--load-extension=cxsell "$@") | tee "$WORK/$name.log"; then
+		head -c 20000 "$WORK/out_$name/regression.diffs" 2>/dev/null || true
+	fi
+	local n_ok n_bad
+	n_ok=$(grep -cE '\.\.\. ok|^ok [0-9]+ ' "$WORK/$name.log" || true)
+	n_bad=$(grep -cE '\.\.\. FAILED|^not ok ' "$WORK/$name.log" || true)
+	[ "$n_ok" -gt 0 ] || n_bad=$((n_bad + 1))
+	passed=$((passed + n_ok))
+	failed=$((failed + n_bad))
+	rm -rf "$WORK/tmp_instance"
+}
+
+run_suite pg_regress "$PGXS_DIR/test/regress/pg_regress" . $(make -s -C "$ROOT" regress-list)
+run_suite isolation "$PGXS_DIR/test/isolation/pg_isolation_regress" test/isolation \
+	$(cd "$ROOT/test/isolation/specs" && ls *.spec | sed 's/\.spec$//')
 
 echo "== TAP tests"
 for t in "$WORK"/test/t/*.pl; do
