@@ -5,6 +5,8 @@
 #   the current version with ALTER EXTENSION UPDATE and keeps working;
 # - dump and restore: definitions, results, the run log and the owner of a
 #   stored query survive pg_dump / pg_restore into a new database;
+# - definer rights: a stored query runs as the role that wrote it, even
+#   when a superuser refreshes it;
 # - pg_cron: a job that CALLs cxsell.refresh() refreshes a rule set on
 #   schedule and the run is logged (pg_cron's finest schedule is a minute,
 #   so this part waits up to one).
@@ -97,6 +99,36 @@ $node->safe_psql('restored', q{CALL cxsell.refresh('shop')});
 is($node->safe_psql('restored',
 		q{SELECT count(*) FROM cxsell.refresh_log WHERE status = 'success'}),
 	'2', 'the restored rule set refreshes (the log continues)');
+
+# --- definer rights ------------------------------------------------------------
+# The analyst may manage analyses but not read the salaries.  A query over
+# them cannot be defined (it is checked with the analyst's rights), and one
+# planted in an existing set runs, even when a superuser refreshes it, as
+# the analyst: permission denied.
+$node->safe_psql('source', q{
+	CREATE TABLE salaries (basket int, item text);
+	INSERT INTO salaries VALUES (1, 'ceo'), (1, 'bonus');
+});
+my ($rc, $out, $err) = $node->psql('source', q{
+	SET ROLE cx_analyst;
+	SELECT cxsell.create_rule_set('probe', 'SELECT basket, item FROM public.salaries', 0.5)});
+like($err, qr/permission denied for table salaries/,
+	'a role cannot define a rule set over a table it cannot read');
+$node->safe_psql('source', q{
+	SET ROLE cx_analyst;
+	UPDATE cxsell.rule_sets SET source_query = 'SELECT basket, item, item AS customer FROM public.salaries'
+	WHERE name = 'shop';
+});
+is($node->safe_psql('source', q{SELECT owner FROM cxsell.rule_sets WHERE name = 'shop'}),
+	'cx_analyst', 'the planted query is owned by the role that wrote it');
+($rc, $out, $err) = $node->psql('source', q{CALL cxsell.refresh('shop')});
+like($err, qr/permission denied for table salaries/,
+	'a superuser\'s refresh runs it with the analyst\'s rights and fails');
+is($node->safe_psql('source',
+		q{SELECT last_status || ': ' || last_error FROM cxsell.refresh_status WHERE name = 'shop'}),
+	'error: permission denied for table salaries', 'the failed refresh is logged');
+is($node->safe_psql('source', q{SELECT count(*) > 0 FROM cxsell.current_rules WHERE rule_set = 'shop'}),
+	't', 'and the previous rules stay');
 
 # --- pg_cron -------------------------------------------------------------------
 {
