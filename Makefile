@@ -26,10 +26,13 @@ OBJS = \
 	src/gains.o \
 	src/chisq.o \
 	src/recommend.o \
-	src/txn.o
+	src/txn.o \
+	src/pinned.o \
+	src/stored_query.o \
+	src/managed.o
 
-# 0.2 installs as 0.1 plus the update script(s)
-DATA = cxsell--0.1.sql cxsell--0.1--0.2.sql
+# the current version installs as 0.1 plus the update scripts
+DATA = cxsell--0.1.sql cxsell--0.1--0.2.sql cxsell--0.2--0.3.sql
 
 # setup defines helpers the other tests use, so it runs first
 TESTS = $(wildcard sql/*.sql)

@@ -9,6 +9,7 @@
 
 #include "access/tupdesc.h"
 #include "fmgr.h"
+#include "utils/jsonb.h"
 #include "utils/tuplestore.h"
 #include "utils/memutils.h"
 
@@ -115,6 +116,14 @@ extern const double *CxReadFeatures(struct ArrayType *arr, int32 expect, int32 *
 /* args.c */
 extern void CxRequireArg(FunctionCallInfo fcinfo, int argno, const char *name,
 						 const char *hint);
+
+/* pinned.c: settings pinned until the innermost GUC nest level ends */
+extern void CxPinSetting(const char *name, const char *value);
+extern void CxPinOutputSettings(void);
+extern void CxPinStoredSettings(Jsonb *settings);
+
+/* managed.c */
+extern bool CxMayActAs(Oid member, Oid role);
 
 /* srf.c */
 extern Tuplestorestate *CxMaterializeSRF(FunctionCallInfo fcinfo, TupleDesc *tupdesc);

@@ -7,9 +7,10 @@
 #   stored query survive pg_dump / pg_restore into a new database;
 # - definer rights: a stored query runs as the role that wrote it, even
 #   when a superuser refreshes it;
-# - pg_cron: a job that CALLs cxsell.refresh() refreshes a rule set on
-#   schedule and the run is logged (pg_cron's finest schedule is a minute,
-#   so this part waits up to one).
+# - pg_cron: a nightly job, run as a superuser, CALLs cxsell.refresh_all()
+#   over an honest rule set and an attacker's: the honest one is refreshed,
+#   the attack fails, is logged, and changes nothing (pg_cron 1.4's finest
+#   schedule is a minute, so this part waits up to one).
 
 use strict;
 use warnings;
@@ -41,13 +42,45 @@ $node->safe_psql('upgrade', q{
 is($node->safe_psql('upgrade', q{SELECT extversion FROM pg_extension WHERE extname = 'cxsell'}),
 	'0.1', 'installed 0.1');
 my $before = $node->safe_psql('upgrade', 'SELECT count(*) FROM mined, cxsell.rules(p)');
-$node->safe_psql('upgrade', 'ALTER EXTENSION cxsell UPDATE');
+# on 0.2, a rule set refreshed by an analyst given the table grants 0.2's
+# documentation suggested
+$node->safe_psql('upgrade', q{
+	ALTER EXTENSION cxsell UPDATE TO '0.2';
+	CREATE ROLE cx_old_analyst;
+	GRANT USAGE ON SCHEMA cxsell TO cx_old_analyst;
+	GRANT SELECT ON lines TO cx_old_analyst;
+	GRANT SELECT, INSERT, UPDATE, DELETE ON cxsell.rule_sets, cxsell.segmentations, cxsell.rule_set_patterns,
+	  cxsell.rule_set_rules, cxsell.rule_set_pairs, cxsell.rule_set_recommendations,
+	  cxsell.refresh_log TO cx_old_analyst;
+	GRANT USAGE ON SEQUENCE cxsell.refresh_log_id_seq TO cx_old_analyst;
+	SET ROLE cx_old_analyst;
+	SELECT cxsell.create_rule_set('old', 'SELECT basket, item FROM public.lines', 0.1);
+	CALL cxsell.refresh('old');
+});
+my ($rc, $out, $err) = $node->psql('upgrade', 'ALTER EXTENSION cxsell UPDATE');
+like($err, qr/WARNING:  revoked the privileges of role cx_old_analyst on cxsell.rule_sets/,
+	'the update to 0.3 says which grants it revokes');
+is($node->safe_psql('upgrade', q{
+	SELECT count(*) FROM pg_class c, aclexplode(c.relacl) a
+	WHERE c.relnamespace = 'cxsell'::regnamespace AND a.grantee = 'cx_old_analyst'::regrole}),
+	'0', 'and the old analyst keeps no privilege on the tables');
+is($node->safe_psql('upgrade', q{
+	SELECT name || ' ' || owner || ' ' || last_status
+	FROM cxsell.analyses JOIN cxsell.refresh_status USING (kind, name)}),
+	'old cx_old_analyst success', 'the rule set and its run log are kept, with their owner');
+$node->safe_psql('upgrade', q{
+	GRANT EXECUTE ON ALL ROUTINES IN SCHEMA cxsell TO cx_old_analyst;
+	SET ROLE cx_old_analyst;
+	CALL cxsell.refresh('old');
+});
+is($node->safe_psql('upgrade', q{SELECT string_agg(status || '/' || owner, ' ' ORDER BY id) FROM cxsell.refresh_history}),
+	'success/cx_old_analyst success/cx_old_analyst', 'and it refreshes under the new grants');
 is($node->safe_psql('upgrade', q{SELECT extversion FROM pg_extension WHERE extname = 'cxsell'}),
-	'0.2', 'updated to 0.2');
+	'0.3', 'updated to the current version');
 is($node->safe_psql('upgrade', 'SELECT count(*) FROM mined, cxsell.rules(p)'),
 	$before, 'a value stored under 0.1 reads the same after the update');
 is($node->safe_psql('upgrade', q{SELECT count(*) FROM mined, cxsell.recommend(p, '{A}', 2)}),
-	'2', 'the functions of 0.2 work on it');
+	'2', 'the functions of later versions work on it');
 # the updated extension holds the same objects as a fresh install
 my $objects = q{
 	SELECT pg_describe_object(classid, objid, 0) FROM pg_depend
@@ -70,9 +103,7 @@ $node->safe_psql('source', q{
 	CREATE ROLE cx_analyst;
 	GRANT SELECT ON lines TO cx_analyst;
 	GRANT USAGE ON SCHEMA cxsell TO cx_analyst;
-	GRANT SELECT, INSERT, UPDATE, DELETE ON cxsell.rule_sets, cxsell.segmentations, cxsell.rule_set_patterns,
-	  cxsell.rule_set_rules, cxsell.rule_set_pairs, cxsell.rule_set_recommendations,
-	  cxsell.refresh_log TO cx_analyst;
+	GRANT EXECUTE ON ALL ROUTINES IN SCHEMA cxsell TO cx_analyst;
 	SET ROLE cx_analyst;
 	SELECT cxsell.create_rule_set('shop', 'SELECT basket, item, customer FROM public.lines', 0.1);
 	RESET ROLE;
@@ -103,19 +134,23 @@ is($node->safe_psql('restored',
 # --- definer rights ------------------------------------------------------------
 # The analyst may manage analyses but not read the salaries.  A query over
 # them cannot be defined (it is checked with the analyst's rights), and one
-# planted in an existing set runs, even when a superuser refreshes it, as
-# the analyst: permission denied.
+# planted in the analyst's set (by a superuser's UPDATE, say) runs, even
+# when a superuser refreshes it, as the analyst: permission denied.
 $node->safe_psql('source', q{
 	CREATE TABLE salaries (basket int, item text);
 	INSERT INTO salaries VALUES (1, 'ceo'), (1, 'bonus');
 });
-my ($rc, $out, $err) = $node->psql('source', q{
+($rc, $out, $err) = $node->psql('source', q{
 	SET ROLE cx_analyst;
 	SELECT cxsell.create_rule_set('probe', 'SELECT basket, item FROM public.salaries', 0.5)});
 like($err, qr/permission denied for table salaries/,
 	'a role cannot define a rule set over a table it cannot read');
-$node->safe_psql('source', q{
+($rc, $out, $err) = $node->psql('source', q{
 	SET ROLE cx_analyst;
+	UPDATE cxsell.rule_sets SET source_query = 'SELECT basket, item FROM public.salaries'});
+like($err, qr/permission denied for table rule_sets/,
+	'the analyst cannot write the definitions directly');
+$node->safe_psql('source', q{
 	UPDATE cxsell.rule_sets SET source_query = 'SELECT basket, item, item AS customer FROM public.salaries'
 	WHERE name = 'shop';
 });
@@ -131,6 +166,9 @@ is($node->safe_psql('source', q{SELECT count(*) > 0 FROM cxsell.current_rules WH
 	't', 'and the previous rules stay');
 
 # --- pg_cron -------------------------------------------------------------------
+# The nightly job runs as the superuser that scheduled it.  Role cx_mallory
+# owns a rule set whose query calls a function that tries to switch back
+# to that superuser and make cx_mallory one.
 {
 	$node->safe_psql('postgres', q{
 		CREATE EXTENSION cxsell;
@@ -138,20 +176,51 @@ is($node->safe_psql('source', q{SELECT count(*) > 0 FROM cxsell.current_rules WH
 		CREATE TABLE lines AS
 		SELECT b AS basket, (ARRAY['A', 'B', 'C'])[1 + (b * k) % 3] AS item
 		FROM generate_series(1, 100) b, generate_series(1, 2) k;
+		CREATE TABLE stolen (x text);
 		SELECT cxsell.create_rule_set('nightly', 'SELECT basket, item FROM public.lines', 0.1);
+		CREATE ROLE cx_mallory;
+		GRANT USAGE ON SCHEMA cxsell TO cx_mallory;
+		GRANT EXECUTE ON ALL ROUTINES IN SCHEMA cxsell TO cx_mallory;
+		GRANT SELECT ON lines TO cx_mallory;
+		CREATE SCHEMA mallory AUTHORIZATION cx_mallory;
+		SET ROLE cx_mallory;
+		CREATE FUNCTION mallory.hook() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'x'; END $$;
+		SELECT cxsell.create_rule_set('attack',
+		  'SELECT basket, item FROM public.lines WHERE mallory.hook() IS NOT NULL', 0.1);
+		CREATE OR REPLACE FUNCTION mallory.hook() RETURNS text LANGUAGE plpgsql AS $$
+		BEGIN
+		  RESET ROLE;
+		  INSERT INTO public.stolen VALUES ('escalated');
+		  ALTER ROLE cx_mallory SUPERUSER;
+		  RETURN 'x';
+		END $$;
+		RESET ROLE;
 	});
+	# pg_cron 1.5 and later take schedules in seconds
+	my $cron = $node->safe_psql('postgres',
+		q{SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'});
+	my $every = ($cron =~ /^1\.[0-4]\b/) ? '* * * * *' : '1 seconds';
 	$node->safe_psql('postgres',
-		q{SELECT cron.schedule('cxsell-nightly', '* * * * *', $$CALL cxsell.refresh('nightly')$$)});
+		qq{SELECT cron.schedule('cxsell-nightly', '$every', \$\$CALL cxsell.refresh_all()\$\$)});
 	ok($node->poll_query_until('postgres',
-			q{SELECT count(*) > 0 FROM cxsell.refresh_log WHERE name = 'nightly' AND status = 'success'}),
-		'pg_cron ran the refresh');
-	is($node->safe_psql('postgres',
-			q{SELECT last_status || ' ' || (last_rows_written > 0) FROM cxsell.refresh_status WHERE name = 'nightly'}),
-		'success true', 'the scheduled run is logged with its rows');
-	ok($node->poll_query_until('postgres',
-			q{SELECT count(*) > 0 FROM cron.job_run_details WHERE status = 'succeeded'}),
-		'pg_cron records the job as succeeded');
+			q{SELECT count(*) > 0 FROM cron.job_run_details WHERE status IN ('succeeded', 'failed')}),
+		"pg_cron $cron ran the nightly job ($every)");
 	$node->safe_psql('postgres', q{SELECT cron.unschedule('cxsell-nightly')});
+	$node->poll_query_until('postgres',
+		q{SELECT count(*) = 0 FROM cron.job_run_details WHERE status IN ('starting', 'running')})
+	  or die 'a scheduled run did not end';
+	like($node->safe_psql('postgres',
+			q{SELECT status || ': ' || return_message FROM cron.job_run_details ORDER BY runid LIMIT 1}),
+		qr/^failed: ERROR:\s+refresh failed for 1 of 2 analyses: attack/,
+		'the job fails, naming the analysis that failed');
+	is($node->safe_psql('postgres',
+			q{SELECT string_agg(name || ' ' || last_status || ' ' || coalesce(last_error, '-'), ', ' ORDER BY name)
+			  FROM cxsell.refresh_status}),
+		'attack error cannot set parameter "role" within security-definer function, nightly success -',
+		'the honest rule set is refreshed; the attack is logged with its error');
+	is($node->safe_psql('postgres',
+			q{SELECT rolsuper || ' ' || (SELECT count(*) FROM stolen) FROM pg_roles WHERE rolname = 'cx_mallory'}),
+		'false 0', 'and the attacker gained nothing');
 }
 
 $node->stop;

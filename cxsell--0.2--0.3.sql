@@ -1,0 +1,1018 @@
+/* cxsell--0.2--0.3.sql: managed analyses a DBA can trust */
+
+\echo Use "ALTER EXTENSION cxsell UPDATE TO '0.3'" to load this file. \quit
+
+-- Managed analyses, rebuilt ---------------------------------------------------
+--
+-- The tables of the managed layer (definitions, results, run log) are
+-- written only by the extension's own functions.  Each public function of
+-- the layer is a gate (C, cxsell_managed_call): it notes the calling role,
+-- which nothing the caller passes can change, and calls its body, the
+-- function of the same name in schema cxsell_internal, as the body's owner
+-- (the extension's owner).  The body decides what the caller may do: the
+-- analyses a role may change or refresh are those owned by a role it may
+-- SET ROLE to.  A stored source query never runs with the rights of whoever
+-- refreshes it: cxsell_internal.source_rows runs it as its owner inside a
+-- security-restricted operation, as PostgreSQL runs a materialized view's
+-- query (see src/stored_query.c).
+
+DROP PROCEDURE cxsell.refresh_all();
+DROP PROCEDURE cxsell.refresh(text);
+DROP FUNCTION cxsell._reraise(text, text, text, text);
+DROP FUNCTION cxsell._log_finish(bigint, text, bigint, text);
+DROP FUNCTION cxsell._log_start(text, text);
+DROP FUNCTION cxsell._analysis_kind(text);
+DROP FUNCTION cxsell._refresh(text, text);
+DROP FUNCTION cxsell._refresh_segmentation(text);
+DROP FUNCTION cxsell._refresh_rule_set(text);
+DROP FUNCTION cxsell._run_source(text, text, name, text, text);
+DROP FUNCTION cxsell.drop_segmentation(text);
+DROP FUNCTION cxsell.alter_segmentation(text, text, int4, jsonb);
+DROP FUNCTION cxsell._alter_segmentation(text, text, int4, jsonb, text);
+DROP FUNCTION cxsell.create_segmentation(text, text, int4, jsonb);
+DROP FUNCTION cxsell._create_segmentation(text, text, int4, jsonb, text);
+DROP FUNCTION cxsell.drop_rule_set(text);
+DROP FUNCTION cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text);
+DROP FUNCTION cxsell._alter_rule_set(text, text, float8, int4, float8, float8, int4, text, text);
+DROP FUNCTION cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text);
+DROP FUNCTION cxsell._create_rule_set(text, text, float8, int4, float8, float8, int4, text, text);
+DROP FUNCTION cxsell._check_segmentation(cxsell.segmentations);
+DROP FUNCTION cxsell._check_rule_set(cxsell.rule_sets);
+DROP FUNCTION cxsell._check_name(text, boolean);
+DROP FUNCTION cxsell._source_columns(text, text, text);
+DROP TRIGGER set_owner ON cxsell.rule_sets;
+DROP TRIGGER set_owner ON cxsell.segmentations;
+DROP FUNCTION cxsell._set_owner();
+
+-- A stored query keeps the date style, interval style and time zone of the
+-- session that wrote it, beside its search_path: it runs under them.
+ALTER TABLE cxsell.rule_sets ADD COLUMN settings jsonb NOT NULL DEFAULT '{}';
+ALTER TABLE cxsell.segmentations ADD COLUMN settings jsonb NOT NULL DEFAULT '{}';
+COMMENT ON COLUMN cxsell.rule_sets.settings IS
+	'DateStyle, IntervalStyle and TimeZone of the session that wrote the query, under which it runs';
+COMMENT ON COLUMN cxsell.segmentations.settings IS
+	'DateStyle, IntervalStyle and TimeZone of the session that wrote the query, under which it runs';
+
+-- The run log: the analysis's owner (who may read the entry), the backend
+-- that ran it (a run whose backend or transaction is gone is interrupted),
+-- the SQLSTATE of a failure.  Parameters are those read once the
+-- analysis's lock was held: none when the run failed before.
+ALTER TABLE cxsell.refresh_log
+	ADD COLUMN owner name,
+	ADD COLUMN pid int4,
+	ADD COLUMN sqlstate text,
+	ALTER COLUMN parameters DROP NOT NULL,
+	DROP CONSTRAINT refresh_log_status_check,
+	ADD CONSTRAINT refresh_log_status_check
+		CHECK (status IN ('running', 'success', 'error', 'interrupted'));
+UPDATE cxsell.refresh_log SET owner = (parameters->>'owner')::name WHERE owner IS NULL;
+
+-- Nobody but the extension's owner holds a privilege on the tables: grants
+-- made under 0.2 (its documentation suggested INSERT, UPDATE and DELETE for
+-- analysts) are revoked.  Readers use the views.
+DO $do$
+DECLARE
+	g record;
+BEGIN
+	FOR g IN
+		SELECT DISTINCT pg_catalog.format('cxsell.%I', c.relname) AS rel, c.relkind,
+			   pg_catalog.pg_get_userbyid(a.grantee) AS grantee
+		FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+		WHERE c.relnamespace OPERATOR(pg_catalog.=) 'cxsell'::regnamespace
+		  AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,S}'::"char"[])
+		  AND a.grantee OPERATOR(pg_catalog.<>) c.relowner
+		  AND a.grantee OPERATOR(pg_catalog.<>) 0
+	LOOP
+		EXECUTE pg_catalog.format('REVOKE ALL ON %s %s FROM %I',
+			CASE WHEN g.relkind OPERATOR(pg_catalog.=) 'S' THEN 'SEQUENCE' ELSE 'TABLE' END,
+			g.rel, g.grantee);
+		RAISE WARNING 'revoked the privileges of role % on %', g.grantee, g.rel
+			USING HINT = 'cxsell 0.3 writes its tables only through its functions; grant EXECUTE on them and SELECT on the views instead (see the README''s security section).';
+	END LOOP;
+END
+$do$;
+
+CREATE SCHEMA cxsell_internal;
+COMMENT ON SCHEMA cxsell_internal IS
+	'the bodies of cxsell''s managed functions, run as the extension''s owner by their gates in schema cxsell; not for direct use';
+
+-- Roles -------------------------------------------------------------------------
+
+CREATE FUNCTION cxsell_internal.may_act_as(member name, role name) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'cxsell_may_act_as'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell_internal.may_act_as(name, name) IS
+	'whether role member may act as (SET ROLE to) role; false for an unknown member, superusers only for an unknown role';
+
+CREATE FUNCTION cxsell._may_read(owner name) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'cxsell_may_read'
+	LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell._may_read(name) IS
+	'internal (the views'' filter): whether the current role has the privileges of role owner, so may read the results of its analyses';
+
+-- Raise again an error caught as {sqlstate, message, detail, hint}.
+CREATE FUNCTION cxsell._reraise(outcome jsonb) RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	st text := outcome->>'sqlstate';
+	msg text := outcome->>'message';
+	detail text := coalesce(outcome->>'detail', '');
+	hint text := coalesce(outcome->>'hint', '');
+BEGIN
+	IF outcome IS NULL THEN
+		RETURN;
+	ELSIF detail = '' AND hint = '' THEN
+		RAISE EXCEPTION USING ERRCODE = st, MESSAGE = msg;
+	ELSIF hint = '' THEN
+		RAISE EXCEPTION USING ERRCODE = st, MESSAGE = msg, DETAIL = detail;
+	ELSIF detail = '' THEN
+		RAISE EXCEPTION USING ERRCODE = st, MESSAGE = msg, HINT = hint;
+	END IF;
+	RAISE EXCEPTION USING ERRCODE = st, MESSAGE = msg, DETAIL = detail, HINT = hint;
+END
+$fn$;
+COMMENT ON FUNCTION cxsell._reraise(jsonb) IS
+	'internal: raise again an error caught as {sqlstate, message, detail, hint}; nothing when NULL';
+
+-- Stored queries ------------------------------------------------------------------
+
+CREATE FUNCTION cxsell_internal.source_rows(owner name, settings jsonb, query text,
+	columns text[], types regtype[])
+	RETURNS SETOF record AS 'MODULE_PATHNAME', 'cxsell_source_rows'
+	LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell_internal.source_rows(name, jsonb, text, text[], regtype[]) IS
+	'run a stored source query (exactly one SELECT) as its owner in a security-restricted operation under its stored settings; the columns named, cast to the types given';
+
+CREATE FUNCTION cxsell_internal.source_columns(owner name, settings jsonb, query text,
+	OUT name text, OUT type regtype)
+	RETURNS SETOF record AS 'MODULE_PATHNAME', 'cxsell_source_columns'
+	LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell_internal.source_columns(name, jsonb, text) IS
+	'check a stored source query as its owner, as source_rows runs it, reading no row; its columns';
+
+-- The settings a query written now keeps (search_path is stored apart).
+CREATE FUNCTION cxsell_internal.session_settings() RETURNS jsonb
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT jsonb_build_object('DateStyle', current_setting('DateStyle'),
+							  'IntervalStyle', current_setting('IntervalStyle'),
+							  'TimeZone', current_setting('TimeZone'))
+$fn$;
+
+-- The settings a stored query runs under.
+CREATE FUNCTION cxsell_internal.query_settings(search_path text, settings jsonb) RETURNS jsonb
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT settings || jsonb_build_object('search_path', search_path)
+$fn$;
+
+-- The columns of an analysis's source query as {name: type}, checked as
+-- its owner; `required` must each appear exactly once.  Errors name the
+-- analysis.
+CREATE FUNCTION cxsell_internal.source_query_columns(analysis text, kind text, owner name,
+	settings jsonb, query text, required text[], hint text)
+	RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	cols jsonb;
+	names text[];
+	missing text[];
+	st text;
+	msg text;
+	detail text;
+	inner_hint text;
+BEGIN
+	IF query IS NULL OR btrim(query) = '' THEN
+		RAISE EXCEPTION 'source query of % "%" must not be empty', kind, analysis
+			USING ERRCODE = '22023',
+			HINT = 'Pass one SELECT statement.';
+	END IF;
+	BEGIN
+		SELECT jsonb_object_agg(c.name, c.type::text), array_agg(c.name)
+		INTO cols, names
+		FROM cxsell_internal.source_columns(owner, settings, query) c;
+	EXCEPTION WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+			detail = PG_EXCEPTION_DETAIL, inner_hint = PG_EXCEPTION_HINT;
+		PERFORM cxsell._reraise(jsonb_build_object('sqlstate', st,
+			'message', format('invalid source query for %s "%s": %s', kind, analysis, msg),
+			'detail', detail,
+			'hint', coalesce(nullif(inner_hint, ''),
+							 'The source query must be one SELECT statement that the defining role can run.')));
+	END;
+	SELECT array_agg(r ORDER BY o) INTO missing
+	FROM unnest(required) WITH ORDINALITY AS x(r, o)
+	WHERE r <> ALL (coalesce(names, '{}'));
+	IF missing IS NOT NULL THEN
+		RAISE EXCEPTION 'source query of % "%" must return columns %', kind, analysis,
+				array_to_string(required[1:cardinality(required) - 1], ', ')
+				|| ' and ' || required[cardinality(required)]
+			USING ERRCODE = '42703',
+			DETAIL = format('It returns %s.', coalesce(array_to_string(names, ', '), 'no columns')),
+			HINT = hint;
+	END IF;
+	SELECT array_agg(DISTINCT r) INTO missing
+	FROM unnest(required) r
+	WHERE (SELECT count(*) FROM unnest(names) n WHERE n = r) > 1;
+	IF missing IS NOT NULL THEN
+		RAISE EXCEPTION 'source query of % "%" returns column "%" more than once', kind, analysis, missing[1]
+			USING ERRCODE = '42702', HINT = hint;
+	END IF;
+	RETURN cols;
+END
+$fn$;
+
+-- Definitions ---------------------------------------------------------------------
+
+-- Check an analysis name (and, for a new one, that it is free: names are
+-- shared by rule sets and segmentations).
+CREATE FUNCTION cxsell_internal.check_name(analysis text, is_new boolean) RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF analysis IS NULL OR analysis !~ '^[A-Za-z0-9_][A-Za-z0-9_.-]{0,62}$' THEN
+		RAISE EXCEPTION 'invalid analysis name "%"', analysis
+			USING ERRCODE = '22023',
+			HINT = 'Use 1 to 63 letters, digits, underscores, dots or hyphens, not starting with a dot or hyphen.';
+	END IF;
+	IF is_new THEN
+		LOCK TABLE cxsell.rule_sets, cxsell.segmentations IN SHARE ROW EXCLUSIVE MODE;
+		IF EXISTS (SELECT FROM cxsell.rule_sets r WHERE r.name = analysis)
+		   OR EXISTS (SELECT FROM cxsell.segmentations s WHERE s.name = analysis) THEN
+			RAISE EXCEPTION 'analysis "%" already exists', analysis
+				USING ERRCODE = '42710',
+				HINT = 'Choose another name, or change the existing one with cxsell.alter_rule_set or cxsell.alter_segmentation.';
+		END IF;
+	END IF;
+END
+$fn$;
+
+-- The kind and owner of an existing analysis.
+CREATE FUNCTION cxsell_internal.analysis(analysis text, OUT kind text, OUT owner name)
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	SELECT 'rule set', r.owner INTO kind, owner FROM cxsell.rule_sets r WHERE r.name = analysis;
+	IF NOT FOUND THEN
+		SELECT 'segmentation', s.owner INTO kind, owner FROM cxsell.segmentations s WHERE s.name = analysis;
+	END IF;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'no rule set or segmentation named "%"', analysis
+			USING ERRCODE = '42704',
+			HINT = 'List the analyses with SELECT kind, name FROM cxsell.analyses.';
+	END IF;
+END
+$fn$;
+
+-- Refuse a caller that may not act as an analysis's owner.
+CREATE FUNCTION cxsell_internal.authorize(caller name, owner name, action text, kind text,
+	analysis text)
+	RETURNS void
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF NOT cxsell_internal.may_act_as(caller, owner) THEN
+		RAISE EXCEPTION 'permission denied to % % "%"', action, kind, analysis
+			USING ERRCODE = '42501',
+			DETAIL = format('It belongs to role %I, and role %I may not act as it.', owner, caller),
+			HINT = format('Ask a member of role %I to do it, or have %I granted to %I.', owner, owner, caller);
+	END IF;
+END
+$fn$;
+
+-- Check a rule set's thresholds and source query (as its owner); whether
+-- the query has a customer column.
+CREATE FUNCTION cxsell_internal.check_rule_set(r cxsell.rule_sets, check_query boolean)
+	RETURNS boolean
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	PERFORM cxsell._check_rule_options(r.min_support, r.max_len, r.recommendations,
+									   r.rank_by, r.min_confidence, r.min_lift, true);
+	IF NOT check_query THEN
+		RETURN r.has_customer;
+	END IF;
+	RETURN cxsell_internal.source_query_columns(r.name, 'rule set', r.owner,
+		cxsell_internal.query_settings(r.search_path, r.settings), r.source_query,
+		'{basket,item}',
+		'Name the columns with AS basket, AS item (and AS customer for per-customer recommendations).')
+		? 'customer';
+END
+$fn$;
+
+-- Check a segmentation's k, options and source query (as its owner).
+CREATE FUNCTION cxsell_internal.check_segmentation(s cxsell.segmentations, check_query boolean)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	cols jsonb;
+BEGIN
+	IF s.k IS NULL OR s.k < 1 THEN
+		RAISE EXCEPTION 'k % is out of range', s.k
+			USING ERRCODE = '22023', HINT = 'Use a number of segments of 1 or more.';
+	END IF;
+	-- options get k-means' own checks
+	PERFORM cxsell.kmeans(ARRAY[0::float8], 1, s.options);
+	IF NOT check_query THEN
+		RETURN;
+	END IF;
+	cols := cxsell_internal.source_query_columns(s.name, 'segmentation', s.owner,
+		cxsell_internal.query_settings(s.search_path, s.settings), s.source_query,
+		'{customer,features}',
+		'Name the columns with AS customer, AS features (a float8[] of usage measures).');
+	IF cols->>'features' NOT IN ('double precision[]', 'real[]', 'numeric[]', 'integer[]',
+								 'bigint[]', 'smallint[]') THEN
+		RAISE EXCEPTION 'features of segmentation "%" must be a numeric array, not %', s.name, cols->>'features'
+			USING ERRCODE = '42804',
+			HINT = 'Return the usage measures as float8[], for example ARRAY[visits, spend]::float8[].';
+	END IF;
+END
+$fn$;
+
+CREATE FUNCTION cxsell_internal.create_rule_set(caller name, caller_path text, name text,
+	source_query text, min_support float8, max_len int4, min_confidence float8,
+	min_lift float8, recommendations int4, rank_by text)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	r cxsell.rule_sets;
+BEGIN
+	PERFORM cxsell_internal.check_name(create_rule_set.name, true);
+	r := ROW(create_rule_set.name, source_query, false, min_support, max_len, min_confidence,
+			 min_lift, recommendations, rank_by, caller, caller_path, now(), now(),
+			 cxsell_internal.session_settings());
+	r.has_customer := cxsell_internal.check_rule_set(r, true);
+	INSERT INTO cxsell.rule_sets SELECT r.*;
+END
+$fn$;
+CREATE FUNCTION cxsell.create_rule_set(name text, source_query text, min_support float8,
+	max_len int4 DEFAULT 0, min_confidence float8 DEFAULT 0, min_lift float8 DEFAULT 0,
+	recommendations int4 DEFAULT 5, rank_by text DEFAULT 'confidence')
+	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text) IS
+	'define a rule set: a SELECT returning basket, item and optionally customer, and its thresholds; the query runs as the calling role, under its search_path, date style and time zone';
+
+CREATE FUNCTION cxsell_internal.alter_rule_set(caller name, caller_path text, name text,
+	source_query text, min_support float8, max_len int4, min_confidence float8,
+	min_lift float8, recommendations int4, rank_by text)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	r cxsell.rule_sets;
+BEGIN
+	SELECT * INTO r FROM cxsell.rule_sets s WHERE s.name = alter_rule_set.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'rule set "%" does not exist', alter_rule_set.name
+			USING ERRCODE = '42704', HINT = 'Define it with cxsell.create_rule_set.';
+	END IF;
+	PERFORM cxsell_internal.authorize(caller, r.owner, 'alter', 'rule set', r.name);
+	IF source_query IS NOT NULL THEN
+		-- whoever writes a query owns it: it runs with the writer's rights
+		r.source_query := source_query;
+		r.owner := caller;
+		r.search_path := caller_path;
+		r.settings := cxsell_internal.session_settings();
+	END IF;
+	r.min_support := coalesce(min_support, r.min_support);
+	r.max_len := coalesce(max_len, r.max_len);
+	r.min_confidence := coalesce(min_confidence, r.min_confidence);
+	r.min_lift := coalesce(min_lift, r.min_lift);
+	r.recommendations := coalesce(recommendations, r.recommendations);
+	r.rank_by := coalesce(rank_by, r.rank_by);
+	-- thresholds alone never run the query
+	r.has_customer := cxsell_internal.check_rule_set(r, source_query IS NOT NULL);
+	UPDATE cxsell.rule_sets s
+	SET source_query = r.source_query, owner = r.owner, search_path = r.search_path,
+		settings = r.settings, has_customer = r.has_customer, min_support = r.min_support,
+		max_len = r.max_len, min_confidence = r.min_confidence, min_lift = r.min_lift,
+		recommendations = r.recommendations, rank_by = r.rank_by, updated_at = now()
+	WHERE s.name = r.name;
+END
+$fn$;
+CREATE FUNCTION cxsell.alter_rule_set(name text, source_query text DEFAULT NULL,
+	min_support float8 DEFAULT NULL, max_len int4 DEFAULT NULL,
+	min_confidence float8 DEFAULT NULL, min_lift float8 DEFAULT NULL,
+	recommendations int4 DEFAULT NULL, rank_by text DEFAULT NULL)
+	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text) IS
+	'change a rule set (NULL keeps a setting); a new source query is checked and makes the caller its owner; thresholds alone never run the query';
+
+CREATE FUNCTION cxsell_internal.drop_rule_set(caller name, caller_path text, name text)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	r cxsell.rule_sets;
+BEGIN
+	SELECT * INTO r FROM cxsell.rule_sets s WHERE s.name = drop_rule_set.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'rule set "%" does not exist', drop_rule_set.name
+			USING ERRCODE = '42704', HINT = 'List the analyses with SELECT kind, name FROM cxsell.analyses.';
+	END IF;
+	PERFORM cxsell_internal.authorize(caller, r.owner, 'drop', 'rule set', r.name);
+	DELETE FROM cxsell.rule_sets s WHERE s.name = r.name;
+END
+$fn$;
+CREATE FUNCTION cxsell.drop_rule_set(name text) RETURNS void
+	AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell.drop_rule_set(text) IS
+	'drop a rule set and its stored results (its refresh log stays)';
+
+CREATE FUNCTION cxsell_internal.create_segmentation(caller name, caller_path text, name text,
+	source_query text, k int4, options jsonb)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	s cxsell.segmentations;
+BEGIN
+	PERFORM cxsell_internal.check_name(create_segmentation.name, true);
+	s := ROW(create_segmentation.name, source_query, k, coalesce(options, '{}'),
+			 caller, caller_path, now(), now(), cxsell_internal.session_settings());
+	PERFORM cxsell_internal.check_segmentation(s, true);
+	INSERT INTO cxsell.segmentations SELECT s.*;
+END
+$fn$;
+CREATE FUNCTION cxsell.create_segmentation(name text, source_query text, k int4,
+	options jsonb DEFAULT '{}')
+	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell.create_segmentation(text, text, int4, jsonb) IS
+	'define a segmentation: a SELECT returning customer and features float8[], k and k-means options; the query runs as the calling role, under its search_path, date style and time zone';
+
+CREATE FUNCTION cxsell_internal.alter_segmentation(caller name, caller_path text, name text,
+	source_query text, k int4, options jsonb)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	s cxsell.segmentations;
+BEGIN
+	SELECT * INTO s FROM cxsell.segmentations g WHERE g.name = alter_segmentation.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'segmentation "%" does not exist', alter_segmentation.name
+			USING ERRCODE = '42704', HINT = 'Define it with cxsell.create_segmentation.';
+	END IF;
+	PERFORM cxsell_internal.authorize(caller, s.owner, 'alter', 'segmentation', s.name);
+	IF source_query IS NOT NULL THEN
+		s.source_query := source_query;
+		s.owner := caller;
+		s.search_path := caller_path;
+		s.settings := cxsell_internal.session_settings();
+	END IF;
+	s.k := coalesce(k, s.k);
+	s.options := coalesce(options, s.options);
+	PERFORM cxsell_internal.check_segmentation(s, source_query IS NOT NULL);
+	UPDATE cxsell.segmentations g
+	SET source_query = s.source_query, owner = s.owner, search_path = s.search_path,
+		settings = s.settings, k = s.k, options = s.options, updated_at = now()
+	WHERE g.name = s.name;
+END
+$fn$;
+CREATE FUNCTION cxsell.alter_segmentation(name text, source_query text DEFAULT NULL,
+	k int4 DEFAULT NULL, options jsonb DEFAULT NULL)
+	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell.alter_segmentation(text, text, int4, jsonb) IS
+	'change a segmentation (NULL keeps a setting); a new source query is checked and makes the caller its owner; k and options alone never run the query';
+
+CREATE FUNCTION cxsell_internal.drop_segmentation(caller name, caller_path text, name text)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	s cxsell.segmentations;
+BEGIN
+	SELECT * INTO s FROM cxsell.segmentations g WHERE g.name = drop_segmentation.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'segmentation "%" does not exist', drop_segmentation.name
+			USING ERRCODE = '42704', HINT = 'List the analyses with SELECT kind, name FROM cxsell.analyses.';
+	END IF;
+	PERFORM cxsell_internal.authorize(caller, s.owner, 'drop', 'segmentation', s.name);
+	DELETE FROM cxsell.segmentations g WHERE g.name = s.name;
+END
+$fn$;
+CREATE FUNCTION cxsell.drop_segmentation(name text) RETURNS void
+	AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell.drop_segmentation(text) IS
+	'drop a segmentation and its stored results (its refresh log stays)';
+
+-- Refreshing -----------------------------------------------------------------------
+
+-- Replace a rule set's results from its source query; the rows written.
+CREATE FUNCTION cxsell_internal.refresh_rule_set(r cxsell.rule_sets) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	p cxsell.patterns;
+	n bigint;
+	total bigint := 0;
+BEGIN
+	IF to_regclass('pg_temp.cxsell_refresh_source') IS NOT NULL THEN
+		DROP TABLE pg_temp.cxsell_refresh_source;
+	END IF;
+	CREATE TEMP TABLE cxsell_refresh_source ON COMMIT DROP AS
+	SELECT * FROM cxsell_internal.source_rows(r.owner,
+		cxsell_internal.query_settings(r.search_path, r.settings), r.source_query,
+		ARRAY['basket', 'item', CASE WHEN r.has_customer THEN 'customer' END],
+		'{text,text,text}') AS s(basket text, item text, customer text);
+	SELECT cxsell.mine(s.basket, s.item, r.min_support, r.max_len) INTO p
+	FROM pg_temp.cxsell_refresh_source s;
+
+	DELETE FROM cxsell.rule_set_patterns t WHERE t.name = r.name;
+	DELETE FROM cxsell.rule_set_rules t WHERE t.name = r.name;
+	DELETE FROM cxsell.rule_set_pairs t WHERE t.name = r.name;
+	DELETE FROM cxsell.rule_set_recommendations t WHERE t.name = r.name;
+
+	INSERT INTO cxsell.rule_set_patterns VALUES (r.name, p, now());
+	INSERT INTO cxsell.rule_set_rules
+	SELECT r.name, x.* FROM cxsell.rules(p, r.min_confidence, r.min_lift) x;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	total := total + n;
+	INSERT INTO cxsell.rule_set_pairs SELECT r.name, x.* FROM cxsell.item_pairs(p) x WHERE p IS NOT NULL;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	total := total + n;
+	IF r.has_customer THEN
+		INSERT INTO cxsell.rule_set_recommendations
+		SELECT r.name, c.customer, x.*
+		FROM (SELECT s.customer, array_agg(DISTINCT s.item) AS held
+			  FROM pg_temp.cxsell_refresh_source s
+			  WHERE s.customer IS NOT NULL AND s.item IS NOT NULL
+			  GROUP BY s.customer) c,
+			 LATERAL cxsell.recommend(p, c.held, r.recommendations, r.rank_by,
+									  r.min_confidence, r.min_lift) x;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		total := total + n;
+	END IF;
+	DROP TABLE pg_temp.cxsell_refresh_source;
+	RETURN total;
+END
+$fn$;
+
+-- Replace a segmentation's model and assignments; the rows written.
+CREATE FUNCTION cxsell_internal.refresh_segmentation(g cxsell.segmentations) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	m cxsell.kmodel;
+	n bigint;
+BEGIN
+	IF to_regclass('pg_temp.cxsell_refresh_source') IS NOT NULL THEN
+		DROP TABLE pg_temp.cxsell_refresh_source;
+	END IF;
+	CREATE TEMP TABLE cxsell_refresh_source ON COMMIT DROP AS
+	SELECT * FROM cxsell_internal.source_rows(g.owner,
+		cxsell_internal.query_settings(g.search_path, g.settings), g.source_query,
+		'{customer,features}', '{text,float8[]}') AS s(customer text, features float8[]);
+	SELECT cxsell.kmeans(s.features, g.k, g.options) INTO m
+	FROM pg_temp.cxsell_refresh_source s WHERE s.customer IS NOT NULL;
+
+	DELETE FROM cxsell.segmentation_models t WHERE t.name = g.name;
+	DELETE FROM cxsell.segment_assignments t WHERE t.name = g.name;
+	INSERT INTO cxsell.segmentation_models VALUES (g.name, m, now());
+	INSERT INTO cxsell.segment_assignments
+	SELECT DISTINCT ON (s.customer) g.name, s.customer, cxsell.cluster(m, s.features),
+		   cxsell.cluster_distance(m, s.features)
+	FROM pg_temp.cxsell_refresh_source s
+	WHERE m IS NOT NULL AND s.customer IS NOT NULL AND s.features IS NOT NULL
+	ORDER BY s.customer;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	DROP TABLE pg_temp.cxsell_refresh_source;
+	RETURN n;
+END
+$fn$;
+
+-- A run is alive while its backend holds the run's advisory lock: the
+-- session lock taken when it starts (key 1668838193), then the lock of the
+-- transaction doing the work (key 1668838194).  A backend that exits, or a
+-- transaction that ends, releases it; so a run logged as running without
+-- its lock was interrupted.
+CREATE FUNCTION cxsell._run_key(run bigint) RETURNS int4
+	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT (run % 2147483648)::int4
+$fn$;
+COMMENT ON FUNCTION cxsell._run_key(bigint) IS
+	'internal: the second key of the advisory locks that mark a refresh run as alive';
+
+CREATE FUNCTION cxsell._run_alive(run bigint, pid int4) RETURNS boolean
+	LANGUAGE sql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT EXISTS (
+		SELECT FROM pg_locks l
+		WHERE l.locktype = 'advisory' AND l.pid = _run_alive.pid
+		  AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
+		  AND l.classid IN (1668838193, 1668838194)
+		  AND l.objid = cxsell._run_key(run)::oid AND l.objsubid = 2)
+$fn$;
+COMMENT ON FUNCTION cxsell._run_alive(bigint, int4) IS
+	'internal (the views): whether backend pid still holds the lock of refresh run run, so the run is alive';
+
+-- Finish a run's log entry: success with the rows written, or the error
+-- caught ({sqlstate, message, detail, hint}); the parameters used.
+CREATE FUNCTION cxsell_internal.log_finish(run bigint, written bigint, params jsonb,
+	outcome jsonb)
+	RETURNS void
+	LANGUAGE sql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	UPDATE cxsell.refresh_log l
+	SET finished_at = clock_timestamp(), duration = clock_timestamp() - l.started_at,
+		status = CASE WHEN outcome IS NULL THEN 'success' ELSE 'error' END,
+		rows_written = written, parameters = coalesce(params, l.parameters),
+		sqlstate = outcome->>'sqlstate', error = outcome->>'message'
+	WHERE l.id = run
+$fn$;
+
+-- The log entry of a run this backend is running for caller.
+CREATE FUNCTION cxsell_internal.own_run(caller name, run bigint) RETURNS cxsell.refresh_log
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	l cxsell.refresh_log;
+BEGIN
+	SELECT * INTO l FROM cxsell.refresh_log x WHERE x.id = run FOR UPDATE;
+	IF NOT FOUND OR l.status <> 'running' OR l.pid IS DISTINCT FROM pg_backend_pid()
+	   OR l.run_by <> caller THEN
+		RAISE EXCEPTION 'run % is not a refresh this session is running', run
+			USING ERRCODE = '42501', HINT = 'Refresh with CALL cxsell.refresh(name).';
+	END IF;
+	RETURN l;
+END
+$fn$;
+
+-- Start a refresh: check the caller, mark the analysis's dead runs as
+-- interrupted, log the new run as running and lock it for this backend.
+CREATE FUNCTION cxsell_internal._refresh_begin(caller name, caller_path text, analysis text)
+	RETURNS bigint
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	a record;
+	run bigint;
+BEGIN
+	SELECT * INTO a FROM cxsell_internal.analysis(analysis);
+	PERFORM cxsell_internal.authorize(caller, a.owner, 'refresh', a.kind, analysis);
+	UPDATE cxsell.refresh_log l SET status = 'interrupted'
+	WHERE l.name = analysis AND l.status = 'running' AND NOT cxsell._run_alive(l.id, l.pid);
+	INSERT INTO cxsell.refresh_log (kind, name, owner, started_at, status, run_by, pid)
+	VALUES (a.kind, analysis, a.owner, clock_timestamp(), 'running', caller, pg_backend_pid())
+	RETURNING id INTO run;
+	PERFORM pg_advisory_lock(1668838193, cxsell._run_key(run));
+	RETURN run;
+END
+$fn$;
+CREATE FUNCTION cxsell._refresh_begin(analysis text) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell._refresh_begin(text) IS
+	'internal (cxsell.refresh): log a refresh of an analysis the caller may refresh as running';
+
+-- Do a started run: read the definition once its lock is held, replace the
+-- results, and log the outcome with the parameters used.  Returns NULL on
+-- success, else the error caught ({sqlstate, message, detail, hint}); the
+-- results are then those of before.
+CREATE FUNCTION cxsell_internal._refresh_work(caller name, caller_path text, run bigint)
+	RETURNS jsonb
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	l cxsell.refresh_log := cxsell_internal.own_run(caller, run);
+	r cxsell.rule_sets;
+	g cxsell.segmentations;
+	params jsonb;
+	written bigint;
+	outcome jsonb;
+	st text;
+	msg text;
+	detail text;
+	hint text;
+BEGIN
+	-- the run stays alive through this transaction
+	PERFORM pg_advisory_xact_lock(1668838194, cxsell._run_key(run));
+	PERFORM pg_advisory_unlock(1668838193, cxsell._run_key(run));
+	BEGIN
+		-- one refresh of an analysis at a time (the second waits), and the
+		-- definition it uses is the one read once its lock is held
+		IF l.kind = 'rule set' THEN
+			SELECT * INTO r FROM cxsell.rule_sets s WHERE s.name = l.name FOR UPDATE;
+			IF NOT FOUND THEN
+				RAISE EXCEPTION 'rule set "%" was dropped before its refresh could start', l.name
+					USING ERRCODE = '42704';
+			END IF;
+			params := to_jsonb(r) - 'created_at' - 'updated_at';
+			PERFORM cxsell_internal.authorize(caller, r.owner, 'refresh', l.kind, l.name);
+			written := cxsell_internal.refresh_rule_set(r);
+		ELSE
+			SELECT * INTO g FROM cxsell.segmentations s WHERE s.name = l.name FOR UPDATE;
+			IF NOT FOUND THEN
+				RAISE EXCEPTION 'segmentation "%" was dropped before its refresh could start', l.name
+					USING ERRCODE = '42704';
+			END IF;
+			params := to_jsonb(g) - 'created_at' - 'updated_at';
+			PERFORM cxsell_internal.authorize(caller, g.owner, 'refresh', l.kind, l.name);
+			written := cxsell_internal.refresh_segmentation(g);
+		END IF;
+	EXCEPTION WHEN OTHERS OR query_canceled THEN
+		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+			detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+		outcome := jsonb_build_object('sqlstate', st, 'message', msg, 'detail', detail, 'hint', hint);
+		written := NULL;
+	END;
+	PERFORM cxsell_internal.log_finish(run, written, params, outcome);
+	RETURN outcome;
+END
+$fn$;
+CREATE FUNCTION cxsell._refresh_work(run bigint) RETURNS jsonb
+	AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell._refresh_work(bigint) IS
+	'internal (cxsell.refresh): do a run this session started; NULL on success, else the error caught';
+
+-- Log a started run as failed with an error caught outside its work.
+CREATE FUNCTION cxsell_internal._refresh_fail(caller name, caller_path text, run bigint,
+	outcome jsonb)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	PERFORM cxsell_internal.own_run(caller, run);
+	PERFORM pg_advisory_xact_lock(1668838194, cxsell._run_key(run));
+	IF EXISTS (SELECT FROM pg_locks l
+			   WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid()
+				 AND l.classid = 1668838193 AND l.objid = cxsell._run_key(run)::oid
+				 AND l.objsubid = 2) THEN
+		PERFORM pg_advisory_unlock(1668838193, cxsell._run_key(run));
+	END IF;
+	PERFORM cxsell_internal.log_finish(run, NULL, NULL,
+		coalesce(outcome, '{"sqlstate": "XX000", "message": "unknown error"}'));
+END
+$fn$;
+CREATE FUNCTION cxsell._refresh_fail(run bigint, outcome jsonb) RETURNS void
+	AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell._refresh_fail(bigint, jsonb) IS
+	'internal (cxsell.refresh): log a run this session started as failed';
+
+-- The analyses the caller may refresh, by name.
+CREATE FUNCTION cxsell_internal._refresh_list(caller name, caller_path text) RETURNS text[]
+	LANGUAGE sql STABLE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+	SELECT coalesce(array_agg(a.name ORDER BY a.name), '{}')
+	FROM (SELECT r.name, r.owner FROM cxsell.rule_sets r
+		  UNION ALL
+		  SELECT s.name, s.owner FROM cxsell.segmentations s) a
+	WHERE cxsell_internal.may_act_as(caller, a.owner)
+$fn$;
+CREATE FUNCTION cxsell._refresh_list() RETURNS text[]
+	AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell._refresh_list() IS
+	'internal (cxsell.refresh_all): the analyses the caller may refresh, by name';
+
+-- Raise one error for the failed runs of refresh_all.
+CREATE FUNCTION cxsell._refresh_all_failed(total int4, failures jsonb[]) RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF cardinality(failures) = 0 THEN
+		RETURN;
+	END IF;
+	RAISE EXCEPTION 'refresh failed for % of % analyses: %', cardinality(failures), total,
+			(SELECT string_agg(f->>'analysis', ', ') FROM unnest(failures) f)
+		USING ERRCODE = failures[1]->>'sqlstate',
+		DETAIL = (SELECT string_agg(format('%s: %s', f->>'analysis', f->>'message'), E'\n')
+				  FROM unnest(failures) f),
+		HINT = 'The other analyses were refreshed. Each failure is logged: see cxsell.refresh_status.';
+END
+$fn$;
+COMMENT ON FUNCTION cxsell._refresh_all_failed(int4, jsonb[]) IS
+	'internal (cxsell.refresh_all): raise one error naming the analyses whose refresh failed';
+
+-- The refresh procedures run with the caller's rights and, to be allowed to
+-- COMMIT, without a SET clause: under the caller's search_path.  So they
+-- call only schema-qualified functions and use no operator.
+
+-- Refresh one analysis; NULL, or the error caught.  Called outside a
+-- transaction block, the run's log entry is committed before the work and
+-- again after it, so a failed run stays logged.
+CREATE PROCEDURE cxsell._refresh_run(analysis text, INOUT outcome jsonb)
+	LANGUAGE plpgsql
+AS $fn$
+DECLARE
+	can_commit boolean := cxsell._can_commit();
+	run bigint;
+	failed boolean := false;
+	st text;
+	msg text;
+	detail text;
+	hint text;
+BEGIN
+	outcome := NULL;
+	run := cxsell._refresh_begin(analysis);
+	IF can_commit THEN
+		COMMIT;
+	END IF;
+	BEGIN
+		outcome := cxsell._refresh_work(run);
+	EXCEPTION WHEN OTHERS OR query_canceled THEN
+		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+			detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+		failed := true;
+	END;
+	IF failed THEN
+		outcome := pg_catalog.jsonb_build_object('sqlstate', st, 'message', msg,
+												  'detail', detail, 'hint', hint);
+		PERFORM cxsell._refresh_fail(run, outcome);
+	END IF;
+	IF can_commit THEN
+		COMMIT;
+	END IF;
+END
+$fn$;
+COMMENT ON PROCEDURE cxsell._refresh_run(text, jsonb) IS
+	'internal (cxsell.refresh, cxsell.refresh_all): refresh one analysis; outcome is NULL, or the error caught';
+
+CREATE PROCEDURE cxsell.refresh(name text)
+	LANGUAGE plpgsql
+AS $fn$
+DECLARE
+	outcome jsonb;
+BEGIN
+	CALL cxsell._refresh_run(name, outcome);
+	PERFORM cxsell._reraise(outcome);
+END
+$fn$;
+COMMENT ON PROCEDURE cxsell.refresh(text) IS
+	'recompute a rule set or segmentation the caller may refresh and replace its stored results in one transaction; logged in the refresh log';
+
+CREATE PROCEDURE cxsell.refresh_all()
+	LANGUAGE plpgsql
+AS $fn$
+DECLARE
+	analyses text[] := cxsell._refresh_list();
+	analysis text;
+	outcome jsonb;
+	failures jsonb[] := '{}';
+BEGIN
+	FOREACH analysis IN ARRAY analyses LOOP
+		CALL cxsell._refresh_run(analysis, outcome);
+		IF outcome IS NOT NULL THEN
+			failures := pg_catalog.array_append(failures,
+				pg_catalog.jsonb_set(outcome, '{analysis}', pg_catalog.to_jsonb(analysis)));
+		END IF;
+	END LOOP;
+	PERFORM cxsell._refresh_all_failed(pg_catalog.cardinality(analyses), failures);
+END
+$fn$;
+COMMENT ON PROCEDURE cxsell.refresh_all() IS
+	'refresh every analysis the caller may refresh, in name order, each in its own transaction when called outside a transaction block; then one error naming those that failed';
+
+-- Views for dashboards -------------------------------------------------------------
+--
+-- Each shows the analyses whose owner's privileges the reader has (a member
+-- of the owner, or a superuser): reading an analysis's results needs what
+-- reading its source data needs.  security_barrier keeps a reader's own
+-- functions from seeing rows the filter removes.
+
+CREATE VIEW cxsell.analyses WITH (security_barrier) AS
+SELECT 'rule set'::text AS kind, r.name, r.owner, r.source_query, r.search_path,
+	   pg_catalog.jsonb_build_object('min_support', r.min_support, 'max_len', r.max_len,
+		   'min_confidence', r.min_confidence, 'min_lift', r.min_lift,
+		   'recommendations', r.recommendations, 'rank_by', r.rank_by,
+		   'has_customer', r.has_customer) AS parameters,
+	   r.settings, r.created_at, r.updated_at
+FROM cxsell.rule_sets r
+WHERE cxsell._may_read(r.owner)
+UNION ALL
+SELECT 'segmentation', g.name, g.owner, g.source_query, g.search_path,
+	   pg_catalog.jsonb_build_object('k', g.k, 'options', g.options),
+	   g.settings, g.created_at, g.updated_at
+FROM cxsell.segmentations g
+WHERE cxsell._may_read(g.owner);
+COMMENT ON VIEW cxsell.analyses IS 'the rule sets and segmentations the current role may read: definition, owner and parameters';
+
+CREATE VIEW cxsell.refresh_history WITH (security_barrier) AS
+SELECT l.id, l.kind, l.name, l.owner, l.started_at, l.finished_at, l.duration,
+	   CASE WHEN l.status = 'running' AND NOT cxsell._run_alive(l.id, l.pid)
+			THEN 'interrupted' ELSE l.status END AS status,
+	   l.rows_written, l.parameters, l.sqlstate,
+	   CASE WHEN l.status = 'interrupted'
+				 OR (l.status = 'running' AND NOT cxsell._run_alive(l.id, l.pid))
+			THEN 'the run did not finish: its backend exited or its transaction ended first'
+			ELSE l.error END AS error,
+	   l.run_by, l.pid
+FROM cxsell.refresh_log l
+WHERE cxsell._may_read(l.owner);
+COMMENT ON VIEW cxsell.refresh_history IS 'every refresh run of the analyses the current role may read; a run whose backend or transaction is gone shows as interrupted';
+
+CREATE OR REPLACE VIEW cxsell.current_rules WITH (security_barrier) AS
+SELECT t.name AS rule_set, t.antecedent, t.consequent, t.antecedent_support,
+	   t.consequent_support, t.support, t.confidence, t.lift, t.leverage,
+	   t.conviction, t.jaccard, t.kulczynski, t.certainty, t.zhang, t.count,
+	   t.p_value, p.refreshed_at
+FROM cxsell.rule_set_rules t JOIN cxsell.rule_set_patterns p ON p.name = t.name
+WHERE t.name IN (SELECT r.name FROM cxsell.rule_sets r WHERE cxsell._may_read(r.owner));
+
+CREATE OR REPLACE VIEW cxsell.current_itemsets WITH (security_barrier) AS
+SELECT p.name AS rule_set, i.items, i.size, i.count, i.support, p.refreshed_at
+FROM cxsell.rule_set_patterns p, cxsell.itemsets(p.patterns) i
+WHERE p.name IN (SELECT r.name FROM cxsell.rule_sets r WHERE cxsell._may_read(r.owner));
+
+CREATE OR REPLACE VIEW cxsell.current_item_pairs WITH (security_barrier) AS
+SELECT t.name AS rule_set, t.item_a, t.item_b, t.count_a, t.count_b, t.observed,
+	   t.expected, t.support, t.lift, t.p_value, t.relation, p.refreshed_at
+FROM cxsell.rule_set_pairs t JOIN cxsell.rule_set_patterns p ON p.name = t.name
+WHERE t.name IN (SELECT r.name FROM cxsell.rule_sets r WHERE cxsell._may_read(r.owner));
+
+CREATE OR REPLACE VIEW cxsell.current_recommendations WITH (security_barrier) AS
+SELECT t.name AS rule_set, t.customer, t.rank, t.item, t.score, t.confidence,
+	   t.lift, t.support, t.antecedent, t.source, p.refreshed_at
+FROM cxsell.rule_set_recommendations t JOIN cxsell.rule_set_patterns p ON p.name = t.name
+WHERE t.name IN (SELECT r.name FROM cxsell.rule_sets r WHERE cxsell._may_read(r.owner));
+
+CREATE OR REPLACE VIEW cxsell.current_segments WITH (security_barrier) AS
+SELECT a.name AS segmentation, a.customer, a.segment, a.distance, m.refreshed_at
+FROM cxsell.segment_assignments a JOIN cxsell.segmentation_models m ON m.name = a.name
+WHERE a.name IN (SELECT g.name FROM cxsell.segmentations g WHERE cxsell._may_read(g.owner));
+
+CREATE OR REPLACE VIEW cxsell.current_segment_profiles WITH (security_barrier) AS
+SELECT m.name AS segmentation, c.cluster AS segment, c.size, c.centroid, c.within_ss,
+	   m.refreshed_at
+FROM cxsell.segmentation_models m, cxsell.centroids(m.model) c
+WHERE m.name IN (SELECT g.name FROM cxsell.segmentations g WHERE cxsell._may_read(g.owner));
+
+CREATE OR REPLACE VIEW cxsell.refresh_status WITH (security_barrier) AS
+SELECT a.kind, a.name, s.finished_at AS last_success_at,
+	   pg_catalog.now() - s.finished_at AS age,
+	   l.started_at AS last_run_at, l.status AS last_status, l.duration AS last_duration,
+	   l.rows_written AS last_rows_written,
+	   coalesce(e.finished_at, e.started_at) AS last_error_at, e.error AS last_error
+FROM cxsell.analyses a
+LEFT JOIN LATERAL (SELECT * FROM cxsell.refresh_history x
+				   WHERE x.name = a.name AND x.status = 'success'
+				   ORDER BY x.started_at DESC, x.id DESC LIMIT 1) s ON true
+LEFT JOIN LATERAL (SELECT * FROM cxsell.refresh_history x
+				   WHERE x.name = a.name
+				   ORDER BY x.started_at DESC, x.id DESC LIMIT 1) l ON true
+LEFT JOIN LATERAL (SELECT * FROM cxsell.refresh_history x
+				   WHERE x.name = a.name AND x.status IN ('error', 'interrupted')
+				   ORDER BY x.started_at DESC, x.id DESC LIMIT 1) e ON true;
+
+REVOKE ALL ON cxsell.analyses, cxsell.refresh_history FROM PUBLIC;
+
+-- Who may call what --------------------------------------------------------------
+--
+-- Nothing of the managed layer is granted to PUBLIC.  An analyst gets
+-- EXECUTE on the schema's routines (every one checks what its caller may
+-- do), a dashboard SELECT on the views; see the README.
+REVOKE EXECUTE ON FUNCTION
+	cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text),
+	cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text),
+	cxsell.drop_rule_set(text),
+	cxsell.create_segmentation(text, text, int4, jsonb),
+	cxsell.alter_segmentation(text, text, int4, jsonb),
+	cxsell.drop_segmentation(text),
+	cxsell._refresh_begin(text),
+	cxsell._refresh_work(bigint),
+	cxsell._refresh_fail(bigint, jsonb),
+	cxsell._refresh_list(),
+	cxsell._refresh_all_failed(int4, jsonb[])
+	FROM PUBLIC;
+REVOKE EXECUTE ON PROCEDURE cxsell.refresh(text), cxsell.refresh_all(),
+	cxsell._refresh_run(text, jsonb) FROM PUBLIC;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA cxsell_internal FROM PUBLIC;

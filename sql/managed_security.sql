@@ -1,0 +1,322 @@
+-- The managed layer under attack.  Two analysts, regress_cx_a (the
+-- attacker) and regress_cx_b, get the README's analyst grants; a superuser
+-- refreshes everything, as a nightly pg_cron job would.  After each attack:
+-- the attacker's role attributes are unchanged, the superuser-only tables
+-- ms_secret (read) and ms_stolen (written) are untouched, the refresh
+-- failed and is logged, and the previous results stay.
+\set VERBOSITY terse
+CREATE TABLE ms_secret (x text);
+INSERT INTO ms_secret VALUES ('the secret');
+CREATE TABLE ms_stolen (x text);
+CREATE ROLE regress_cx_a;
+CREATE ROLE regress_cx_b;
+CREATE ROLE regress_cx_dashboard;
+CREATE ROLE regress_cx_super SUPERUSER;
+-- the README's grants
+GRANT USAGE ON SCHEMA cxsell TO regress_cx_a, regress_cx_b, regress_cx_dashboard;
+GRANT EXECUTE ON ALL ROUTINES IN SCHEMA cxsell TO regress_cx_a, regress_cx_b;
+GRANT SELECT ON cxsell.analyses, cxsell.refresh_status, cxsell.refresh_history,
+  cxsell.current_rules, cxsell.current_itemsets, cxsell.current_item_pairs,
+  cxsell.current_recommendations, cxsell.current_segments,
+  cxsell.current_segment_profiles
+  TO regress_cx_a, regress_cx_b, regress_cx_dashboard;
+GRANT USAGE ON SCHEMA regress TO regress_cx_a, regress_cx_b;
+CREATE SCHEMA ms_a AUTHORIZATION regress_cx_a;
+CREATE SCHEMA ms_b AUTHORIZATION regress_cx_b;
+
+-- what every attack must leave as it is
+CREATE FUNCTION regress.state(analysis text) RETURNS text LANGUAGE sql
+SET search_path = pg_catalog, pg_temp AS $$
+  SELECT format('a: super %s createrole %s | stolen %s | secret in items %s | rules %s | last run %s',
+    r.rolsuper, r.rolcreaterole, (SELECT count(*) FROM public.ms_stolen),
+    (SELECT count(*) FROM cxsell.current_itemsets WHERE array_to_string(items, ' ') LIKE '%secret%'),
+    (SELECT count(*) FROM cxsell.current_rules WHERE rule_set = analysis),
+    (SELECT last_status FROM cxsell.refresh_status WHERE name = analysis))
+  FROM pg_roles r WHERE r.rolname = 'regress_cx_a'
+$$;
+
+SET ROLE regress_cx_b;
+CREATE TABLE ms_b.lines AS
+SELECT b AS basket, 'x' AS item, 'c' || (b % 4) AS customer FROM generate_series(1, 8) b
+UNION ALL SELECT b, 'y', 'c' || (b % 4) FROM generate_series(1, 12) b WHERE b % 2 = 0
+UNION ALL SELECT b, 'z', 'c' || (b % 4) FROM generate_series(1, 12) b WHERE b % 3 = 0;
+SELECT cxsell.create_rule_set('b_set', 'SELECT basket, item, customer FROM ms_b.lines', 0.2);
+CALL cxsell.refresh('b_set');
+RESET ROLE;
+
+SET ROLE regress_cx_a;
+CREATE TABLE ms_a.lines AS
+SELECT b AS basket, 'p' AS item FROM generate_series(1, 8) b
+UNION ALL SELECT b, 'q' FROM generate_series(1, 12) b WHERE b % 2 = 0
+UNION ALL SELECT b, 'r' FROM generate_series(1, 12) b WHERE b % 3 = 0;
+-- the function the attacks call from the stored query; harmless when the
+-- set is defined, replaced by an attack afterwards
+CREATE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'ok'; END $$;
+SELECT cxsell.create_rule_set('a_set',
+  'SELECT basket, item FROM ms_a.lines WHERE ms_a.hook() IS NOT NULL', 0.2);
+CALL cxsell.refresh('a_set');
+RESET ROLE;
+SELECT regress.state('a_set');
+
+-- 1. a function in the stored query switches back to the refreshing
+--    superuser (RESET ROLE, SET ROLE, set_config('role'), SET SESSION
+--    AUTHORIZATION) and escalates
+CREATE FUNCTION regress.attack_hook(how text) RETURNS void LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $attack$
+BEGIN
+  EXECUTE format($f$CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $b$
+    BEGIN
+      %s;
+      INSERT INTO public.ms_stolen SELECT x FROM public.ms_secret;
+      ALTER ROLE regress_cx_a SUPERUSER;
+      RETURN 'ok';
+    END $b$$f$, how);
+END $attack$;
+SELECT regress.attack_hook('RESET ROLE');
+CALL cxsell.refresh('a_set');
+SELECT regress.state('a_set');
+SELECT regress.attack_hook($$EXECUTE format('SET ROLE %I', session_user)$$);
+CALL cxsell.refresh('a_set');
+SELECT regress.attack_hook($$PERFORM set_config('role', 'none', true)$$);
+CALL cxsell.refresh('a_set');
+SELECT regress.attack_hook($$EXECUTE format('SET SESSION AUTHORIZATION %I', session_user)$$);
+CALL cxsell.refresh('a_set');
+SELECT regress.attack_hook($$SET LOCAL ROLE NONE$$);
+CALL cxsell.refresh('a_set');
+SELECT regress.state('a_set');
+-- the refresh_all a nightly job runs: the other analyses are refreshed, the
+-- failure is logged, one error names it
+CALL cxsell.refresh_all();
+SELECT name, last_status, last_error FROM cxsell.refresh_status ORDER BY name;
+SELECT name, status, sqlstate, error,
+       CASE WHEN run_by = current_user THEN 'superuser' ELSE run_by END AS run_by, owner
+FROM cxsell.refresh_history WHERE name IN ('a_set', 'b_set') ORDER BY id;
+SELECT regress.state('a_set');
+
+-- 2. no function: the query text itself switches role and copies a
+--    superuser-only table into item names
+SELECT regress.attack_hook('NULL');
+SET ROLE regress_cx_a;
+SELECT cxsell.alter_rule_set('a_set', source_query => $q$
+  SELECT l.basket,
+         CASE WHEN set_config('role', 'none', true) IS NOT NULL
+              THEN query_to_xml('select x from public.ms_secret', false, false, '')::text END AS item
+  FROM ms_a.lines l$q$);
+RESET ROLE;
+CALL cxsell.refresh('a_set');
+SELECT regress.state('a_set');
+
+-- 3. a deferred constraint trigger queued by the query would fire at the
+--    refresh's COMMIT, as the superuser
+SET ROLE regress_cx_a;
+CREATE TABLE ms_a.touched (x int);
+CREATE FUNCTION ms_a.on_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO public.ms_stolen SELECT x FROM public.ms_secret;
+  ALTER ROLE regress_cx_a CREATEROLE;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER late AFTER INSERT ON ms_a.touched
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ms_a.on_commit();
+CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO ms_a.touched VALUES (1); RETURN 'ok'; END $$;
+SELECT cxsell.alter_rule_set('a_set',
+  source_query => 'SELECT basket, item FROM ms_a.lines WHERE ms_a.hook() IS NOT NULL');
+RESET ROLE;
+CALL cxsell.refresh('a_set');
+SELECT regress.state('a_set');
+
+-- 4. statements spliced into the stored text: the analyst cannot write the
+--    definitions, and a text planted there anyway (a superuser's UPDATE, a
+--    restored dump) is parsed at every run and refused
+SET ROLE regress_cx_a;
+SELECT regress.err($$UPDATE cxsell.rule_sets SET source_query = 'SELECT 1' WHERE name = 'a_set'$$);
+RESET ROLE;
+UPDATE cxsell.rule_sets
+SET source_query = 'SELECT basket, item FROM ms_a.lines) AS q; RESET ROLE; ALTER ROLE regress_cx_a SUPERUSER; SELECT (1'
+WHERE name = 'a_set';
+CALL cxsell.refresh('a_set');
+UPDATE cxsell.rule_sets
+SET source_query = 'SELECT basket, item FROM ms_a.lines; RESET ROLE; ALTER ROLE regress_cx_a SUPERUSER'
+WHERE name = 'a_set';
+CALL cxsell.refresh('a_set');
+UPDATE cxsell.rule_sets
+SET source_query = 'WITH x AS (INSERT INTO public.ms_stolen VALUES (''w'') RETURNING x) SELECT 1 AS basket, x AS item FROM x'
+WHERE name = 'a_set';
+CALL cxsell.refresh('a_set');
+SELECT regress.state('a_set');
+
+-- 5. a superuser changing only thresholds never runs the stored query (here
+--    one the planner would fold: an IMMUTABLE function calling a volatile one)
+SET ROLE regress_cx_a;
+CREATE TABLE ms_a.calls (n int);
+CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN INSERT INTO ms_a.calls VALUES (1); RETURN 'ok'; END $$;
+CREATE FUNCTION ms_a.fold() RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN RETURN ms_a.hook(); END $$;
+SELECT cxsell.alter_rule_set('a_set',
+  source_query => 'SELECT basket, item FROM ms_a.lines WHERE ms_a.fold() IS NOT NULL');
+SELECT count(*) AS calls_when_defined FROM ms_a.calls;
+RESET ROLE;
+SELECT regress.attack_hook('RESET ROLE');
+SELECT cxsell.alter_rule_set('a_set', min_confidence => 0.3);
+SELECT count(*) AS calls_after_superuser_alter FROM ms_a.calls;
+SELECT regress.state('a_set');
+-- and its refresh folds it as the analyst, in the restricted operation
+CALL cxsell.refresh('a_set');
+SELECT regress.state('a_set');
+
+-- 6. names planted where a superuser's search_path looks first: functions
+--    and operators the managed layer might call unqualified
+GRANT CREATE ON SCHEMA public TO regress_cx_a;
+SET ROLE regress_cx_a;
+CREATE FUNCTION public.escalate() RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO public.ms_stolen SELECT x FROM public.ms_secret;
+  ALTER ROLE regress_cx_a SUPERUSER;
+  RETURN true;
+EXCEPTION WHEN insufficient_privilege THEN RETURN true;
+END $$;
+CREATE FUNCTION public.format(text, text) RETURNS text LANGUAGE sql AS 'SELECT $1 || $2 || public.escalate()::text';
+CREATE FUNCTION public.format(text, text, text) RETURNS text LANGUAGE sql AS 'SELECT $1 || public.escalate()::text';
+CREATE FUNCTION public.jsonb_build_object(text, text, text, text, text, text, text, text) RETURNS jsonb LANGUAGE sql AS 'SELECT to_jsonb(public.escalate())';
+CREATE FUNCTION public.array_append(jsonb[], jsonb) RETURNS jsonb[] LANGUAGE sql AS 'SELECT ARRAY[to_jsonb(public.escalate())]';
+CREATE FUNCTION public.cardinality(anyarray) RETURNS int4 LANGUAGE sql AS 'SELECT public.escalate()::int';
+CREATE FUNCTION public.to_jsonb(text) RETURNS jsonb LANGUAGE sql AS 'SELECT to_jsonb(public.escalate())';
+CREATE FUNCTION public.jsonb_set(jsonb, text[], jsonb) RETURNS jsonb LANGUAGE sql AS 'SELECT to_jsonb(public.escalate())';
+CREATE FUNCTION public.current_setting(text) RETURNS text LANGUAGE sql AS 'SELECT public.escalate()::text';
+CREATE FUNCTION public.text_eq(text, text) RETURNS boolean LANGUAGE sql AS 'SELECT public.escalate()';
+CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.text_eq);
+CREATE FUNCTION public.bool_eq(boolean, boolean) RETURNS boolean LANGUAGE sql AS 'SELECT public.escalate()';
+CREATE OPERATOR public.= (LEFTARG = boolean, RIGHTARG = boolean, FUNCTION = public.bool_eq);
+CREATE FUNCTION public.jsonb_field(jsonb, text) RETURNS text LANGUAGE sql AS 'SELECT public.escalate()::text';
+CREATE OPERATOR public.->> (LEFTARG = jsonb, RIGHTARG = text, FUNCTION = public.jsonb_field);
+CREATE OPERATOR public.<> (LEFTARG = text, RIGHTARG = text, FUNCTION = public.text_eq);
+RESET ROLE;
+SELECT regress.attack_hook('NULL');
+UPDATE cxsell.rule_sets SET source_query = 'SELECT basket, item FROM ms_a.lines' WHERE name = 'a_set';
+SET search_path = public, pg_catalog;
+SELECT cxsell.create_rule_set('su_set', 'SELECT basket, item FROM ms_b.lines', 0.2);
+SELECT cxsell.alter_rule_set('su_set', source_query => 'SELECT basket, item FROM ms_b.lines WHERE basket > 1',
+                             min_support => 0.3);
+CALL cxsell.refresh('su_set');
+CALL cxsell.refresh_all();
+SELECT cxsell.drop_rule_set('su_set');
+SELECT name, last_status FROM cxsell.refresh_status ORDER BY name;
+RESET search_path;
+SELECT regress.state('a_set');
+SET ROLE regress_cx_a;
+DROP OPERATOR public.= (text, text);
+DROP OPERATOR public.= (boolean, boolean);
+DROP OPERATOR public.->> (jsonb, text);
+DROP OPERATOR public.<> (text, text);
+DROP FUNCTION public.format(text, text), public.format(text, text, text),
+  public.jsonb_build_object(text, text, text, text, text, text, text, text), public.array_append(jsonb[], jsonb),
+  public.cardinality(anyarray), public.to_jsonb(text), public.jsonb_set(jsonb, text[], jsonb),
+  public.current_setting(text), public.text_eq(text, text), public.bool_eq(boolean, boolean),
+  public.jsonb_field(jsonb, text), public.escalate();
+RESET ROLE;
+REVOKE CREATE ON SCHEMA public FROM regress_cx_a;
+
+-- 7. settings a query changes for the rest of the session are undone
+SET ROLE regress_cx_a;
+CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM set_config('search_path', 'ms_a', false);
+  PERFORM set_config('work_mem', '64kB', false);
+  RETURN 'ok';
+END $$;
+SELECT cxsell.alter_rule_set('a_set',
+  source_query => 'SELECT basket, item FROM ms_a.lines WHERE ms_a.hook() IS NOT NULL');
+RESET ROLE;
+SET work_mem = '4MB';
+CALL cxsell.refresh('a_set');
+SELECT current_setting('search_path') AS search_path, current_setting('work_mem') AS work_mem;
+RESET work_mem;
+SELECT regress.state('a_set');
+
+-- 8. managed functions cannot be reached from a source query
+SET ROLE regress_cx_a;
+CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN PERFORM cxsell.drop_rule_set('b_set'); RETURN 'ok'; END $$;
+RESET ROLE;
+CALL cxsell.refresh('a_set');
+SELECT count(*) AS b_set_kept FROM cxsell.analyses WHERE name = 'b_set';
+
+-- 9. one analyst cannot touch another's definitions, results or log
+SELECT max(id) AS b_run FROM cxsell.refresh_log WHERE name = 'b_set' \gset
+SET ROLE regress_cx_a;
+SELECT kind, name FROM cxsell.analyses ORDER BY name;                -- own only
+SELECT count(*) AS visible_b_rules FROM cxsell.current_rules WHERE rule_set = 'b_set';
+SELECT count(*) AS visible_b_runs FROM cxsell.refresh_history WHERE name = 'b_set';
+SELECT regress.err($$SELECT count(*) FROM cxsell.rule_set_rules$$);
+SELECT regress.err($$UPDATE cxsell.rule_set_rules SET confidence = 1 WHERE name = 'b_set'$$);
+SELECT regress.err($$DELETE FROM cxsell.rule_set_recommendations WHERE name = 'b_set'$$);
+SELECT regress.err($$INSERT INTO cxsell.rule_set_rules (name, antecedent, consequent) VALUES ('b_set', '{x}', '{y}')$$);
+SELECT regress.err($$UPDATE cxsell.rule_sets SET min_support = 0.9 WHERE name = 'b_set'$$);
+SELECT regress.err($$DELETE FROM cxsell.refresh_log WHERE name = 'b_set'$$);
+SELECT regress.err($$INSERT INTO cxsell.refresh_log (kind, name, started_at, status, run_by) VALUES ('rule set', 'b_set', now(), 'success', 'x')$$);
+SELECT regress.err($$SELECT cxsell.alter_rule_set('b_set', min_confidence => 0.9)$$);
+SELECT regress.err($$SELECT cxsell.alter_rule_set('b_set', source_query => 'SELECT basket, item FROM ms_a.lines')$$);
+SELECT regress.err($$SELECT cxsell.drop_rule_set('b_set')$$);
+SELECT regress.err($$CALL cxsell.refresh('b_set')$$);
+SELECT regress.err($$SELECT cxsell._refresh_begin('b_set')$$);
+SELECT regexp_replace(regress.err(format($$SELECT cxsell._refresh_work(%s)$$, :b_run)),
+                      'run \d+', 'run N');
+SELECT regexp_replace(regress.err(format($$SELECT cxsell._refresh_fail(%s, '{"sqlstate": "P0001", "message": "forged"}')$$, :b_run)),
+                      'run \d+', 'run N');
+SELECT regress.err($$SELECT cxsell.create_rule_set('b_set', 'SELECT basket, item FROM ms_a.lines', 0.2)$$);
+-- the bodies are out of reach ...
+SELECT regress.err($$SELECT cxsell_internal.drop_rule_set('regress_cx_b', '', 'b_set')$$);
+RESET ROLE;
+-- ... and, even when granted, run with the caller's own rights
+GRANT USAGE ON SCHEMA cxsell_internal TO regress_cx_a;
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA cxsell_internal TO regress_cx_a;
+SET ROLE regress_cx_a;
+SELECT regress.err($$SELECT cxsell_internal.drop_rule_set('regress_cx_b', '', 'b_set')$$);
+SELECT regress.err($$SELECT * FROM cxsell_internal.source_rows('regress_cx_super', '{}', 'SELECT x FROM public.ms_secret', '{x}', '{text}') AS s(x text)$$);
+SELECT regress.err($$SELECT * FROM cxsell_internal.source_columns('regress_cx_super', '{}', 'SELECT x FROM public.ms_secret')$$);
+RESET ROLE;
+REVOKE ALL ON SCHEMA cxsell_internal FROM regress_cx_a;
+REVOKE ALL ON ALL FUNCTIONS IN SCHEMA cxsell_internal FROM regress_cx_a;
+-- analyst b's analysis is whole
+SELECT name, owner, last_status FROM cxsell.analyses JOIN cxsell.refresh_status USING (kind, name)
+WHERE name = 'b_set';
+SELECT count(*) > 0 AS b_rules FROM cxsell.current_rules WHERE rule_set = 'b_set';
+-- a member of regress_cx_b acts for it; a dashboard that is no member sees nothing
+GRANT regress_cx_b TO regress_cx_a;
+SET ROLE regress_cx_a;
+SELECT cxsell.alter_rule_set('b_set', min_confidence => 0.5);
+CALL cxsell.refresh('b_set');
+SELECT owner, last_status FROM cxsell.analyses JOIN cxsell.refresh_status USING (kind, name)
+WHERE name = 'b_set';
+RESET ROLE;
+REVOKE regress_cx_b FROM regress_cx_a;
+SET ROLE regress_cx_dashboard;
+SELECT count(*) AS dashboard_sees FROM cxsell.current_rules;
+RESET ROLE;
+
+-- 10. nothing of the managed layer is executable by PUBLIC, and no table,
+--     view or sequence of the extension grants anything to PUBLIC
+SELECT p.oid::regprocedure AS executable_by_public
+FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
+WHERE p.pronamespace IN ('cxsell'::regnamespace, 'cxsell_internal'::regnamespace)
+  AND a.grantee = 0 AND a.privilege_type = 'EXECUTE'
+  AND (p.pronamespace = 'cxsell_internal'::regnamespace
+       OR p.proname ~ '^(create_|alter_|drop_|refresh|_refresh)')
+ORDER BY 1;
+SELECT count(*) AS public_grants
+FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
+WHERE c.relnamespace IN ('cxsell'::regnamespace, 'cxsell_internal'::regnamespace) AND a.grantee = 0;
+
+SELECT regress.state('a_set');
+SELECT cxsell.drop_rule_set('a_set');
+SELECT cxsell.drop_rule_set('b_set');
+DELETE FROM cxsell.refresh_log;
+DROP SCHEMA ms_a CASCADE;
+DROP SCHEMA ms_b CASCADE;
+DROP FUNCTION regress.attack_hook(text);
+DROP FUNCTION regress.state(text);
+DROP OWNED BY regress_cx_a, regress_cx_b, regress_cx_dashboard;
+DROP ROLE regress_cx_a, regress_cx_b, regress_cx_dashboard, regress_cx_super;
+DROP TABLE ms_secret, ms_stolen;
