@@ -53,7 +53,11 @@ cx_put_f64(StringInfo buf, double v)
 
 extern void CxReaderInit(CxReader *r, const char *data, Size len,
 						 const char *what, int errcode);
+#if PG_VERSION_NUM >= 180000
+pg_noreturn extern void CxReaderFail(const CxReader *r, const char *detail);
+#else
 extern void CxReaderFail(const CxReader *r, const char *detail) pg_attribute_noreturn();
+#endif
 extern const char *cx_get_bytes(CxReader *r, Size n);
 extern uint8 cx_get_u8(CxReader *r);
 extern uint32 cx_get_u32(CxReader *r);
