@@ -7,8 +7,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PG_BINDIR=$("$PG_CONFIG" --bindir 2>/dev/null || echo /usr/lib/postgresql/15/bin)
+DEBIAN_PG_CONFIG=/usr/lib/postgresql/15/bin/pg_config
 
 # Run a command as root (directly, or through sudo).
 as_root() {
@@ -34,18 +33,21 @@ install_packages() {
 	fi
 }
 
-# Build with warnings as errors and install the extension.
+# Build with warnings as errors against the server of pg_config $1 and
+# install the extension there.
 build_and_install() {
-	echo "== building cxsell"
+	local pg_config=$1
+	echo "== building cxsell for PostgreSQL $("$pg_config" --version | awk '{print $2}')"
 	make -C "$ROOT" -s clean >/dev/null
-	make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" PG_CFLAGS="-Wall -Wextra -Werror"
-	as_root make -C "$ROOT" -s PG_CONFIG="$PG_CONFIG" install >/dev/null
+	make -C "$ROOT" -s PG_CONFIG="$pg_config" PG_CFLAGS="-Wall -Wextra -Werror"
+	as_root make -C "$ROOT" -s PG_CONFIG="$pg_config" install >/dev/null
+	make -C "$ROOT" -s clean >/dev/null
 }
 
-# A scratch directory the test user owns.
+# A scratch directory the test user owns, under $TMPDIR.
 scratch_dir() {
 	local d
-	d=$(mktemp -d /tmp/cxsell.XXXXXX)
+	d=$(mktemp -d "${TMPDIR:-/tmp}/cxsell.XXXXXX")
 	chmod 755 "$d"
 	[ "$(id -u)" = 0 ] && chown "$TEST_USER" "$d"
 	echo "$d"

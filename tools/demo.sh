@@ -5,8 +5,11 @@
 # item pairs.  The cluster is removed on exit.
 source "$(dirname "$0")/common.sh"
 
-install_packages postgresql-server-dev-15 make gcc
-build_and_install
+PG_CONFIG=${PG_CONFIG:-$DEBIAN_PG_CONFIG}
+[ "$PG_CONFIG" != "$DEBIAN_PG_CONFIG" ] || install_packages postgresql-server-dev-15
+install_packages make gcc
+build_and_install "$PG_CONFIG"
+PG_BINDIR=$("$PG_CONFIG" --bindir)
 
 WORK=$(scratch_dir)
 PORT=${CXSELL_DEMO_PORT:-54329}

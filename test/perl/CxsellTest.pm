@@ -6,30 +6,71 @@ package CxsellTest;
 use strict;
 use warnings;
 
+use Digest::SHA;
 use Exporter 'import';
 use File::Basename;
 use File::Spec;
-use Test::More;
+use File::Temp;
+use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 
 our @EXPORT_OK = qw(data_file wilson95);
 
-# The shared data folder: $CXSELL_DATA_DIR, or shared/data beside the
-# repository.
+# The repository's test data folder (test/data), or $CXSELL_DATA_DIR.
 sub data_dir
 {
 	return $ENV{CXSELL_DATA_DIR}
-	  // File::Spec->catdir(dirname(__FILE__), File::Spec->updir,
-		File::Spec->updir, File::Spec->updir, 'shared', 'data');
+	  // File::Spec->catdir(dirname(__FILE__), File::Spec->updir, 'data');
 }
 
-# The absolute path of a data file (folder, file); bails out when it cannot
-# be read.
+# sha256 of each data file, uncompressed, from SHA256SUMS beside the data.
+sub checksums
+{
+	my %sum;
+	my $list = File::Spec->catfile(data_dir(), 'SHA256SUMS');
+	open(my $fh, '<', $list) or return \%sum;
+	while (<$fh>)
+	{
+		$sum{$2} = $1 if /^([0-9a-f]{64})\s+\*?(\S+)$/;
+	}
+	close $fh;
+	return \%sum;
+}
+
+my $scratch;
+
+# The absolute path of a plain copy of data file (folder, file): the file as
+# it is, or its .gz decompressed into a scratch folder, checked against
+# SHA256SUMS.  Dies, naming every path it looked for, when it is missing.
 sub data_file
 {
-	my $f = File::Spec->rel2abs(File::Spec->catfile(data_dir(), @_));
-	BAIL_OUT("data file not found: $f (set CXSELL_DATA_DIR to the shared data folder)")
-	  unless -r $f;
-	return $f;
+	my ($folder, $file) = @_;
+	my $plain = File::Spec->rel2abs(File::Spec->catfile(data_dir(), $folder, $file));
+	my $gz = "$plain.gz";
+	my $path;
+	if (-r $plain)
+	{
+		$path = $plain;
+	}
+	elsif (-r $gz)
+	{
+		$scratch //= File::Temp->newdir('cxsell_data_XXXX', TMPDIR => 1);
+		$path = File::Spec->catfile($scratch->dirname, "$folder-$file");
+		gunzip($gz => $path) or die "cannot decompress $gz: $GunzipError";
+	}
+	else
+	{
+		die "test data file not found: looked for $plain and $gz\n"
+		  . "The data sets ship with the repository in test/data; "
+		  . "CXSELL_DATA_DIR, when set, replaces that folder.\n";
+	}
+	my $want = checksums()->{"$folder/$file"};
+	if (defined $want)
+	{
+		my $got = Digest::SHA->new(256)->addfile($path)->hexdigest;
+		die "test data file $path has sha256 $got, not $want (SHA256SUMS)\n"
+		  unless $got eq $want;
+	}
+	return $path;
 }
 
 # The 95% Wilson score interval of s successes in n trials, from the

@@ -12,8 +12,8 @@
 # every row of cxsell.item_pairs is checked against the Perl co-occurrence
 # counts, zeros included.
 #
-# The data folder is a sibling of the repository: <repo>/../shared/data.  The
-# environment variable CXSELL_DATA_DIR overrides it.
+# The data sets ship with the repository (test/data, see its README.md);
+# online retail is its first 8,000 invoices.
 
 use strict;
 use warnings;
@@ -35,7 +35,7 @@ my $t0 = time();
 my %files = (
 	retail        => data_file('retail',    'retail.dat'),
 	groceries     => data_file('groceries', 'groceries.csv'),
-	online_retail => data_file('online_retail_baskets', 'online_retail.csv'),);
+	online_retail => data_file('online_retail_baskets', 'online_retail_first8000.csv'),);
 
 # ---------------------------------------------------------------------------
 # Read a dataset into deduplicated baskets

@@ -21,8 +21,7 @@
 # true k must recover the generating clusters: adjusted Rand index (computed
 # by sklearn.metrics.adjusted_rand_score from cxsell.cluster() labels) > 0.95.
 #
-# The data folder is a sibling of the repository: <repo>/../shared/data.  The
-# environment variable CXSELL_DATA_DIR overrides it.
+# The telco data ships with the repository (test/data).
 
 use strict;
 use warnings;

@@ -1,7 +1,7 @@
 #
 # 004_telco_segments.pl -- segmentation, segment profiles and depth of
 # relationship versus retention on the IBM telco customers
-# (../shared/data/telco_churn), checked against an independent computation
+# (test/data/telco_churn), checked against an independent computation
 # in Perl.
 #
 # Depth of relationship is the number of services a customer holds (phone,

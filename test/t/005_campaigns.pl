@@ -2,12 +2,12 @@
 # 005_campaigns.pl -- campaign statistics on real data, checked against
 # independent computations in Perl:
 #
-# - UCI bank marketing (../shared/data/bank_marketing/bank-full.csv):
+# - UCI bank marketing (test/data/bank_marketing):
 #   response (y) by contact channel with Wilson intervals and the
 #   two-proportion test against the best channel (channel_report), the
 #   chi-square test of channel x response (chi_square), and the gains table
 #   and AUC of a documented score (gains, auc).
-# - Groceries (../shared/data/groceries): the backtest of rule-based
+# - Groceries (test/data/groceries): the backtest of rule-based
 #   recommendations against the popularity baseline (backtest), recomputed
 #   here from the training itemsets, which are themselves recounted.
 

@@ -21,12 +21,60 @@ use Test::More;
 
 my $node = PostgreSQL::Test::Cluster->new('operations');
 $node->init;
-BAIL_OUT('pg_cron is not installed (Debian package postgresql-15-cron)')
-  unless -e $node->config_data('--pkglibdir') . '/pg_cron.so';
+# pg_cron: required by the project's test command (which installs it for
+# every server it tests); a server without it skips that part, saying so
+my $cron_lib = $node->config_data('--pkglibdir') . '/pg_cron.so';
+my $with_cron = -e $cron_lib;
+die "pg_cron is not installed for this server ($cron_lib not found)\n"
+  if !$with_cron && $ENV{CXSELL_REQUIRE_PG_CRON};
 $node->append_conf('postgresql.conf',
 	"shared_preload_libraries = 'pg_cron'\ncron.database_name = 'postgres'\n"
-	  . "cron.use_background_workers = on\n");
+	  . "cron.use_background_workers = on\n")
+  if $with_cron;
 $node->start;
+
+# --- pg_cron: scheduled first, checked last (pg_cron 1.4 runs a job at the
+# start of a minute) -------------------------------------------------------
+# The nightly job runs as the superuser that scheduled it.  Role cx_mallory
+# owns a rule set whose query calls a function that tries to switch back
+# to that superuser and make cx_mallory one.
+my ($cron, $every);
+if ($with_cron)
+{
+	$node->safe_psql('postgres', q{
+		CREATE EXTENSION cxsell;
+		CREATE EXTENSION pg_cron;
+		CREATE TABLE lines AS
+		SELECT b AS basket, (ARRAY['A', 'B', 'C'])[1 + (b * k) % 3] AS item
+		FROM generate_series(1, 100) b, generate_series(1, 2) k;
+		CREATE TABLE stolen (x text);
+		SELECT cxsell.create_rule_set('nightly', 'SELECT basket, item FROM public.lines', 0.1);
+		CREATE ROLE cx_mallory;
+		GRANT USAGE ON SCHEMA cxsell TO cx_mallory;
+		GRANT EXECUTE ON ALL ROUTINES IN SCHEMA cxsell TO cx_mallory;
+		GRANT SELECT ON lines TO cx_mallory;
+		CREATE SCHEMA mallory AUTHORIZATION cx_mallory;
+		SET ROLE cx_mallory;
+		CREATE FUNCTION mallory.hook() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'x'; END $$;
+		SELECT cxsell.create_rule_set('attack',
+		  'SELECT basket, item FROM public.lines WHERE mallory.hook() IS NOT NULL', 0.1);
+		CREATE OR REPLACE FUNCTION mallory.hook() RETURNS text LANGUAGE plpgsql AS $$
+		BEGIN
+		  RESET ROLE;
+		  INSERT INTO public.stolen VALUES ('escalated');
+		  ALTER ROLE cx_mallory SUPERUSER;
+		  RETURN 'x';
+		END $$;
+		RESET ROLE;
+	});
+	# pg_cron 1.5 and later take schedules in seconds
+	$cron = $node->safe_psql('postgres',
+		q{SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'});
+	$every = ($cron =~ /^1\.[0-4]\b/) ? '* * * * *' : '1 seconds';
+	$node->safe_psql('postgres',
+		qq{SELECT cron.schedule('cxsell-nightly', '$every', \$\$CALL cxsell.refresh_all()\$\$)});
+}
+
 
 # --- upgrade from 0.1 -------------------------------------------------------
 $node->safe_psql('postgres', q{
@@ -165,43 +213,10 @@ is($node->safe_psql('source',
 is($node->safe_psql('source', q{SELECT count(*) > 0 FROM cxsell.current_rules WHERE rule_set = 'shop'}),
 	't', 'and the previous rules stay');
 
-# --- pg_cron -------------------------------------------------------------------
-# The nightly job runs as the superuser that scheduled it.  Role cx_mallory
-# owns a rule set whose query calls a function that tries to switch back
-# to that superuser and make cx_mallory one.
+# --- pg_cron: the nightly job's outcome --------------------------------------
+SKIP:
 {
-	$node->safe_psql('postgres', q{
-		CREATE EXTENSION cxsell;
-		CREATE EXTENSION pg_cron;
-		CREATE TABLE lines AS
-		SELECT b AS basket, (ARRAY['A', 'B', 'C'])[1 + (b * k) % 3] AS item
-		FROM generate_series(1, 100) b, generate_series(1, 2) k;
-		CREATE TABLE stolen (x text);
-		SELECT cxsell.create_rule_set('nightly', 'SELECT basket, item FROM public.lines', 0.1);
-		CREATE ROLE cx_mallory;
-		GRANT USAGE ON SCHEMA cxsell TO cx_mallory;
-		GRANT EXECUTE ON ALL ROUTINES IN SCHEMA cxsell TO cx_mallory;
-		GRANT SELECT ON lines TO cx_mallory;
-		CREATE SCHEMA mallory AUTHORIZATION cx_mallory;
-		SET ROLE cx_mallory;
-		CREATE FUNCTION mallory.hook() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'x'; END $$;
-		SELECT cxsell.create_rule_set('attack',
-		  'SELECT basket, item FROM public.lines WHERE mallory.hook() IS NOT NULL', 0.1);
-		CREATE OR REPLACE FUNCTION mallory.hook() RETURNS text LANGUAGE plpgsql AS $$
-		BEGIN
-		  RESET ROLE;
-		  INSERT INTO public.stolen VALUES ('escalated');
-		  ALTER ROLE cx_mallory SUPERUSER;
-		  RETURN 'x';
-		END $$;
-		RESET ROLE;
-	});
-	# pg_cron 1.5 and later take schedules in seconds
-	my $cron = $node->safe_psql('postgres',
-		q{SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'});
-	my $every = ($cron =~ /^1\.[0-4]\b/) ? '* * * * *' : '1 seconds';
-	$node->safe_psql('postgres',
-		qq{SELECT cron.schedule('cxsell-nightly', '$every', \$\$CALL cxsell.refresh_all()\$\$)});
+	skip "pg_cron is not installed for this server ($cron_lib)", 4 unless $with_cron;
 	ok($node->poll_query_until('postgres',
 			q{SELECT count(*) > 0 FROM cron.job_run_details WHERE status IN ('succeeded', 'failed')}),
 		"pg_cron $cron ran the nightly job ($every)");
