@@ -12,9 +12,9 @@
 -- (the extension's owner).  The body decides what the caller may do: the
 -- analyses a role may change or refresh are those owned by a role it may
 -- SET ROLE to.  A stored source query never runs with the rights of whoever
--- refreshes it: cxsell_internal.source_rows runs it as its owner inside a
--- security-restricted operation, as PostgreSQL runs a materialized view's
--- query (see src/stored_query.c).
+-- refreshes it: cxsell_internal.source_rows runs it in a background worker
+-- of its own, in a read-only transaction, as its owner inside a
+-- security-restricted operation (see src/stored_query.c).
 
 DROP PROCEDURE cxsell.refresh_all();
 DROP PROCEDURE cxsell.refresh(text);
@@ -60,12 +60,21 @@ COMMENT ON COLUMN cxsell.segmentations.settings IS
 ALTER TABLE cxsell.refresh_log
 	ADD COLUMN owner name,
 	ADD COLUMN pid int4,
+	ADD COLUMN lock_key int4,
 	ADD COLUMN sqlstate text,
 	ALTER COLUMN parameters DROP NOT NULL,
 	DROP CONSTRAINT refresh_log_status_check,
 	ADD CONSTRAINT refresh_log_status_check
 		CHECK (status IN ('running', 'success', 'error', 'interrupted'));
-UPDATE cxsell.refresh_log SET owner = (parameters->>'owner')::name WHERE owner IS NULL;
+UPDATE cxsell.refresh_log l
+SET owner = coalesce((SELECT r.owner FROM cxsell.rule_sets r WHERE r.name = l.name),
+					 (SELECT g.owner FROM cxsell.segmentations g WHERE g.name = l.name),
+					 (l.parameters->>'owner')::name, l.run_by);
+ALTER TABLE cxsell.refresh_log ALTER COLUMN owner SET NOT NULL;
+COMMENT ON COLUMN cxsell.refresh_log.owner IS 'the owner of the analysis when it ran: roles with its privileges may read the entry';
+COMMENT ON COLUMN cxsell.refresh_log.pid IS 'the backend that ran the refresh';
+COMMENT ON COLUMN cxsell.refresh_log.lock_key IS 'the random key of the advisory lock that backend holds while the run is alive';
+COMMENT ON COLUMN cxsell.refresh_log.sqlstate IS 'the SQLSTATE of a failed run';
 
 -- Nobody but the extension's owner holds a privilege on the tables: grants
 -- made under 0.2 (its documentation suggested INSERT, UPDATE and DELETE for
@@ -104,11 +113,26 @@ CREATE FUNCTION cxsell_internal.may_act_as(member name, role name) RETURNS boole
 COMMENT ON FUNCTION cxsell_internal.may_act_as(name, name) IS
 	'whether role member may act as (SET ROLE to) role; false for an unknown member, superusers only for an unknown role';
 
-CREATE FUNCTION cxsell._may_read(owner name) RETURNS boolean
-	AS 'MODULE_PATHNAME', 'cxsell_may_read'
-	LANGUAGE C STABLE CALLED ON NULL INPUT PARALLEL SAFE;
-COMMENT ON FUNCTION cxsell._may_read(name) IS
-	'internal (the views'' filter): whether the current role has the privileges of role owner, so may read the results of its analyses';
+-- The roles whose analyses the current role may read: those whose
+-- privileges it has (pg_has_role(..., 'USAGE')).  Views read this view
+-- with their owner's rights, so readers need no grant on this schema.
+CREATE VIEW cxsell_internal.readable_owners AS
+SELECT r.rolname AS owner
+FROM pg_catalog.pg_roles r
+WHERE pg_catalog.pg_has_role(r.oid, 'USAGE');
+
+-- The refresh runs alive in this database: a run is alive while its
+-- backend holds the run's advisory lock, keys (1668838193, lock_key) from
+-- its start and (1668838194, lock_key) while its work runs.  lock_key is
+-- random, so no role can hold it in advance.
+CREATE VIEW cxsell_internal.live_runs AS
+SELECT l.pid, l.objid::pg_catalog.int8 AS lock_key
+FROM pg_catalog.pg_locks l
+WHERE l.locktype OPERATOR(pg_catalog.=) 'advisory' AND l.objsubid OPERATOR(pg_catalog.=) 2
+  AND l.classid OPERATOR(pg_catalog.=) ANY ('{1668838193,1668838194}'::pg_catalog.oid[])
+  AND l.database OPERATOR(pg_catalog.=)
+	  (SELECT d.oid FROM pg_catalog.pg_database d
+	   WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database());
 
 -- Raise again an error caught as {sqlstate, message, detail, hint}.
 CREATE FUNCTION cxsell._reraise(outcome jsonb) RETURNS void
@@ -341,6 +365,35 @@ BEGIN
 END
 $fn$;
 
+-- A new query makes its writer the analysis's owner.  When that is another
+-- role, the results computed with the old owner's rights are removed (the
+-- new owner's readers must not see them) and a notice says so.
+CREATE FUNCTION cxsell_internal.change_owner(kind text, analysis text, old_owner name,
+	new_owner name)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF old_owner = new_owner THEN
+		RETURN;
+	END IF;
+	IF kind = 'rule set' THEN
+		DELETE FROM cxsell.rule_set_patterns t WHERE t.name = analysis;
+		DELETE FROM cxsell.rule_set_rules t WHERE t.name = analysis;
+		DELETE FROM cxsell.rule_set_pairs t WHERE t.name = analysis;
+		DELETE FROM cxsell.rule_set_recommendations t WHERE t.name = analysis;
+	ELSE
+		DELETE FROM cxsell.segmentation_models t WHERE t.name = analysis;
+		DELETE FROM cxsell.segment_assignments t WHERE t.name = analysis;
+	END IF;
+	RAISE NOTICE '% "%" now runs as role %, the writer of its query (it ran as %)',
+		kind, analysis, new_owner, old_owner
+		USING DETAIL = 'Its stored results, computed with the rights of the previous owner, were removed.',
+		HINT = 'Refresh it to compute new results.';
+END
+$fn$;
+
 CREATE FUNCTION cxsell_internal.create_rule_set(caller name, caller_path text, name text,
 	source_query text, min_support float8, max_len int4, min_confidence float8,
 	min_lift float8, recommendations int4, rank_by text)
@@ -385,6 +438,7 @@ BEGIN
 	PERFORM cxsell_internal.authorize(caller, r.owner, 'alter', 'rule set', r.name);
 	IF source_query IS NOT NULL THEN
 		-- whoever writes a query owns it: it runs with the writer's rights
+		PERFORM cxsell_internal.change_owner('rule set', r.name, r.owner, caller);
 		r.source_query := source_query;
 		r.owner := caller;
 		r.search_path := caller_path;
@@ -477,6 +531,7 @@ BEGIN
 	END IF;
 	PERFORM cxsell_internal.authorize(caller, s.owner, 'alter', 'segmentation', s.name);
 	IF source_query IS NOT NULL THEN
+		PERFORM cxsell_internal.change_owner('segmentation', s.name, s.owner, caller);
 		s.source_query := source_query;
 		s.owner := caller;
 		s.search_path := caller_path;
@@ -608,34 +663,6 @@ BEGIN
 END
 $fn$;
 
--- A run is alive while its backend holds the run's advisory lock: the
--- session lock taken when it starts (key 1668838193), then the lock of the
--- transaction doing the work (key 1668838194).  A backend that exits, or a
--- transaction that ends, releases it; so a run logged as running without
--- its lock was interrupted.
-CREATE FUNCTION cxsell._run_key(run bigint) RETURNS int4
-	LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
-AS $fn$
-	SELECT (run % 2147483648)::int4
-$fn$;
-COMMENT ON FUNCTION cxsell._run_key(bigint) IS
-	'internal: the second key of the advisory locks that mark a refresh run as alive';
-
-CREATE FUNCTION cxsell._run_alive(run bigint, pid int4) RETURNS boolean
-	LANGUAGE sql STABLE PARALLEL SAFE
-	SET search_path = pg_catalog, pg_temp
-AS $fn$
-	SELECT EXISTS (
-		SELECT FROM pg_locks l
-		WHERE l.locktype = 'advisory' AND l.pid = _run_alive.pid
-		  AND l.database = (SELECT d.oid FROM pg_database d WHERE d.datname = current_database())
-		  AND l.classid IN (1668838193, 1668838194)
-		  AND l.objid = cxsell._run_key(run)::oid AND l.objsubid = 2)
-$fn$;
-COMMENT ON FUNCTION cxsell._run_alive(bigint, int4) IS
-	'internal (the views): whether backend pid still holds the lock of refresh run run, so the run is alive';
-
 -- Finish a run's log entry: success with the rows written, or the error
 -- caught ({sqlstate, message, detail, hint}); the parameters used.
 CREATE FUNCTION cxsell_internal.log_finish(run bigint, written bigint, params jsonb,
@@ -680,15 +707,22 @@ AS $fn$
 DECLARE
 	a record;
 	run bigint;
+	lkey int4;
 BEGIN
 	SELECT * INTO a FROM cxsell_internal.analysis(analysis);
 	PERFORM cxsell_internal.authorize(caller, a.owner, 'refresh', a.kind, analysis);
 	UPDATE cxsell.refresh_log l SET status = 'interrupted'
-	WHERE l.name = analysis AND l.status = 'running' AND NOT cxsell._run_alive(l.id, l.pid);
-	INSERT INTO cxsell.refresh_log (kind, name, owner, started_at, status, run_by, pid)
-	VALUES (a.kind, analysis, a.owner, clock_timestamp(), 'running', caller, pg_backend_pid())
+	WHERE l.name = analysis AND l.status = 'running'
+	  AND NOT EXISTS (SELECT FROM cxsell_internal.live_runs x
+					  WHERE x.pid = l.pid AND x.lock_key = l.lock_key);
+	-- a random key nobody holds: the run's lock, which never waits
+	LOOP
+		lkey := hashtext(gen_random_uuid()::text) & 2147483647;
+		EXIT WHEN pg_try_advisory_lock(1668838193, lkey);
+	END LOOP;
+	INSERT INTO cxsell.refresh_log (kind, name, owner, started_at, status, run_by, pid, lock_key)
+	VALUES (a.kind, analysis, a.owner, clock_timestamp(), 'running', caller, pg_backend_pid(), lkey)
 	RETURNING id INTO run;
-	PERFORM pg_advisory_lock(1668838193, cxsell._run_key(run));
 	RETURN run;
 END
 $fn$;
@@ -720,8 +754,8 @@ DECLARE
 	hint text;
 BEGIN
 	-- the run stays alive through this transaction
-	PERFORM pg_advisory_xact_lock(1668838194, cxsell._run_key(run));
-	PERFORM pg_advisory_unlock(1668838193, cxsell._run_key(run));
+	PERFORM pg_advisory_xact_lock(1668838194, l.lock_key);
+	PERFORM pg_advisory_unlock(1668838193, l.lock_key);
 	BEGIN
 		-- one refresh of an analysis at a time (the second waits), and the
 		-- definition it uses is the one read once its lock is held
@@ -744,7 +778,7 @@ BEGIN
 			PERFORM cxsell_internal.authorize(caller, g.owner, 'refresh', l.kind, l.name);
 			written := cxsell_internal.refresh_segmentation(g);
 		END IF;
-	EXCEPTION WHEN OTHERS OR query_canceled THEN
+	EXCEPTION WHEN OTHERS OR query_canceled OR assert_failure THEN
 		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
 			detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
 		outcome := jsonb_build_object('sqlstate', st, 'message', msg, 'detail', detail, 'hint', hint);
@@ -767,14 +801,15 @@ CREATE FUNCTION cxsell_internal._refresh_fail(caller name, caller_path text, run
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+	l cxsell.refresh_log := cxsell_internal.own_run(caller, run);
 BEGIN
-	PERFORM cxsell_internal.own_run(caller, run);
-	PERFORM pg_advisory_xact_lock(1668838194, cxsell._run_key(run));
-	IF EXISTS (SELECT FROM pg_locks l
-			   WHERE l.locktype = 'advisory' AND l.pid = pg_backend_pid()
-				 AND l.classid = 1668838193 AND l.objid = cxsell._run_key(run)::oid
-				 AND l.objsubid = 2) THEN
-		PERFORM pg_advisory_unlock(1668838193, cxsell._run_key(run));
+	PERFORM pg_advisory_xact_lock(1668838194, l.lock_key);
+	IF EXISTS (SELECT FROM pg_locks x
+			   WHERE x.locktype = 'advisory' AND x.pid = pg_backend_pid()
+				 AND x.classid = 1668838193 AND x.objid = l.lock_key::oid
+				 AND x.objsubid = 2) THEN
+		PERFORM pg_advisory_unlock(1668838193, l.lock_key);
 	END IF;
 	PERFORM cxsell_internal.log_finish(run, NULL, NULL,
 		coalesce(outcome, '{"sqlstate": "XX000", "message": "unknown error"}'));
@@ -825,7 +860,9 @@ COMMENT ON FUNCTION cxsell._refresh_all_failed(int4, jsonb[]) IS
 
 -- The refresh procedures run with the caller's rights and, to be allowed to
 -- COMMIT, without a SET clause: under the caller's search_path.  So they
--- call only schema-qualified functions and use no operator.
+-- call only schema-qualified functions, name only schema-qualified types
+-- (or types the grammar fixes, such as bigint and boolean) and use no
+-- operator.
 
 -- Refresh one analysis; NULL, or the error caught.  Called outside a
 -- transaction block, the run's log entry is committed before the work and
@@ -837,10 +874,10 @@ DECLARE
 	can_commit boolean := cxsell._can_commit();
 	run bigint;
 	failed boolean := false;
-	st text;
-	msg text;
-	detail text;
-	hint text;
+	st pg_catalog.text;
+	msg pg_catalog.text;
+	detail pg_catalog.text;
+	hint pg_catalog.text;
 BEGIN
 	outcome := NULL;
 	run := cxsell._refresh_begin(analysis);
@@ -849,7 +886,7 @@ BEGIN
 	END IF;
 	BEGIN
 		outcome := cxsell._refresh_work(run);
-	EXCEPTION WHEN OTHERS OR query_canceled THEN
+	EXCEPTION WHEN OTHERS OR query_canceled OR assert_failure THEN
 		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
 			detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
 		failed := true;
@@ -871,7 +908,7 @@ CREATE PROCEDURE cxsell.refresh(name text)
 	LANGUAGE plpgsql
 AS $fn$
 DECLARE
-	outcome jsonb;
+	outcome pg_catalog.jsonb;
 BEGIN
 	CALL cxsell._refresh_run(name, outcome);
 	PERFORM cxsell._reraise(outcome);
@@ -884,10 +921,10 @@ CREATE PROCEDURE cxsell.refresh_all()
 	LANGUAGE plpgsql
 AS $fn$
 DECLARE
-	analyses text[] := cxsell._refresh_list();
-	analysis text;
-	outcome jsonb;
-	failures jsonb[] := '{}';
+	analyses pg_catalog.text[] := cxsell._refresh_list();
+	analysis pg_catalog.text;
+	outcome pg_catalog.jsonb;
+	failures pg_catalog.jsonb[] := '{}';
 BEGIN
 	FOREACH analysis IN ARRAY analyses LOOP
 		CALL cxsell._refresh_run(analysis, outcome);
@@ -904,40 +941,41 @@ COMMENT ON PROCEDURE cxsell.refresh_all() IS
 
 -- Views for dashboards -------------------------------------------------------------
 --
--- Each shows the analyses whose owner's privileges the reader has (a member
--- of the owner, or a superuser): reading an analysis's results needs what
--- reading its source data needs.  security_barrier keeps a reader's own
--- functions from seeing rows the filter removes.
+-- Each shows the analyses whose owner's privileges the reader has (the
+-- owner itself, a role granted the owner, a superuser): reading an
+-- analysis's results needs what reading its source data needs.  The filter
+-- calls no function a reader needs a grant for, and security_barrier keeps
+-- a reader's own functions from seeing rows it removes.
 
 CREATE VIEW cxsell.analyses WITH (security_barrier) AS
-SELECT 'rule set'::text AS kind, r.name, r.owner, r.source_query, r.search_path,
-	   pg_catalog.jsonb_build_object('min_support', r.min_support, 'max_len', r.max_len,
-		   'min_confidence', r.min_confidence, 'min_lift', r.min_lift,
-		   'recommendations', r.recommendations, 'rank_by', r.rank_by,
-		   'has_customer', r.has_customer) AS parameters,
-	   r.settings, r.created_at, r.updated_at
-FROM cxsell.rule_sets r
-WHERE cxsell._may_read(r.owner)
-UNION ALL
-SELECT 'segmentation', g.name, g.owner, g.source_query, g.search_path,
-	   pg_catalog.jsonb_build_object('k', g.k, 'options', g.options),
-	   g.settings, g.created_at, g.updated_at
-FROM cxsell.segmentations g
-WHERE cxsell._may_read(g.owner);
+SELECT a.*
+FROM (SELECT 'rule set'::text AS kind, r.name, r.owner, r.source_query, r.search_path,
+			 pg_catalog.jsonb_build_object('min_support', r.min_support, 'max_len', r.max_len,
+				 'min_confidence', r.min_confidence, 'min_lift', r.min_lift,
+				 'recommendations', r.recommendations, 'rank_by', r.rank_by,
+				 'has_customer', r.has_customer) AS parameters,
+			 r.settings, r.created_at, r.updated_at
+	  FROM cxsell.rule_sets r
+	  UNION ALL
+	  SELECT 'segmentation', g.name, g.owner, g.source_query, g.search_path,
+			 pg_catalog.jsonb_build_object('k', g.k, 'options', g.options),
+			 g.settings, g.created_at, g.updated_at
+	  FROM cxsell.segmentations g) a
+WHERE a.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o);
 COMMENT ON VIEW cxsell.analyses IS 'the rule sets and segmentations the current role may read: definition, owner and parameters';
 
 CREATE VIEW cxsell.refresh_history WITH (security_barrier) AS
 SELECT l.id, l.kind, l.name, l.owner, l.started_at, l.finished_at, l.duration,
-	   CASE WHEN l.status = 'running' AND NOT cxsell._run_alive(l.id, l.pid)
-			THEN 'interrupted' ELSE l.status END AS status,
+	   CASE WHEN l.status = 'running' AND NOT l.alive THEN 'interrupted' ELSE l.status END AS status,
 	   l.rows_written, l.parameters, l.sqlstate,
-	   CASE WHEN l.status = 'interrupted'
-				 OR (l.status = 'running' AND NOT cxsell._run_alive(l.id, l.pid))
+	   CASE WHEN l.status = 'interrupted' OR (l.status = 'running' AND NOT l.alive)
 			THEN 'the run did not finish: its backend exited or its transaction ended first'
 			ELSE l.error END AS error,
 	   l.run_by, l.pid
-FROM cxsell.refresh_log l
-WHERE cxsell._may_read(l.owner);
+FROM (SELECT x.*, EXISTS (SELECT FROM cxsell_internal.live_runs r
+						  WHERE r.pid = x.pid AND r.lock_key = x.lock_key) AS alive
+	  FROM cxsell.refresh_log x
+	  WHERE x.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o)) l;
 COMMENT ON VIEW cxsell.refresh_history IS 'every refresh run of the analyses the current role may read; a run whose backend or transaction is gone shows as interrupted';
 
 CREATE OR REPLACE VIEW cxsell.current_rules WITH (security_barrier) AS
@@ -946,35 +984,41 @@ SELECT t.name AS rule_set, t.antecedent, t.consequent, t.antecedent_support,
 	   t.conviction, t.jaccard, t.kulczynski, t.certainty, t.zhang, t.count,
 	   t.p_value, p.refreshed_at
 FROM cxsell.rule_set_rules t JOIN cxsell.rule_set_patterns p ON p.name = t.name
-WHERE t.name IN (SELECT r.name FROM cxsell.rule_sets r WHERE cxsell._may_read(r.owner));
+WHERE t.name IN (SELECT r.name FROM cxsell.rule_sets r
+				 WHERE r.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o));
 
 CREATE OR REPLACE VIEW cxsell.current_itemsets WITH (security_barrier) AS
 SELECT p.name AS rule_set, i.items, i.size, i.count, i.support, p.refreshed_at
 FROM cxsell.rule_set_patterns p, cxsell.itemsets(p.patterns) i
-WHERE p.name IN (SELECT r.name FROM cxsell.rule_sets r WHERE cxsell._may_read(r.owner));
+WHERE p.name IN (SELECT r.name FROM cxsell.rule_sets r
+				 WHERE r.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o));
 
 CREATE OR REPLACE VIEW cxsell.current_item_pairs WITH (security_barrier) AS
 SELECT t.name AS rule_set, t.item_a, t.item_b, t.count_a, t.count_b, t.observed,
 	   t.expected, t.support, t.lift, t.p_value, t.relation, p.refreshed_at
 FROM cxsell.rule_set_pairs t JOIN cxsell.rule_set_patterns p ON p.name = t.name
-WHERE t.name IN (SELECT r.name FROM cxsell.rule_sets r WHERE cxsell._may_read(r.owner));
+WHERE t.name IN (SELECT r.name FROM cxsell.rule_sets r
+				 WHERE r.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o));
 
 CREATE OR REPLACE VIEW cxsell.current_recommendations WITH (security_barrier) AS
 SELECT t.name AS rule_set, t.customer, t.rank, t.item, t.score, t.confidence,
 	   t.lift, t.support, t.antecedent, t.source, p.refreshed_at
 FROM cxsell.rule_set_recommendations t JOIN cxsell.rule_set_patterns p ON p.name = t.name
-WHERE t.name IN (SELECT r.name FROM cxsell.rule_sets r WHERE cxsell._may_read(r.owner));
+WHERE t.name IN (SELECT r.name FROM cxsell.rule_sets r
+				 WHERE r.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o));
 
 CREATE OR REPLACE VIEW cxsell.current_segments WITH (security_barrier) AS
 SELECT a.name AS segmentation, a.customer, a.segment, a.distance, m.refreshed_at
 FROM cxsell.segment_assignments a JOIN cxsell.segmentation_models m ON m.name = a.name
-WHERE a.name IN (SELECT g.name FROM cxsell.segmentations g WHERE cxsell._may_read(g.owner));
+WHERE a.name IN (SELECT g.name FROM cxsell.segmentations g
+				 WHERE g.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o));
 
 CREATE OR REPLACE VIEW cxsell.current_segment_profiles WITH (security_barrier) AS
 SELECT m.name AS segmentation, c.cluster AS segment, c.size, c.centroid, c.within_ss,
 	   m.refreshed_at
 FROM cxsell.segmentation_models m, cxsell.centroids(m.model) c
-WHERE m.name IN (SELECT g.name FROM cxsell.segmentations g WHERE cxsell._may_read(g.owner));
+WHERE m.name IN (SELECT g.name FROM cxsell.segmentations g
+				 WHERE g.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o));
 
 CREATE OR REPLACE VIEW cxsell.refresh_status WITH (security_barrier) AS
 SELECT a.kind, a.name, s.finished_at AS last_success_at,
@@ -1011,7 +1055,9 @@ REVOKE EXECUTE ON FUNCTION
 	cxsell._refresh_work(bigint),
 	cxsell._refresh_fail(bigint, jsonb),
 	cxsell._refresh_list(),
-	cxsell._refresh_all_failed(int4, jsonb[])
+	cxsell._refresh_all_failed(int4, jsonb[]),
+	cxsell._reraise(jsonb),
+	cxsell._can_commit()
 	FROM PUBLIC;
 REVOKE EXECUTE ON PROCEDURE cxsell.refresh(text), cxsell.refresh_all(),
 	cxsell._refresh_run(text, jsonb) FROM PUBLIC;

@@ -3,7 +3,10 @@
 -- refreshes everything, as a nightly pg_cron job would.  After each attack:
 -- the attacker's role attributes are unchanged, the superuser-only tables
 -- ms_secret (read) and ms_stolen (written) are untouched, the refresh
--- failed and is logged, and the previous results stay.
+-- failed and is logged, and the previous results stay.  (A source query
+-- runs in a background worker of its own, in a read-only transaction, as
+-- its owner in a security-restricted operation: its errors and notices come
+-- back as the refresh's.)
 \set VERBOSITY terse
 CREATE TABLE ms_secret (x text);
 INSERT INTO ms_secret VALUES ('the secret');
@@ -107,7 +110,9 @@ CALL cxsell.refresh('a_set');
 SELECT regress.state('a_set');
 
 -- 3. a deferred constraint trigger queued by the query would fire at the
---    refresh's COMMIT, as the superuser
+--    refresh's COMMIT, as the superuser: the write that would queue it is
+--    refused (read-only), as any deferred trigger in a restricted operation
+--    would be
 SET ROLE regress_cx_a;
 CREATE TABLE ms_a.touched (x int);
 CREATE FUNCTION ms_a.on_commit() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -147,22 +152,24 @@ CALL cxsell.refresh('a_set');
 SELECT regress.state('a_set');
 
 -- 5. a superuser changing only thresholds never runs the stored query (here
---    one the planner would fold: an IMMUTABLE function calling a volatile one)
+--    one the planner would fold: an IMMUTABLE function calling a volatile
+--    one that says when it runs)
 SET ROLE regress_cx_a;
-CREATE TABLE ms_a.calls (n int);
 CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$
-BEGIN INSERT INTO ms_a.calls VALUES (1); RETURN 'ok'; END $$;
+BEGIN RAISE NOTICE 'ms_a.hook runs as %', current_user; RETURN 'ok'; END $$;
 CREATE FUNCTION ms_a.fold() RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$
 BEGIN RETURN ms_a.hook(); END $$;
+-- (checked at definition as its writer: the planner folds it)
 SELECT cxsell.alter_rule_set('a_set',
   source_query => 'SELECT basket, item FROM ms_a.lines WHERE ms_a.fold() IS NOT NULL');
-SELECT count(*) AS calls_when_defined FROM ms_a.calls;
 RESET ROLE;
-SELECT regress.attack_hook('RESET ROLE');
+-- no notice: the query is not run
 SELECT cxsell.alter_rule_set('a_set', min_confidence => 0.3);
-SELECT count(*) AS calls_after_superuser_alter FROM ms_a.calls;
+SELECT cxsell.alter_rule_set('a_set', min_support => 0.25, max_len => 3, min_lift => 0,
+                             recommendations => 2, rank_by => 'lift');
 SELECT regress.state('a_set');
 -- and its refresh folds it as the analyst, in the restricted operation
+SELECT regress.attack_hook('RESET ROLE');
 CALL cxsell.refresh('a_set');
 SELECT regress.state('a_set');
 
@@ -297,17 +304,133 @@ SELECT count(*) AS dashboard_sees FROM cxsell.current_rules;
 RESET ROLE;
 
 -- 10. nothing of the managed layer is executable by PUBLIC, and no table,
---     view or sequence of the extension grants anything to PUBLIC
+--     view or sequence of the extension grants anything to PUBLIC; the
+--     internal functions PUBLIC may execute are listed (the one left serves
+--     cxsell.backtest, a primitive)
 SELECT p.oid::regprocedure AS executable_by_public
 FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
 WHERE p.pronamespace IN ('cxsell'::regnamespace, 'cxsell_internal'::regnamespace)
   AND a.grantee = 0 AND a.privilege_type = 'EXECUTE'
   AND (p.pronamespace = 'cxsell_internal'::regnamespace
-       OR p.proname ~ '^(create_|alter_|drop_|refresh|_refresh)')
+       OR p.proname ~ '^(_|create_|alter_|drop_|refresh)')
 ORDER BY 1;
 SELECT count(*) AS public_grants
 FROM pg_class c, aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a
 WHERE c.relnamespace IN ('cxsell'::regnamespace, 'cxsell_internal'::regnamespace) AND a.grantee = 0;
+
+-- 11. a domain planted over a type name the refresh procedures declare
+--     (they run with the caller's search_path): its CHECK would run as the
+--     superuser
+GRANT CREATE ON SCHEMA public TO regress_cx_a;
+SET ROLE regress_cx_a;
+CREATE FUNCTION public.escalate(anyelement) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  IF (SELECT rolsuper FROM pg_catalog.pg_roles WHERE rolname = current_user) THEN
+    INSERT INTO public.ms_stolen SELECT x FROM public.ms_secret;
+    ALTER ROLE regress_cx_a SUPERUSER;
+  END IF;
+  RETURN true;
+END $$;
+CREATE DOMAIN public.text AS pg_catalog.text CHECK (public.escalate(VALUE));
+CREATE DOMAIN public.jsonb AS pg_catalog.jsonb CHECK (public.escalate(VALUE));
+CREATE DOMAIN public.int4 AS pg_catalog.int4 CHECK (public.escalate(VALUE));
+CREATE DOMAIN public.name AS pg_catalog.name CHECK (public.escalate(VALUE));
+CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'ok'; END $$;
+RESET ROLE;
+\c
+\set VERBOSITY terse
+SET search_path = public, pg_catalog;
+CALL cxsell.refresh('a_set');
+CALL cxsell.refresh_all();
+SELECT cxsell.alter_rule_set('a_set', min_confidence => 0.2);
+RESET search_path;
+SELECT regress.state('a_set');
+SET ROLE regress_cx_a;
+DROP DOMAIN public.text, public.jsonb, public.int4, public.name;
+DROP FUNCTION public.escalate(anyelement);
+RESET ROLE;
+REVOKE CREATE ON SCHEMA public FROM regress_cx_a;
+
+-- 12. a reader's leaky function sees only the rows the views show
+SET ROLE regress_cx_dashboard;
+CREATE FUNCTION pg_temp.peek(a text, b text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001
+AS $$ BEGIN RAISE NOTICE 'peek: % %', a, b; RETURN true; END $$;
+SELECT count(*) FROM cxsell.analyses WHERE pg_temp.peek(name, source_query);
+SELECT count(*) FROM cxsell.refresh_history WHERE pg_temp.peek(name, error);
+SELECT count(*) FROM cxsell.refresh_status WHERE pg_temp.peek(name, last_error);
+SELECT count(*) FROM cxsell.current_rules WHERE pg_temp.peek(rule_set, consequent::text);
+SELECT count(*) FROM cxsell.current_itemsets WHERE pg_temp.peek(rule_set, items::text);
+SELECT count(*) FROM cxsell.current_item_pairs WHERE pg_temp.peek(rule_set, item_a);
+SELECT count(*) FROM cxsell.current_recommendations WHERE pg_temp.peek(rule_set, item);
+RESET ROLE;
+
+-- 13. what the query does to its session stays in its own process:
+--     advisory locks taken or released, temporary objects
+SELECT pg_advisory_lock(42);
+CREATE TEMP TABLE ms_mine (x int);
+SET ROLE regress_cx_a;
+CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_advisory_unlock_all();
+  PERFORM pg_advisory_lock(7);
+  BEGIN
+    EXECUTE 'CREATE FUNCTION pg_temp.tf() RETURNS int LANGUAGE sql AS ''SELECT 1''';
+  EXCEPTION WHEN OTHERS THEN RAISE NOTICE 'temp function: %', SQLERRM;
+  END;
+  RETURN 'ok';
+END $$;
+SELECT cxsell.alter_rule_set('a_set',
+  source_query => 'SELECT basket, item FROM ms_a.lines WHERE (SELECT ms_a.hook()) IS NOT NULL');
+RESET ROLE;
+CALL cxsell.refresh('a_set');
+SELECT objid, mode FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() ORDER BY 1;
+SELECT count(*) AS temp_function_tf FROM pg_proc WHERE proname = 'tf';
+SELECT pg_advisory_unlock(42);
+DROP TABLE ms_mine;
+
+-- 14. ASSERT (SQLSTATE P0004, which WHEN OTHERS does not catch) is logged
+--     like any failure, and refresh_all goes on past it
+SET ROLE regress_cx_a;
+CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN ASSERT false, 'assertion planted by regress_cx_a'; RETURN 'ok'; END $$;
+RESET ROLE;
+CALL cxsell.refresh_all();
+SELECT name, last_status, last_error FROM cxsell.refresh_status ORDER BY name;
+
+-- 15. locking rows, even in a subquery, is a write: refused
+SET ROLE regress_cx_a;
+CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'ok'; END $$;
+SELECT regress.err($$SELECT cxsell.alter_rule_set('a_set',
+  source_query => 'SELECT basket, item FROM (SELECT * FROM ms_a.lines FOR UPDATE) l')$$);
+RESET ROLE;
+
+-- 16. holding advisory locks in advance cannot stall a refresh: a run's
+--     lock key is random and never waited for
+SET ROLE regress_cx_dashboard;
+SELECT count(*) FROM (SELECT pg_advisory_lock(k1, k2)
+                      FROM unnest('{1668838193,1668838194}'::int4[]) k1,
+                           generate_series(0, 2000) k2) x;
+RESET ROLE;
+SET lock_timeout = '5s';
+CALL cxsell.refresh('b_set');
+RESET lock_timeout;
+SELECT name, last_status FROM cxsell.refresh_status WHERE name = 'b_set';
+SET ROLE regress_cx_dashboard;
+SELECT pg_advisory_unlock_all();
+RESET ROLE;
+
+-- 17. a superuser who writes an analyst's query becomes its owner: it runs
+--     as the superuser from then on, so the results computed as the analyst
+--     are removed, and a notice says so
+SELECT count(*) > 0 AS b_rules_before FROM cxsell.current_rules WHERE rule_set = 'b_set';
+SET ROLE regress_cx_super;
+\set VERBOSITY default
+SELECT cxsell.alter_rule_set('b_set', source_query => 'SELECT basket, item FROM ms_b.lines');
+\set VERBOSITY terse
+SELECT owner, count(t.*) AS rules
+FROM cxsell.analyses a LEFT JOIN cxsell.current_rules t ON t.rule_set = a.name
+WHERE a.name = 'b_set' GROUP BY owner;
+RESET ROLE;
 
 SELECT regress.state('a_set');
 SELECT cxsell.drop_rule_set('a_set');

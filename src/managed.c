@@ -37,7 +37,6 @@
 
 PG_FUNCTION_INFO_V1(cxsell_managed_call);
 PG_FUNCTION_INFO_V1(cxsell_may_act_as);
-PG_FUNCTION_INFO_V1(cxsell_may_read);
 
 #define BODY_SCHEMA "cxsell_internal"
 
@@ -176,17 +175,4 @@ cxsell_may_act_as(PG_FUNCTION_ARGS)
 
 	PG_RETURN_BOOL(OidIsValid(member) &&
 				   (OidIsValid(role) ? CxMayActAs(member, role) : superuser_arg(member)));
-}
-
-/*
- * cxsell._may_read(owner name) RETURNS boolean: whether the current user has
- * the privileges of role `owner` (and so may read what its queries read).
- */
-Datum
-cxsell_may_read(PG_FUNCTION_ARGS)
-{
-	Oid			role = RoleOid(PG_GETARG_NAME(0));
-
-	PG_RETURN_BOOL(OidIsValid(role) ? has_privs_of_role(GetUserId(), role)
-				   : superuser());
 }

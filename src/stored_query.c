@@ -3,32 +3,57 @@
  *		Running a managed analysis's stored source query as its owner.
  *
  * A rule set or segmentation stores the text of a SELECT, the role that
- * wrote it (its owner) and the search_path it was written under.  Whoever
- * refreshes the analysis, the query runs the way PostgreSQL runs a
- * materialized view's query for REFRESH (see ExecRefreshMatView): as the
- * owner, inside a security-restricted operation, in a GUC nest level of its
- * own.  Inside it PostgreSQL itself refuses SET ROLE, RESET ROLE,
- * set_config('role', ...), SET SESSION AUTHORIZATION, temporary tables,
- * cursors WITH HOLD, PREPARE, LISTEN and deferred triggers (the holes closed
- * by CVE-2020-25695), and every setting the query's code changes is undone
- * on the way out.  Nothing of the owner's code can outlive the call.
+ * wrote it (its owner) and the settings it was written under.  Whoever
+ * refreshes the analysis, the query runs
+ *
+ *	- in a backend process of its own (a dynamic background worker), in a
+ *	  read-only transaction, so nothing the owner's code does to a session
+ *	  (advisory locks, temporary objects, prepared statements, settings,
+ *	  sequences' lastval, connections of other extensions) can reach the
+ *	  session of the role that refreshes: the process exits after the query;
+ *	- as the owner, the way PostgreSQL runs a materialized view's query for
+ *	  REFRESH (see ExecRefreshMatView): inside a security-restricted
+ *	  operation, in a GUC nest level with the stored settings.  PostgreSQL
+ *	  itself then refuses SET ROLE, RESET ROLE, set_config('role', ...),
+ *	  SET SESSION AUTHORIZATION, temporary tables and deferred triggers (the
+ *	  holes closed by CVE-2020-25695), and the read-only transaction refuses
+ *	  any write or row lock.
  *
  * The text is parsed before it runs, at definition and at every run: it
  * must be exactly one SELECT that writes nothing.  It is then wrapped in a
  * SELECT that picks and casts the columns the caller asked for, and the
  * wrapped text is parsed again to prove that the wrapping kept the query
  * as it was (same parse tree), so no text can splice statements into it.
+ *
+ * The worker sends its rows through a tuple queue and its notices and
+ * errors through a second queue, as parallel workers do; the caller
+ * re-raises them as its own.  The worker connects as the caller's session
+ * user and dies when the caller goes away or is cancelled.
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
 #include "executor/spi.h"
+#include "executor/tqueue.h"
 #include "executor/tstoreReceiver.h"
 #include "funcapi.h"
+#include "libpq/pqformat.h"
+#include "libpq/pqmq.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "storage/dsm.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "storage/shm_mq.h"
+#include "storage/shm_toc.h"
 #include "tcop/cmdtag.h"
+#include "tcop/tcopprot.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/array.h"
@@ -36,11 +61,33 @@
 #include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 
 #include "cxsell.h"
 
 PG_FUNCTION_INFO_V1(cxsell_source_rows);
 PG_FUNCTION_INFO_V1(cxsell_source_columns);
+PGDLLEXPORT void cxsell_source_worker(Datum main_arg);
+
+#define SQ_MAGIC			0x43585351	/* "CXSQ" */
+#define SQ_KEY_SHARED		1
+#define SQ_KEY_SETTINGS		2
+#define SQ_KEY_QUERY		3
+#define SQ_KEY_SELECT		4
+#define SQ_KEY_ERRORS		5
+#define SQ_KEY_ROWS			6
+#define SQ_ERROR_QUEUE_SIZE	16384
+#define SQ_ROW_QUEUE_SIZE	262144
+
+/* What the caller tells the worker, and the worker's "finished" flag. */
+typedef struct SourceShared
+{
+	Oid			database;
+	Oid			session_user;	/* the worker connects as the caller's */
+	Oid			owner;			/* and runs the query as the owner */
+	bool		columns_only;	/* report the columns, read no row */
+	bool		finished;		/* set by the worker after a clean run */
+} SourceShared;
 
 /* What to restore when leaving the owner's context. */
 typedef struct OwnerContext
@@ -70,7 +117,7 @@ EnterOwner(Oid owner, Jsonb *settings, OwnerContext *cx)
 	CxPinSetting("standard_conforming_strings", "on");
 }
 
-/* Undo EnterOwner (an error does the same through transaction abort). */
+/* Undo EnterOwner. */
 static void
 LeaveOwner(const OwnerContext *cx)
 {
@@ -156,6 +203,280 @@ WrapSourceQuery(const char *query, SelectStmt *parsed, const char *select_list,
 	return buf.data;
 }
 
+/* Send one row (name, type) per column of `desc` to `dest`. */
+static void
+SendColumns(TupleDesc desc, DestReceiver *dest)
+{
+	TupleDesc	out = CreateTemplateTupleDesc(2);
+	TupleTableSlot *slot;
+	int			i;
+
+	TupleDescInitEntry(out, 1, "name", TEXTOID, -1, 0);
+	TupleDescInitEntry(out, 2, "type", REGTYPEOID, -1, 0);
+	slot = MakeSingleTupleTableSlot(out, &TTSOpsVirtual);
+	dest->rStartup(dest, CMD_SELECT, out);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		ExecClearTuple(slot);
+		slot->tts_values[0] = CStringGetTextDatum(NameStr(att->attname));
+		slot->tts_values[1] = ObjectIdGetDatum(att->atttypid);
+		slot->tts_isnull[0] = slot->tts_isnull[1] = false;
+		ExecStoreVirtualTuple(slot);
+		dest->receiveSlot(slot, dest);
+	}
+	dest->rShutdown(dest);
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+/*
+ * The worker: connect, run the query as its owner in a read-only
+ * transaction, send its rows (or its columns), and exit.
+ */
+void
+cxsell_source_worker(Datum main_arg)
+{
+	dsm_segment *seg;
+	shm_toc    *toc;
+	shm_mq	   *mq;
+	shm_mq_handle *rows;
+	SourceShared *shared;
+	Jsonb	   *settings;
+	char	   *query;
+	char	   *select_list;
+	SelectStmt *parsed;
+	char	   *sql;
+	DestReceiver *dest;
+	OwnerContext cx;
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	seg = dsm_attach(DatumGetUInt32(main_arg));
+	if (seg == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("could not map the shared memory of a cxsell source query")));
+	toc = shm_toc_attach(SQ_MAGIC, dsm_segment_address(seg));
+	if (toc == NULL)
+		elog(ERROR, "bad magic number in the shared memory of a cxsell source query");
+
+	/* from here on, errors and notices go to the caller */
+	mq = shm_toc_lookup(toc, SQ_KEY_ERRORS, false);
+	shm_mq_set_sender(mq, MyProc);
+	pq_redirect_to_shm_mq(seg, shm_mq_attach(mq, seg, NULL));
+
+	shared = shm_toc_lookup(toc, SQ_KEY_SHARED, false);
+	settings = shm_toc_lookup(toc, SQ_KEY_SETTINGS, false);
+	query = shm_toc_lookup(toc, SQ_KEY_QUERY, false);
+	select_list = shm_toc_lookup(toc, SQ_KEY_SELECT, false);
+	mq = shm_toc_lookup(toc, SQ_KEY_ROWS, false);
+	shm_mq_set_sender(mq, MyProc);
+	rows = shm_mq_attach(mq, seg, NULL);
+
+	BackgroundWorkerInitializeConnectionByOid(shared->database,
+											  shared->session_user, 0);
+	/* the query may read, nothing else */
+	SetConfigOption("default_transaction_read_only", "on", PGC_SUSET,
+					PGC_S_OVERRIDE);
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+
+	EnterOwner(shared->owner, settings, &cx);
+	parsed = ParseSourceQuery(query, &query);
+	sql = WrapSourceQuery(query, parsed, select_list,
+						  shared->columns_only ? "LIMIT 0" : "");
+	pgstat_report_activity(STATE_RUNNING, sql);
+	dest = CreateTupleQueueDestReceiver(rows);
+	SPI_connect();
+	if (shared->columns_only)
+	{
+		if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "the wrapped source query is not a SELECT");
+		SendColumns(SPI_tuptable->tupdesc, dest);
+	}
+	else
+	{
+		SPIExecuteOptions options;
+
+		memset(&options, 0, sizeof(options));
+		options.dest = dest;
+		if (SPI_execute_extended(sql, &options) != SPI_OK_SELECT)
+			elog(ERROR, "the wrapped source query is not a SELECT");
+	}
+	SPI_finish();
+	LeaveOwner(&cx);
+
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
+	pg_write_barrier();
+	shared->finished = true;
+	dest->rDestroy(dest);
+	proc_exit(0);
+}
+
+/* Stop the worker when the caller lets go of its shared memory. */
+static void
+StopWorker(dsm_segment *seg pg_attribute_unused(), Datum arg)
+{
+	TerminateBackgroundWorker((BackgroundWorkerHandle *) DatumGetPointer(arg));
+}
+
+/* Print a notice of the worker, or raise its error as the caller's. */
+static void
+RelayMessage(const char *data, Size len)
+{
+	StringInfoData msg;
+	ErrorData	edata;
+	char		msgtype;
+
+	initStringInfo(&msg);
+	appendBinaryStringInfo(&msg, data, len);
+	msgtype = pq_getmsgbyte(&msg);
+	if (msgtype != 'E' && msgtype != 'N')
+		return;
+	pq_parse_errornotice(&msg, &edata);
+	/* the worker's death is not the caller's */
+	edata.elevel = Min(edata.elevel, ERROR);
+	ThrowErrorData(&edata);
+}
+
+/*
+ * Run the source query `query` of `owner` under `settings` in a worker and
+ * put what it returns into `store` (rows of `desc`): the columns named in
+ * `select_list`, or, with `columns_only`, one (name, type) row per column.
+ */
+static void
+RunInWorker(Oid owner, Jsonb *settings, const char *query,
+			const char *select_list, bool columns_only,
+			Tuplestorestate *store, TupleDesc desc)
+{
+	shm_toc_estimator e;
+	Size		size;
+	dsm_segment *seg;
+	shm_toc    *toc;
+	SourceShared *shared;
+	char	   *p;
+	shm_mq	   *mq;
+	shm_mq_handle *errors;
+	shm_mq_handle *rows;
+	BackgroundWorker worker;
+	BackgroundWorkerHandle *handle;
+	TupleQueueReader *reader;
+	TupleTableSlot *slot;
+	bool		rows_done = false;
+	bool		errors_done = false;
+
+	shm_toc_initialize_estimator(&e);
+	shm_toc_estimate_chunk(&e, sizeof(SourceShared));
+	shm_toc_estimate_chunk(&e, VARSIZE(settings));
+	shm_toc_estimate_chunk(&e, strlen(query) + 1);
+	shm_toc_estimate_chunk(&e, strlen(select_list) + 1);
+	shm_toc_estimate_chunk(&e, SQ_ERROR_QUEUE_SIZE);
+	shm_toc_estimate_chunk(&e, SQ_ROW_QUEUE_SIZE);
+	shm_toc_estimate_keys(&e, 6);
+	size = shm_toc_estimate(&e);
+
+	seg = dsm_create(size, 0);
+	toc = shm_toc_create(SQ_MAGIC, dsm_segment_address(seg), size);
+	shared = shm_toc_allocate(toc, sizeof(SourceShared));
+	shared->database = MyDatabaseId;
+	shared->session_user = GetSessionUserId();
+	shared->owner = owner;
+	shared->columns_only = columns_only;
+	shared->finished = false;
+	shm_toc_insert(toc, SQ_KEY_SHARED, shared);
+	p = shm_toc_allocate(toc, VARSIZE(settings));
+	memcpy(p, settings, VARSIZE(settings));
+	shm_toc_insert(toc, SQ_KEY_SETTINGS, p);
+	p = shm_toc_allocate(toc, strlen(query) + 1);
+	strcpy(p, query);
+	shm_toc_insert(toc, SQ_KEY_QUERY, p);
+	p = shm_toc_allocate(toc, strlen(select_list) + 1);
+	strcpy(p, select_list);
+	shm_toc_insert(toc, SQ_KEY_SELECT, p);
+	mq = shm_mq_create(shm_toc_allocate(toc, SQ_ERROR_QUEUE_SIZE), SQ_ERROR_QUEUE_SIZE);
+	shm_toc_insert(toc, SQ_KEY_ERRORS, mq);
+	shm_mq_set_receiver(mq, MyProc);
+	errors = shm_mq_attach(mq, seg, NULL);
+	mq = shm_mq_create(shm_toc_allocate(toc, SQ_ROW_QUEUE_SIZE), SQ_ROW_QUEUE_SIZE);
+	shm_toc_insert(toc, SQ_KEY_ROWS, mq);
+	shm_mq_set_receiver(mq, MyProc);
+	rows = shm_mq_attach(mq, seg, NULL);
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_ConsistentState;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "cxsell");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "cxsell_source_worker");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "cxsell source query for PID %d", MyProcPid);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "cxsell source query");
+	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+	worker.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("no background worker is free to run a source query"),
+				 errdetail("A source query runs in a background worker of its own."),
+				 errhint("Raise max_worker_processes, or refresh when fewer parallel queries run.")));
+	on_dsm_detach(seg, StopWorker, PointerGetDatum(handle));
+	shm_mq_set_handle(errors, handle);
+	shm_mq_set_handle(rows, handle);
+
+	/* relay notices and errors while reading rows, until both queues end */
+	reader = CreateTupleQueueReader(rows);
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	while (!rows_done || !errors_done)
+	{
+		bool		progress = false;
+
+		if (!errors_done)
+		{
+			Size		len;
+			void	   *data;
+			shm_mq_result res = shm_mq_receive(errors, &len, &data, true);
+
+			if (res == SHM_MQ_SUCCESS)
+			{
+				RelayMessage(data, len);
+				progress = true;
+			}
+			else if (res == SHM_MQ_DETACHED)
+				errors_done = true;
+		}
+		if (!rows_done)
+		{
+			MinimalTuple tuple = TupleQueueReaderNext(reader, true, &rows_done);
+
+			if (tuple != NULL)
+			{
+				ExecStoreMinimalTuple(tuple, slot, false);
+				tuplestore_puttupleslot(store, slot);
+				progress = true;
+			}
+		}
+		if (!progress && (!rows_done || !errors_done))
+		{
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, 0,
+							 PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	pg_read_barrier();
+	if (!shared->finished)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("the background worker running a source query exited before it finished")));
+	ExecDropSingleTupleTableSlot(slot);
+	DestroyTupleQueueReader(reader);
+	cancel_on_dsm_detach(seg, StopWorker, PointerGetDatum(handle));
+	dsm_detach(seg);
+}
+
 /* The role named `owner`, which the current user must be able to act as. */
 static Oid
 CheckOwner(const char *owner)
@@ -187,7 +508,7 @@ CheckOwner(const char *owner)
 Datum
 cxsell_source_rows(PG_FUNCTION_ARGS)
 {
-	const char *owner = NameStr(*PG_GETARG_NAME(0));
+	Oid			owner = CheckOwner(NameStr(*PG_GETARG_NAME(0)));
 	Jsonb	   *settings = PG_GETARG_JSONB_P(1);
 	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	ArrayType  *columns = PG_GETARG_ARRAYTYPE_P(3);
@@ -200,15 +521,8 @@ cxsell_source_rows(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Tuplestorestate *store;
 	StringInfoData list;
-	OwnerContext cx;
-	Oid			roleid;
-	SelectStmt *parsed;
-	char	   *sql;
-	DestReceiver *dest;
-	SPIExecuteOptions options;
 	int			i;
 
-	roleid = CheckOwner(owner);
 	deconstruct_array(columns, TEXTOID, -1, false, TYPALIGN_INT,
 					  &names, &name_nulls, &ncols);
 	deconstruct_array(types, REGTYPEOID, sizeof(Oid), true, TYPALIGN_INT,
@@ -234,23 +548,7 @@ cxsell_source_rows(PG_FUNCTION_ARGS)
 						 quote_identifier(TextDatumGetCString(names[i])),
 						 format_type_be_qualified(type));
 	}
-
-	EnterOwner(roleid, settings, &cx);
-	parsed = ParseSourceQuery(query, &query);
-	sql = WrapSourceQuery(query, parsed, list.data, "");
-
-	dest = CreateDestReceiver(DestTuplestore);
-	SetTuplestoreDestReceiverParams(dest, store,
-									((ReturnSetInfo *) fcinfo->resultinfo)->econtext->ecxt_per_query_memory,
-									false, NULL, NULL);
-	memset(&options, 0, sizeof(options));
-	options.dest = dest;
-	SPI_connect();
-	if (SPI_execute_extended(sql, &options) != SPI_OK_SELECT)
-		elog(ERROR, "source_rows: the wrapped query is not a SELECT");
-	SPI_finish();
-	dest->rDestroy(dest);
-	LeaveOwner(&cx);
+	RunInWorker(owner, settings, query, list.data, false, store, tupdesc);
 	return (Datum) 0;
 }
 
@@ -258,45 +556,19 @@ cxsell_source_rows(PG_FUNCTION_ARGS)
  * cxsell_internal.source_columns(owner name, settings jsonb, query text,
  *		OUT name text, OUT type regtype) RETURNS SETOF record
  *
- * Check a source query as its owner (it must parse, plan and pass the
- * owner's privilege checks; no row is read) and return its columns.
+ * Check a source query as its owner, as source_rows runs it (it must parse,
+ * plan and pass the owner's privilege checks; no row is read), and return
+ * its columns.
  */
 Datum
 cxsell_source_columns(PG_FUNCTION_ARGS)
 {
-	const char *owner = NameStr(*PG_GETARG_NAME(0));
+	Oid			owner = CheckOwner(NameStr(*PG_GETARG_NAME(0)));
 	Jsonb	   *settings = PG_GETARG_JSONB_P(1);
 	char	   *query = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	TupleDesc	tupdesc;
-	Tuplestorestate *store;
-	OwnerContext cx;
-	Oid			roleid;
-	SelectStmt *parsed;
-	char	   *sql;
-	TupleDesc	result;
-	int			i;
+	Tuplestorestate *store = CxMaterializeSRF(fcinfo, &tupdesc);
 
-	roleid = CheckOwner(owner);
-	store = CxMaterializeSRF(fcinfo, &tupdesc);
-
-	EnterOwner(roleid, settings, &cx);
-	parsed = ParseSourceQuery(query, &query);
-	sql = WrapSourceQuery(query, parsed, "*", "LIMIT 0");
-	SPI_connect();
-	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "source_columns: the wrapped query is not a SELECT");
-	result = SPI_tuptable->tupdesc;
-	for (i = 0; i < result->natts; i++)
-	{
-		Form_pg_attribute att = TupleDescAttr(result, i);
-		Datum		values[2];
-		bool		nulls[2] = {false, false};
-
-		values[0] = CStringGetTextDatum(NameStr(att->attname));
-		values[1] = ObjectIdGetDatum(att->atttypid);
-		tuplestore_putvalues(store, tupdesc, values, nulls);
-	}
-	SPI_finish();
-	LeaveOwner(&cx);
+	RunInWorker(owner, settings, query, "*", true, store, tupdesc);
 	return (Datum) 0;
 }

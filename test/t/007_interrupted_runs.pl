@@ -47,18 +47,29 @@ is($node->safe_psql('postgres', $status), 'error | canceling statement due to st
 is($node->safe_psql('postgres', $last_run), 'error 57014', 'logged with SQLSTATE 57014');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM cxsell.current_rules}), $rules,
 	'the previous rules stay');
+no_worker_left('timeout');
 
 # Start a refresh in the background; return the session and its backend pid
-# once the refresh is waiting in the query.
+# once the refresh's query (in a background worker of its own) is waiting.
 sub start_refresh
 {
 	my $bg = $node->background_psql('postgres', on_error_stop => 0);
 	my $pid = $bg->query_safe('SELECT pg_backend_pid()');
 	$bg->query_until(qr/started/, "\\echo started\nCALL cxsell.refresh('slow');\n");
 	$node->poll_query_until('postgres',
-		"SELECT wait_event = 'PgSleep' FROM pg_stat_activity WHERE pid = $pid")
+		"SELECT count(*) = 1 FROM pg_stat_activity "
+		  . "WHERE backend_type = 'cxsell source query' AND wait_event = 'PgSleep'")
 	  or die 'the refresh never reached its query';
 	return ($bg, $pid);
+}
+
+# The worker of a refresh goes away with it.
+sub no_worker_left
+{
+	my ($how) = @_;
+	ok($node->poll_query_until('postgres',
+			"SELECT count(*) = 0 FROM pg_stat_activity WHERE backend_type = 'cxsell source query'"),
+		"the source query's worker stops too ($how)");
 }
 
 # cancel
@@ -71,6 +82,7 @@ $node->poll_query_until('postgres', "SELECT state = 'idle' FROM pg_stat_activity
 is($node->safe_psql('postgres', $status), 'error | canceling statement due to user request',
 	'a cancelled refresh is logged as an error');
 is($node->safe_psql('postgres', $last_run), 'error 57014', 'with SQLSTATE 57014');
+no_worker_left('cancel');
 $bg->quit;
 
 # pg_terminate_backend: nothing is left to log the run; it shows as
@@ -84,6 +96,7 @@ is($node->safe_psql('postgres', $status),
 	'a terminated refresh shows as interrupted, not running');
 is($node->safe_psql('postgres', q{SELECT status FROM cxsell.refresh_log ORDER BY id DESC LIMIT 1}),
 	'running', '(the log row itself could not be finished)');
+no_worker_left('terminate');
 $bg->{run}->kill_kill;
 
 # kill -9: the server restarts; the run shows as interrupted
