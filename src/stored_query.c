@@ -306,14 +306,16 @@ cxsell_source_worker(Datum main_arg)
 			elog(ERROR, "the wrapped source query is not a SELECT");
 	}
 	SPI_finish();
+	/* detaches the row queue: the caller has every row */
+	dest->rDestroy(dest);
 	LeaveOwner(&cx);
 
 	PopActiveSnapshot();
 	CommitTransactionCommand();
 	pgstat_report_activity(STATE_IDLE, NULL);
+	/* the caller reads this once the error queue is detached, at exit */
 	pg_write_barrier();
 	shared->finished = true;
-	dest->rDestroy(dest);
 	proc_exit(0);
 }
 
