@@ -2,6 +2,36 @@
 
 \echo Use "ALTER EXTENSION cxsell UPDATE TO '0.3'" to load this file. \quit
 
+-- chi_square gets a state of its own: the contingency table of counts -------
+
+DROP AGGREGATE cxsell.chi_square(anyelement, anycompatible);
+DROP FUNCTION cxsell.chisq_trans(internal, anyelement, anycompatible);
+DROP FUNCTION cxsell.chisq_final(internal);
+CREATE FUNCTION cxsell.chisq_table_trans(internal, anyelement, anycompatible)
+	RETURNS internal AS 'MODULE_PATHNAME', 'chisq_table_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.chisq_table_final(internal) RETURNS cxsell.chi_square_result
+	AS 'MODULE_PATHNAME', 'chisq_table_final'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.chisq_table_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'chisq_table_combine'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.chisq_table_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'chisq_table_serialize'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.chisq_table_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'chisq_table_deserialize'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE cxsell.chi_square(row_label anyelement, column_label anycompatible) (
+	SFUNC = cxsell.chisq_table_trans, STYPE = internal,
+	FINALFUNC = cxsell.chisq_table_final,
+	COMBINEFUNC = cxsell.chisq_table_combine,
+	SERIALFUNC = cxsell.chisq_table_serialize, DESERIALFUNC = cxsell.chisq_table_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cxsell.chi_square(anyelement, anycompatible) IS
+	'Pearson chi-square test of independence of two labels (e.g. channel x responded), one row per observation';
+
 -- Managed analyses, rebuilt ---------------------------------------------------
 --
 -- The tables of the managed layer (definitions, results, run log) are
