@@ -65,6 +65,8 @@ CxCachedDecode(FmgrInfo *flinfo, Datum d, CxDecodeFn decode)
 	if (old != NULL && SameValue(old, d))
 		return old->decoded;
 
+	elog(DEBUG1, "cxsell: decoding a stored value of %zu bytes",
+		 (Size) VARSIZE_ANY(v));
 	cxt = AllocSetContextCreate(flinfo->fn_mcxt, "cxsell decoded value",
 								ALLOCSET_DEFAULT_SIZES);
 	prev = MemoryContextSwitchTo(cxt);
