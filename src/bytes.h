@@ -12,6 +12,9 @@
 
 #include "lib/stringinfo.h"
 #include "port/pg_bswap.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
 
 typedef struct CxReader
 {
