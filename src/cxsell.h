@@ -15,6 +15,7 @@
 
 /* settings (cxsell.c) */
 extern int	cxsell_max_memory_kb;
+extern int	cxsell_source_query_timeout_ms;
 
 /* memlimit.c: the memory bound of cxsell.max_memory, by kind of work */
 typedef enum CxWork
