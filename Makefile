@@ -5,6 +5,8 @@ OBJS = \
 	src/cxsell.o \
 	src/args.o \
 	src/memlimit.o \
+	src/callctx.o \
+	src/datum_cache.o \
 	src/bytes.o \
 	src/value_io.o \
 	src/mine_state.o \
@@ -43,7 +45,7 @@ PG_CONFIG ?= pg_config
 
 # PostgreSQL's own headers are not -Wextra clean; treat them as system headers
 # so that -Wall -Wextra reports on cxsell's code alone.
-PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server)
+PG_CPPFLAGS = -isystem $(shell $(PG_CONFIG) --includedir-server) -DCX_IN_POSTGRES
 PG_CFLAGS = -Wall -Wextra
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)

@@ -2,6 +2,36 @@
 
 \echo Use "ALTER EXTENSION cxsell UPDATE TO '0.3'" to load this file. \quit
 
+-- chi_square gets a state of its own: the contingency table of counts -------
+
+DROP AGGREGATE cxsell.chi_square(anyelement, anycompatible);
+DROP FUNCTION cxsell.chisq_trans(internal, anyelement, anycompatible);
+DROP FUNCTION cxsell.chisq_final(internal);
+CREATE FUNCTION cxsell.chisq_table_trans(internal, anyelement, anycompatible)
+	RETURNS internal AS 'MODULE_PATHNAME', 'chisq_table_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.chisq_table_final(internal) RETURNS cxsell.chi_square_result
+	AS 'MODULE_PATHNAME', 'chisq_table_final'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.chisq_table_combine(internal, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'chisq_table_combine'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.chisq_table_serialize(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'chisq_table_serialize'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.chisq_table_deserialize(bytea, internal) RETURNS internal
+	AS 'MODULE_PATHNAME', 'chisq_table_deserialize'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE cxsell.chi_square(row_label anyelement, column_label anycompatible) (
+	SFUNC = cxsell.chisq_table_trans, STYPE = internal,
+	FINALFUNC = cxsell.chisq_table_final,
+	COMBINEFUNC = cxsell.chisq_table_combine,
+	SERIALFUNC = cxsell.chisq_table_serialize, DESERIALFUNC = cxsell.chisq_table_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cxsell.chi_square(anyelement, anycompatible) IS
+	'Pearson chi-square test of independence of two labels (e.g. channel x responded), one row per observation';
+
 -- Managed analyses, rebuilt ---------------------------------------------------
 --
 -- The tables of the managed layer (definitions, results, run log) are
@@ -113,13 +143,26 @@ CREATE FUNCTION cxsell_internal.may_act_as(member name, role name) RETURNS boole
 COMMENT ON FUNCTION cxsell_internal.may_act_as(name, name) IS
 	'whether role member may act as (SET ROLE to) role; false for an unknown member, superusers only for an unknown role';
 
--- The roles whose analyses the current role may read: those whose
--- privileges it has (pg_has_role(..., 'USAGE')).  Views read this view
--- with their owner's rights, so readers need no grant on this schema.
-CREATE VIEW cxsell_internal.readable_owners AS
-SELECT r.rolname AS owner
-FROM pg_catalog.pg_roles r
-WHERE pg_catalog.pg_has_role(r.oid, 'USAGE');
+-- What the current role may read: the analyses of the roles whose
+-- privileges it has (pg_has_role(..., 'USAGE')), every analysis for a
+-- superuser (those of dropped roles included).  The views read these views
+-- with their owner's rights, so readers need no grant on this schema; they
+-- filter each table they read through them in an uncorrelated subquery (an
+-- initplan), so the filter applies on the table's own scan, before any
+-- condition of the reader's, and the reader's conditions see no hidden row.
+CREATE VIEW cxsell_internal.reader AS
+SELECT coalesce((SELECT r.rolsuper FROM pg_catalog.pg_roles r
+				 WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER), false) AS superuser,
+	   ARRAY(SELECT r.rolname FROM pg_catalog.pg_roles r
+			 WHERE pg_catalog.pg_has_role(r.oid, 'USAGE')) AS owners;
+
+CREATE VIEW cxsell_internal.visible_rule_sets AS
+SELECT r.name FROM cxsell.rule_sets r, cxsell_internal.reader x
+WHERE x.superuser OR r.owner OPERATOR(pg_catalog.=) ANY (x.owners);
+
+CREATE VIEW cxsell_internal.visible_segmentations AS
+SELECT g.name FROM cxsell.segmentations g, cxsell_internal.reader x
+WHERE x.superuser OR g.owner OPERATOR(pg_catalog.=) ANY (x.owners);
 
 -- The refresh runs alive in this database: a run is alive while its
 -- backend holds the run's advisory lock, keys (1668838193, lock_key) from
@@ -278,15 +321,18 @@ BEGIN
 END
 $fn$;
 
--- The kind and owner of an existing analysis.
-CREATE FUNCTION cxsell_internal.analysis(analysis text, OUT kind text, OUT owner name)
+-- The kind, stored name and owner of an existing analysis.
+CREATE FUNCTION cxsell_internal.analysis(analysis text, OUT kind text, OUT name text,
+	OUT owner name)
 	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 AS $fn$
 BEGIN
-	SELECT 'rule set', r.owner INTO kind, owner FROM cxsell.rule_sets r WHERE r.name = analysis;
+	SELECT 'rule set', r.name, r.owner INTO kind, name, owner
+	FROM cxsell.rule_sets r WHERE r.name = analysis;
 	IF NOT FOUND THEN
-		SELECT 'segmentation', s.owner INTO kind, owner FROM cxsell.segmentations s WHERE s.name = analysis;
+		SELECT 'segmentation', s.name, s.owner INTO kind, name, owner
+		FROM cxsell.segmentations s WHERE s.name = analysis;
 	END IF;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'no rule set or segmentation named "%"', analysis
@@ -404,11 +450,13 @@ AS $fn$
 DECLARE
 	r cxsell.rule_sets;
 BEGIN
-	PERFORM cxsell_internal.check_name(create_rule_set.name, true);
+	PERFORM cxsell_internal.check_name(create_rule_set.name, false);
 	r := ROW(create_rule_set.name, source_query, false, min_support, max_len, min_confidence,
 			 min_lift, recommendations, rank_by, caller, caller_path, now(), now(),
 			 cxsell_internal.session_settings());
 	r.has_customer := cxsell_internal.check_rule_set(r, true);
+	-- the name is taken, under a lock, only once the query has been checked
+	PERFORM cxsell_internal.check_name(create_rule_set.name, true);
 	INSERT INTO cxsell.rule_sets SELECT r.*;
 END
 $fn$;
@@ -501,10 +549,11 @@ AS $fn$
 DECLARE
 	s cxsell.segmentations;
 BEGIN
-	PERFORM cxsell_internal.check_name(create_segmentation.name, true);
+	PERFORM cxsell_internal.check_name(create_segmentation.name, false);
 	s := ROW(create_segmentation.name, source_query, k, coalesce(options, '{}'),
 			 caller, caller_path, now(), now(), cxsell_internal.session_settings());
 	PERFORM cxsell_internal.check_segmentation(s, true);
+	PERFORM cxsell_internal.check_name(create_segmentation.name, true);
 	INSERT INTO cxsell.segmentations SELECT s.*;
 END
 $fn$;
@@ -675,7 +724,7 @@ AS $fn$
 	SET finished_at = clock_timestamp(), duration = clock_timestamp() - l.started_at,
 		status = CASE WHEN outcome IS NULL THEN 'success' ELSE 'error' END,
 		rows_written = written, parameters = coalesce(params, l.parameters),
-		sqlstate = outcome->>'sqlstate', error = outcome->>'message'
+		sqlstate = outcome->>'sqlstate', error = left(outcome->>'message', 2000)
 	WHERE l.id = run
 $fn$;
 
@@ -697,6 +746,23 @@ BEGIN
 END
 $fn$;
 
+-- Refuse to go on with a run whose analysis changed owner since it started
+-- (it was altered by another role, or dropped and defined again): the run
+-- would read, and log, what its starter may not see.
+CREATE FUNCTION cxsell_internal.same_owner(l cxsell.refresh_log, owner name) RETURNS void
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF l.owner <> owner THEN
+		RAISE EXCEPTION '% "%" changed owner since its refresh started', l.kind, l.name
+			USING ERRCODE = '42501',
+			DETAIL = format('It belonged to role %I and now belongs to role %I.', l.owner, owner),
+			HINT = 'Refresh it again.';
+	END IF;
+END
+$fn$;
+
 -- Start a refresh: check the caller, mark the analysis's dead runs as
 -- interrupted, log the new run as running and lock it for this backend.
 CREATE FUNCTION cxsell_internal._refresh_begin(caller name, caller_path text, analysis text)
@@ -710,9 +776,9 @@ DECLARE
 	lkey int4;
 BEGIN
 	SELECT * INTO a FROM cxsell_internal.analysis(analysis);
-	PERFORM cxsell_internal.authorize(caller, a.owner, 'refresh', a.kind, analysis);
+	PERFORM cxsell_internal.authorize(caller, a.owner, 'refresh', a.kind, a.name);
 	UPDATE cxsell.refresh_log l SET status = 'interrupted'
-	WHERE l.name = analysis AND l.status = 'running'
+	WHERE l.name = a.name AND l.status = 'running'
 	  AND NOT EXISTS (SELECT FROM cxsell_internal.live_runs x
 					  WHERE x.pid = l.pid AND x.lock_key = l.lock_key);
 	-- a random key nobody holds: the run's lock, which never waits
@@ -721,7 +787,7 @@ BEGIN
 		EXIT WHEN pg_try_advisory_lock(1668838193, lkey);
 	END LOOP;
 	INSERT INTO cxsell.refresh_log (kind, name, owner, started_at, status, run_by, pid, lock_key)
-	VALUES (a.kind, analysis, a.owner, clock_timestamp(), 'running', caller, pg_backend_pid(), lkey)
+	VALUES (a.kind, a.name, a.owner, clock_timestamp(), 'running', caller, pg_backend_pid(), lkey)
 	RETURNING id INTO run;
 	RETURN run;
 END
@@ -765,8 +831,9 @@ BEGIN
 				RAISE EXCEPTION 'rule set "%" was dropped before its refresh could start', l.name
 					USING ERRCODE = '42704';
 			END IF;
-			params := to_jsonb(r) - 'created_at' - 'updated_at';
+			PERFORM cxsell_internal.same_owner(l, r.owner);
 			PERFORM cxsell_internal.authorize(caller, r.owner, 'refresh', l.kind, l.name);
+			params := to_jsonb(r) - 'created_at' - 'updated_at';
 			written := cxsell_internal.refresh_rule_set(r);
 		ELSE
 			SELECT * INTO g FROM cxsell.segmentations s WHERE s.name = l.name FOR UPDATE;
@@ -774,8 +841,9 @@ BEGIN
 				RAISE EXCEPTION 'segmentation "%" was dropped before its refresh could start', l.name
 					USING ERRCODE = '42704';
 			END IF;
-			params := to_jsonb(g) - 'created_at' - 'updated_at';
+			PERFORM cxsell_internal.same_owner(l, g.owner);
 			PERFORM cxsell_internal.authorize(caller, g.owner, 'refresh', l.kind, l.name);
+			params := to_jsonb(g) - 'created_at' - 'updated_at';
 			written := cxsell_internal.refresh_segmentation(g);
 		END IF;
 	EXCEPTION WHEN OTHERS OR query_canceled OR assert_failure THEN
@@ -848,10 +916,10 @@ BEGIN
 		RETURN;
 	END IF;
 	RAISE EXCEPTION 'refresh failed for % of % analyses: %', cardinality(failures), total,
-			(SELECT string_agg(f->>'analysis', ', ') FROM unnest(failures) f)
+			left((SELECT string_agg(f->>'analysis', ', ') FROM unnest(failures) f), 2000)
 		USING ERRCODE = failures[1]->>'sqlstate',
-		DETAIL = (SELECT string_agg(format('%s: %s', f->>'analysis', f->>'message'), E'\n')
-				  FROM unnest(failures) f),
+		DETAIL = left((SELECT string_agg(format('%s: %s', f->>'analysis', left(f->>'message', 500)), E'\n')
+					   FROM unnest(failures) f), 20000),
 		HINT = 'The other analyses were refreshed. Each failure is logged: see cxsell.refresh_status.';
 END
 $fn$;
@@ -880,7 +948,16 @@ DECLARE
 	hint pg_catalog.text;
 BEGIN
 	outcome := NULL;
-	run := cxsell._refresh_begin(analysis);
+	-- an analysis dropped or changed meanwhile fails alone, as any other
+	BEGIN
+		run := cxsell._refresh_begin(analysis);
+	EXCEPTION WHEN OTHERS OR query_canceled OR assert_failure THEN
+		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+			detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+		outcome := pg_catalog.jsonb_build_object('sqlstate', st, 'message', msg,
+												  'detail', detail, 'hint', hint);
+		RETURN;
+	END;
 	IF can_commit THEN
 		COMMIT;
 	END IF;
@@ -894,7 +971,12 @@ BEGIN
 	IF failed THEN
 		outcome := pg_catalog.jsonb_build_object('sqlstate', st, 'message', msg,
 												  'detail', detail, 'hint', hint);
-		PERFORM cxsell._refresh_fail(run, outcome);
+		BEGIN
+			PERFORM cxsell._refresh_fail(run, outcome);
+		EXCEPTION WHEN OTHERS OR query_canceled OR assert_failure THEN
+			-- the run could not be logged as failed; its lock tells that it ended
+			NULL;
+		END;
 	END IF;
 	IF can_commit THEN
 		COMMIT;
@@ -942,10 +1024,12 @@ COMMENT ON PROCEDURE cxsell.refresh_all() IS
 -- Views for dashboards -------------------------------------------------------------
 --
 -- Each shows the analyses whose owner's privileges the reader has (the
--- owner itself, a role granted the owner, a superuser): reading an
--- analysis's results needs what reading its source data needs.  The filter
--- calls no function a reader needs a grant for, and security_barrier keeps
--- a reader's own functions from seeing rows it removes.
+-- owner itself, a role granted the owner; every analysis for a superuser):
+-- reading an analysis's results needs what reading its source data needs.
+-- Every table a view reads is filtered on its own scan by an initplan
+-- (see cxsell_internal.reader), and security_barrier keeps a reader's own
+-- functions and conditions after that filter: neither their results nor
+-- EXPLAIN ANALYZE's row counts can tell anything of a hidden row.
 
 CREATE VIEW cxsell.analyses WITH (security_barrier) AS
 SELECT a.*
@@ -956,12 +1040,16 @@ FROM (SELECT 'rule set'::text AS kind, r.name, r.owner, r.source_query, r.search
 				 'has_customer', r.has_customer) AS parameters,
 			 r.settings, r.created_at, r.updated_at
 	  FROM cxsell.rule_sets r
+	  WHERE r.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v))
 	  UNION ALL
 	  SELECT 'segmentation', g.name, g.owner, g.source_query, g.search_path,
 			 pg_catalog.jsonb_build_object('k', g.k, 'options', g.options),
 			 g.settings, g.created_at, g.updated_at
-	  FROM cxsell.segmentations g) a
-WHERE a.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o);
+	  FROM cxsell.segmentations g
+	  WHERE g.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_segmentations v))) a
+-- (a UNION ALL alone would let a reader's functions into its branches)
+WHERE (SELECT q.superuser FROM cxsell_internal.reader q)
+   OR a.owner = ANY ((SELECT q.owners FROM cxsell_internal.reader q)::pg_catalog.name[]);
 COMMENT ON VIEW cxsell.analyses IS 'the rule sets and segmentations the current role may read: definition, owner and parameters';
 
 CREATE VIEW cxsell.refresh_history WITH (security_barrier) AS
@@ -975,7 +1063,8 @@ SELECT l.id, l.kind, l.name, l.owner, l.started_at, l.finished_at, l.duration,
 FROM (SELECT x.*, EXISTS (SELECT FROM cxsell_internal.live_runs r
 						  WHERE r.pid = x.pid AND r.lock_key = x.lock_key) AS alive
 	  FROM cxsell.refresh_log x
-	  WHERE x.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o)) l;
+	  WHERE (SELECT q.superuser FROM cxsell_internal.reader q)
+		 OR x.owner = ANY ((SELECT q.owners FROM cxsell_internal.reader q)::pg_catalog.name[])) l;
 COMMENT ON VIEW cxsell.refresh_history IS 'every refresh run of the analyses the current role may read; a run whose backend or transaction is gone shows as interrupted';
 
 CREATE OR REPLACE VIEW cxsell.current_rules WITH (security_barrier) AS
@@ -984,41 +1073,39 @@ SELECT t.name AS rule_set, t.antecedent, t.consequent, t.antecedent_support,
 	   t.conviction, t.jaccard, t.kulczynski, t.certainty, t.zhang, t.count,
 	   t.p_value, p.refreshed_at
 FROM cxsell.rule_set_rules t JOIN cxsell.rule_set_patterns p ON p.name = t.name
-WHERE t.name IN (SELECT r.name FROM cxsell.rule_sets r
-				 WHERE r.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o));
+WHERE t.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v))
+  AND p.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v));
 
 CREATE OR REPLACE VIEW cxsell.current_itemsets WITH (security_barrier) AS
 SELECT p.name AS rule_set, i.items, i.size, i.count, i.support, p.refreshed_at
 FROM cxsell.rule_set_patterns p, cxsell.itemsets(p.patterns) i
-WHERE p.name IN (SELECT r.name FROM cxsell.rule_sets r
-				 WHERE r.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o));
+WHERE p.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v));
 
 CREATE OR REPLACE VIEW cxsell.current_item_pairs WITH (security_barrier) AS
 SELECT t.name AS rule_set, t.item_a, t.item_b, t.count_a, t.count_b, t.observed,
 	   t.expected, t.support, t.lift, t.p_value, t.relation, p.refreshed_at
 FROM cxsell.rule_set_pairs t JOIN cxsell.rule_set_patterns p ON p.name = t.name
-WHERE t.name IN (SELECT r.name FROM cxsell.rule_sets r
-				 WHERE r.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o));
+WHERE t.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v))
+  AND p.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v));
 
 CREATE OR REPLACE VIEW cxsell.current_recommendations WITH (security_barrier) AS
 SELECT t.name AS rule_set, t.customer, t.rank, t.item, t.score, t.confidence,
 	   t.lift, t.support, t.antecedent, t.source, p.refreshed_at
 FROM cxsell.rule_set_recommendations t JOIN cxsell.rule_set_patterns p ON p.name = t.name
-WHERE t.name IN (SELECT r.name FROM cxsell.rule_sets r
-				 WHERE r.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o));
+WHERE t.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v))
+  AND p.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v));
 
 CREATE OR REPLACE VIEW cxsell.current_segments WITH (security_barrier) AS
 SELECT a.name AS segmentation, a.customer, a.segment, a.distance, m.refreshed_at
 FROM cxsell.segment_assignments a JOIN cxsell.segmentation_models m ON m.name = a.name
-WHERE a.name IN (SELECT g.name FROM cxsell.segmentations g
-				 WHERE g.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o));
+WHERE a.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_segmentations v))
+  AND m.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_segmentations v));
 
 CREATE OR REPLACE VIEW cxsell.current_segment_profiles WITH (security_barrier) AS
 SELECT m.name AS segmentation, c.cluster AS segment, c.size, c.centroid, c.within_ss,
 	   m.refreshed_at
 FROM cxsell.segmentation_models m, cxsell.centroids(m.model) c
-WHERE m.name IN (SELECT g.name FROM cxsell.segmentations g
-				 WHERE g.owner IN (SELECT o.owner FROM cxsell_internal.readable_owners o));
+WHERE m.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_segmentations v));
 
 CREATE OR REPLACE VIEW cxsell.refresh_status WITH (security_barrier) AS
 SELECT a.kind, a.name, s.finished_at AS last_success_at,
@@ -1028,13 +1115,15 @@ SELECT a.kind, a.name, s.finished_at AS last_success_at,
 	   coalesce(e.finished_at, e.started_at) AS last_error_at, e.error AS last_error
 FROM cxsell.analyses a
 LEFT JOIN LATERAL (SELECT * FROM cxsell.refresh_history x
-				   WHERE x.name = a.name AND x.status = 'success'
+				   WHERE x.kind = a.kind AND x.name = a.name AND x.owner = a.owner
+					 AND x.status = 'success'
 				   ORDER BY x.started_at DESC, x.id DESC LIMIT 1) s ON true
 LEFT JOIN LATERAL (SELECT * FROM cxsell.refresh_history x
-				   WHERE x.name = a.name
+				   WHERE x.kind = a.kind AND x.name = a.name AND x.owner = a.owner
 				   ORDER BY x.started_at DESC, x.id DESC LIMIT 1) l ON true
 LEFT JOIN LATERAL (SELECT * FROM cxsell.refresh_history x
-				   WHERE x.name = a.name AND x.status IN ('error', 'interrupted')
+				   WHERE x.kind = a.kind AND x.name = a.name AND x.owner = a.owner
+					 AND x.status IN ('error', 'interrupted')
 				   ORDER BY x.started_at DESC, x.id DESC LIMIT 1) e ON true;
 
 REVOKE ALL ON cxsell.analyses, cxsell.refresh_history FROM PUBLIC;

@@ -432,6 +432,116 @@ FROM cxsell.analyses a LEFT JOIN cxsell.current_rules t ON t.rule_set = a.name
 WHERE a.name = 'b_set' GROUP BY owner;
 RESET ROLE;
 
+-- 18. plans show no hidden name, query or value: the views' filters are
+--     computed while the query runs, never written into the plan
+SET ROLE regress_cx_b;
+CREATE FUNCTION pg_temp.plan(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE line text; plan text := '';
+BEGIN
+  FOR line IN EXECUTE 'EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF, SUMMARY OFF) ' || q LOOP
+    plan := plan || line || E'\n';
+  END LOOP;
+  RETURN plan;
+END $$;
+SELECT v AS view, pg_temp.plan('SELECT * FROM cxsell.' || v) ~ '(a_set|ms_a|regress_cx_a)' AS shows_hidden
+FROM unnest(ARRAY['analyses', 'refresh_history', 'refresh_status', 'current_rules',
+  'current_itemsets', 'current_item_pairs', 'current_recommendations']) AS v;
+RESET ROLE;
+
+-- 19. names compare as stored: the caller's collation is not passed on
+DO $$
+BEGIN
+  CREATE COLLATION ms_a.loose (provider = icu, locale = 'und-u-ks-level1', deterministic = false);
+EXCEPTION WHEN OTHERS THEN
+  CREATE COLLATION ms_a.loose (locale = 'C');	-- a server without ICU
+END $$;
+ALTER COLLATION ms_a.loose OWNER TO regress_cx_a;
+SET ROLE regress_cx_a;
+CALL cxsell.refresh('B_SET' COLLATE ms_a.loose);
+SELECT regress.err($$SELECT cxsell._refresh_begin('B_SET' COLLATE ms_a.loose)$$);
+RESET ROLE;
+
+-- 20. a run whose analysis changed owner since it started stops, logging
+--     no parameters (the new owner's query stays unseen)
+SET ROLE regress_cx_a;
+CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'ok'; END $$;
+SELECT cxsell.alter_rule_set('a_set', source_query => 'SELECT basket, item FROM ms_a.lines');
+SELECT cxsell._refresh_begin('a_set') AS a_run \gset
+RESET ROLE;
+SET ROLE regress_cx_super;
+SELECT cxsell.alter_rule_set('a_set',
+  source_query => $$SELECT basket, item FROM ms_a.lines WHERE item <> 'superuser secret'$$);
+RESET ROLE;
+SET ROLE regress_cx_a;
+SELECT cxsell._refresh_work(:a_run)->>'message' AS outcome;
+SELECT status, parameters IS NULL AS no_parameters, error FROM cxsell.refresh_history WHERE id = :a_run;
+RESET ROLE;
+UPDATE cxsell.rule_sets SET owner = 'regress_cx_a', source_query = 'SELECT basket, item FROM ms_a.lines'
+WHERE name = 'a_set';
+
+-- 21. the query's session is the owner's: session_user, and row security
+--     policies written on it, are the owner's, even in a superuser's refresh
+CREATE TABLE ms_tenant (tenant name, basket int, item text);
+INSERT INTO ms_tenant VALUES ('regress_cx_a', 1, 'a item'), ('regress_cx_a', 2, 'a item'),
+  (session_user, 1, 'superuser item'), (session_user, 2, 'superuser item');
+ALTER TABLE ms_tenant ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_rows ON ms_tenant USING (tenant = session_user);
+GRANT SELECT ON ms_tenant TO regress_cx_a;
+SET ROLE regress_cx_a;
+SELECT cxsell.alter_rule_set('a_set',
+  source_query => $$SELECT basket, item || ' seen by ' || session_user AS item FROM public.ms_tenant$$);
+RESET ROLE;
+CALL cxsell.refresh('a_set');
+SELECT items FROM cxsell.current_itemsets WHERE rule_set = 'a_set' ORDER BY 1;
+
+-- 22. a source query's SQLSTATE cannot tell the refreshing session's client
+--     to retry or that the server is in trouble; messages are kept short
+SET ROLE regress_cx_a;
+CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'retry me' USING ERRCODE = '40001'; END $$;
+SELECT cxsell.alter_rule_set('a_set',
+  source_query => 'SELECT basket, item FROM ms_a.lines WHERE ms_a.hook() IS NOT NULL');
+RESET ROLE;
+SELECT regress.err($$CALL cxsell.refresh('a_set')$$);
+SET ROLE regress_cx_a;
+CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION '%', repeat('long message ', 1000); END $$;
+RESET ROLE;
+SELECT regress.err($$CALL cxsell.refresh('a_set')$$) AS long_error \gset
+SELECT left(:'long_error', 40) AS error_start, length(:'long_error') AS error_length;
+SET ROLE regress_cx_a;
+CALL cxsell.refresh_all();
+RESET ROLE;
+SELECT sqlstate, length(error) AS error_length FROM cxsell.refresh_history
+WHERE name = 'a_set' ORDER BY id DESC LIMIT 1;
+
+-- 23. a source query has a time limit a superuser sets
+SET ROLE regress_cx_a;
+CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN PERFORM pg_sleep(30); RETURN 'ok'; END $$;
+SELECT cxsell.alter_rule_set('a_set',
+  source_query => 'SELECT basket, item FROM ms_a.lines WHERE (SELECT ms_a.hook()) IS NOT NULL');
+SELECT regress.err($$SET cxsell.source_query_timeout = '1s'$$);
+RESET ROLE;
+SET cxsell.source_query_timeout = '1s';
+CALL cxsell.refresh('a_set');
+RESET cxsell.source_query_timeout;
+SELECT last_status, last_error FROM cxsell.refresh_status WHERE name = 'a_set';
+
+-- 24. a superuser sees the analyses of a dropped role
+CREATE ROLE regress_cx_gone;
+GRANT USAGE ON SCHEMA cxsell TO regress_cx_gone;
+GRANT EXECUTE ON ALL ROUTINES IN SCHEMA cxsell TO regress_cx_gone;
+SET ROLE regress_cx_gone;
+SELECT cxsell.create_rule_set('gone_set', 'SELECT 1 AS basket, 2 AS item', 0.5);
+RESET ROLE;
+DROP OWNED BY regress_cx_gone;
+DROP ROLE regress_cx_gone;
+SELECT name, owner FROM cxsell.analyses WHERE name = 'gone_set';
+SELECT regress.err($$CALL cxsell.refresh('gone_set')$$);
+SELECT cxsell.drop_rule_set('gone_set');
+DROP TABLE ms_tenant;
+
 SELECT regress.state('a_set');
 SELECT cxsell.drop_rule_set('a_set');
 SELECT cxsell.drop_rule_set('b_set');

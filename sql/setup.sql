@@ -13,3 +13,14 @@ EXCEPTION WHEN OTHERS THEN
     || coalesce(' | HINT: ' || nullif(hint, ''), '');
 END $$;
 SELECT regress.err('SELECT 1/0');
+-- the same, with the first line of the error's context (which names the
+-- cxsell function the user called)
+CREATE FUNCTION regress.err_context(q text) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE st text; msg text; ctx text;
+BEGIN
+  EXECUTE q;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, ctx = PG_EXCEPTION_CONTEXT;
+  RETURN st || ': ' || msg || ' | CONTEXT: ' || split_part(ctx, E'\n', 1);
+END $$;

@@ -1,6 +1,7 @@
 /*
  * args.c
- *		Checks on the arguments of cxsell's functions and aggregates.
+ *		Checks on the arguments of cxsell's functions and aggregates, and
+ *		the common steps of their support functions.
  */
 #include "postgres.h"
 
@@ -18,4 +19,46 @@ CxRequireArg(FunctionCallInfo fcinfo, int argno, const char *name,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s must not be null", name),
 				 errhint("%s", hint)));
+}
+
+/*
+ * Fail when a row of a group gives an aggregate other parameters (`params`,
+ * such as "min_support and max_len") than the group's first row did;
+ * `detail` (or NULL) says what they were.
+ */
+void
+CxRequireSameParams(bool same, const char *params, const char *detail)
+{
+	if (!same)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be the same for every row of a group", params),
+				 detail ? errdetail("%s", detail) : 0,
+				 errhint("Pass constants, not per-row expressions.")));
+}
+
+/* The memory context of the aggregate calling a support function. */
+MemoryContext
+CxAggContext(FunctionCallInfo fcinfo)
+{
+	MemoryContext aggcxt;
+
+	if (!AggCheckCallContext(fcinfo, &aggcxt))
+		elog(ERROR, "cxsell aggregate support function called in non-aggregate context");
+	return aggcxt;
+}
+
+/*
+ * The prologue of a combine function: fetch the two states (NULL when
+ * absent).  Returns false when there is nothing to merge (no source state):
+ * the caller then returns *dst, which may be NULL.
+ */
+bool
+CxCombineStates(FunctionCallInfo fcinfo, MemoryContext *aggcxt, void **dst,
+				void **src)
+{
+	*aggcxt = CxAggContext(fcinfo);
+	*dst = PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0);
+	*src = PG_ARGISNULL(1) ? NULL : PG_GETARG_POINTER(1);
+	return *src != NULL;
 }

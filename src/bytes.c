@@ -4,6 +4,8 @@
  */
 #include "postgres.h"
 
+#include "utils/memutils.h"
+
 #include "bytes.h"
 
 /*
@@ -87,4 +89,51 @@ CxReaderEnd(const CxReader *r)
 {
 	if (r->pos != r->len)
 		CxReaderFail(r, "Unexpected bytes follow the value");
+}
+
+/* Start a serialised state. */
+void
+CxStateBegin(StringInfo buf, const char *magic, uint8 version)
+{
+	initStringInfo(buf);
+	appendStringInfoSpaces(buf, VARHDRSZ);
+	appendBinaryStringInfo(buf, magic, 3);
+	appendStringInfoChar(buf, (char) version);
+}
+
+/*
+ * Make sure `more` bytes can still be added to a serialised state: a state
+ * is one value, at most 1 GB.
+ */
+void
+CxStateReserve(StringInfo buf, Size more)
+{
+	if (more >= MaxAllocSize - (Size) buf->len)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("an aggregate's partial state is too large to pass between processes"),
+				 errdetail("A state passed from a parallel worker is one value of at most 1 GB."),
+				 errhint("Run the aggregate in one process (SET max_parallel_workers_per_gather = 0), or give it less input per group.")));
+	enlargeStringInfo(buf, (int) more);
+}
+
+/* Finish a serialised state: its varlena length. */
+bytea *
+CxStateEnd(StringInfo buf)
+{
+	SET_VARSIZE(buf->data, buf->len);
+	return (bytea *) buf->data;
+}
+
+/* Start reading a serialised state, checking its magic and version. */
+void
+CxStateOpen(CxReader *r, bytea *bytes, const char *magic, uint8 version,
+			const char *what)
+{
+	CxReaderInit(r, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), what,
+				 ERRCODE_DATA_CORRUPTED);
+	if (memcmp(cx_get_bytes(r, 3), magic, 3) != 0)
+		CxReaderFail(r, "The bytes do not start with the state's magic number");
+	if (cx_get_u8(r) != version)
+		CxReaderFail(r, "The state has an unknown version");
 }

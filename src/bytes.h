@@ -12,6 +12,9 @@
 
 #include "lib/stringinfo.h"
 #include "port/pg_bswap.h"
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
 
 typedef struct CxReader
 {
@@ -64,5 +67,15 @@ extern uint32 cx_get_u32(CxReader *r);
 extern uint64 cx_get_u64(CxReader *r);
 extern double cx_get_f64(CxReader *r);
 extern void CxReaderEnd(const CxReader *r);
+
+/*
+ * Serialised aggregate states share one framing: a varlena header, a
+ * three-letter magic, a version byte, then the state's own fields.
+ */
+extern void CxStateBegin(StringInfo buf, const char *magic, uint8 version);
+extern void CxStateReserve(StringInfo buf, Size more);
+extern bytea *CxStateEnd(StringInfo buf);
+extern void CxStateOpen(CxReader *r, bytea *bytes, const char *magic,
+						uint8 version, const char *what);
 
 #endif							/* CXSELL_BYTES_H */

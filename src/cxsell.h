@@ -15,13 +15,30 @@
 
 /* settings (cxsell.c) */
 extern int	cxsell_max_memory_kb;
+extern int	cxsell_source_query_timeout_ms;
 
-/* memlimit.c: the per-call memory bound of cxsell.max_memory */
-extern void CxCheckMemory(MemoryContext cxt, Size extra, const char *what);
-extern void CxCheckSize(Size used, const char *what);
+/* memlimit.c: the memory bound of cxsell.max_memory, by kind of work */
+typedef enum CxWork
+{
+	CX_WORK_MINING,
+	CX_WORK_CLUSTERING,
+	CX_WORK_RULES,
+	CX_WORK_COUNTING
+} CxWork;
+
+extern void CxCheckMemory(MemoryContext cxt, Size extra, CxWork work);
+extern void CxCheckSize(Size used, CxWork work);
 extern void *CxGrowArray(void *ptr, int64 *cap, int64 want, Size elem,
 						 MemoryContext cxt, MemoryContext limitcxt,
-						 const char *what);
+						 CxWork work);
+
+/* callctx.c: the SQL function a user called, named in errors */
+extern void CxEnterCall(ErrorContextCallback *cb, const char *what);
+extern void CxLeaveCall(ErrorContextCallback *cb);
+extern void CxEnterAggregate(ErrorContextCallback *cb, FunctionCallInfo fcinfo);
+
+/* Order doubles descending inside a comparator (returns from it). */
+#define CX_CMP_DESC(x, y) do { if ((x) != (y)) return (x) > (y) ? -1 : 1; } while (0)
 
 /*
  * A decoded cxsell.patterns value.  Items are numbered 0..nitems-1 in the
@@ -57,6 +74,10 @@ typedef struct CxPatterns
 	int32	   *by_count;		/* item numbers by count descending; built
 								 * on first use by CxPatternsByCount */
 } CxPatterns;
+
+/* datum_cache.c: a stored value decoded once per call site */
+typedef void *(*CxDecodeFn) (Datum detoasted, MemoryContext cxt);
+extern void *CxCachedDecode(FmgrInfo *flinfo, Datum d, CxDecodeFn decode);
 
 /* patterns.c */
 extern bytea *CxPatternsEncode(const CxPatterns *p);
@@ -116,6 +137,11 @@ extern const double *CxReadFeatures(struct ArrayType *arr, int32 expect, int32 *
 /* args.c */
 extern void CxRequireArg(FunctionCallInfo fcinfo, int argno, const char *name,
 						 const char *hint);
+extern void CxRequireSameParams(bool same, const char *params,
+								const char *detail);
+extern MemoryContext CxAggContext(FunctionCallInfo fcinfo);
+extern bool CxCombineStates(FunctionCallInfo fcinfo, MemoryContext *aggcxt,
+							void **dst, void **src);
 
 /* pinned.c: settings pinned until the innermost GUC nest level ends */
 extern void CxPinSetting(const char *name, const char *value);

@@ -63,7 +63,7 @@ typedef struct Miner
 static void *
 Grow(Miner *m, void *ptr, int64 *cap, int64 want, Size elem)
 {
-	return CxGrowArray(ptr, cap, want, elem, m->cxt, m->limitcxt, "cxsell.mine");
+	return CxGrowArray(ptr, cap, want, elem, m->cxt, m->limitcxt, CX_WORK_MINING);
 }
 
 /* Record the itemset prefix[0..plen) + {last} with its count. */
@@ -131,7 +131,7 @@ GetDepth(Miner *m, int32 d)
 		int32		i;
 
 		CxCheckMemory(m->limitcxt, (Size) n * (sizeof(int64) + 3 * sizeof(int32)),
-					  "cxsell.mine");
+					  CX_WORK_MINING);
 		dp->slot = MemoryContextAlloc(m->cxt, n * sizeof(int32));
 		for (i = 0; i < n; i++)
 			dp->slot[i] = -1;
@@ -173,6 +173,7 @@ Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts)
 	int32		a;
 	int32		e;
 
+	check_stack_depth();
 	for (e = 0; e < nexts; e++)
 		dp->slot[exts[e].item] = e;
 
@@ -231,7 +232,7 @@ Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts)
 				if (dp->next[dp->touched[k]] >= 0)
 					total += dp->cnt[dp->touched[k]];
 			CxCheckMemory(m->limitcxt, total * 2 * sizeof(uint32) + nnext * sizeof(Ext),
-						  "cxsell.mine");
+						  CX_WORK_MINING);
 			old = MemoryContextSwitchTo(dp->cxt);
 			next = palloc(nnext * sizeof(Ext));
 			for (k = 0; k < ntouched; k++)
@@ -319,7 +320,7 @@ SortSets(Miner *m)
 
 	CxCheckMemory(m->limitcxt,
 				  (Size) nsets * (sizeof(int64) * 3 + sizeof(int32)) +
-				  (Size) m->nset_items * sizeof(uint32), "cxsell.mine");
+				  (Size) m->nset_items * sizeof(uint32), CX_WORK_MINING);
 	order = MemoryContextAllocHuge(m->cxt, Max(nsets, 1) * sizeof(int64));
 	for (i = 0; i < nsets; i++)
 		order[i] = i;
@@ -375,7 +376,7 @@ CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
 
 	CxCheckMemory(limitcxt, (Size) (in->nitems + 1) *
 				  (sizeof(uint32) + sizeof(Depth) + sizeof(Ext) + sizeof(int64)) +
-				  (Size) in->tid_off[in->nitems] * sizeof(uint32), "cxsell.mine");
+				  (Size) in->tid_off[in->nitems] * sizeof(uint32), CX_WORK_MINING);
 	m.prefix = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(uint32));
 	m.depth = MemoryContextAllocZero(cxt, (in->nitems + 1) * sizeof(Depth));
 	exts = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(Ext));

@@ -44,6 +44,7 @@ typedef struct Scored
 typedef struct GainsState
 {
 	MemoryContext cxt;
+	MemoryContext limitcxt;		/* counts against cxsell.max_memory */
 	int32		buckets;
 	int64		n;
 	int64		capacity;
@@ -58,6 +59,7 @@ GainsStateCreate(MemoryContext parent, int32 buckets)
 	GainsState *st = MemoryContextAllocZero(cxt, sizeof(GainsState));
 
 	st->cxt = cxt;
+	st->limitcxt = parent;
 	st->buckets = buckets;
 	return st;
 }
@@ -66,7 +68,7 @@ static void
 AddRows(GainsState *st, const Scored *rows, int64 m)
 {
 	st->rows = CxGrowArray(st->rows, &st->capacity, st->n + m, sizeof(Scored),
-						   st->cxt, st->cxt, "cxsell.gains");
+						   st->cxt, st->limitcxt, CX_WORK_COUNTING);
 	memcpy(st->rows + st->n, rows, m * sizeof(Scored));
 	st->n += m;
 }
@@ -75,14 +77,13 @@ AddRows(GainsState *st, const Scored *rows, int64 m)
 Datum
 gains_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
-	GainsState *st;
+	MemoryContext aggcxt = CxAggContext(fcinfo);
+	GainsState *st = PG_ARGISNULL(0) ? NULL : (GainsState *) PG_GETARG_POINTER(0);
 	int32		buckets = 10;
 	Scored		row;
+	ErrorContextCallback call;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "gains_trans called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? NULL : (GainsState *) PG_GETARG_POINTER(0);
+	CxEnterAggregate(&call, fcinfo);
 	if (PG_NARGS() > 3)
 	{
 		CxRequireArg(fcinfo, 3, "buckets", "Use 10 for deciles.");
@@ -97,13 +98,13 @@ gains_trans(PG_FUNCTION_ARGS)
 					 errhint("Use 1 or more buckets, such as 10 for deciles.")));
 		st = GainsStateCreate(aggcxt, buckets);
 	}
-	else if (buckets != st->buckets)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("buckets must be the same for every row of a group"),
-				 errhint("Pass a constant.")));
+	else
+		CxRequireSameParams(buckets == st->buckets, "buckets", NULL);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	{
+		CxLeaveCall(&call);
 		PG_RETURN_POINTER(st);
+	}
 	row.score = PG_GETARG_FLOAT8(1);
 	if (isnan(row.score))
 		ereport(ERROR,
@@ -112,6 +113,7 @@ gains_trans(PG_FUNCTION_ARGS)
 				 errhint("Leave out rows without a score, or give them NULL.")));
 	row.responded = PG_GETARG_BOOL(2);
 	AddRows(st, &row, 1);
+	CxLeaveCall(&call);
 	PG_RETURN_POINTER(st);
 }
 
@@ -123,23 +125,16 @@ gains_combine(PG_FUNCTION_ARGS)
 	GainsState *dst;
 	GainsState *src;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "gains_combine called in non-aggregate context");
-	dst = PG_ARGISNULL(0) ? NULL : (GainsState *) PG_GETARG_POINTER(0);
-	src = PG_ARGISNULL(1) ? NULL : (GainsState *) PG_GETARG_POINTER(1);
-	if (src == NULL)
+	if (!CxCombineStates(fcinfo, &aggcxt, (void **) &dst, (void **) &src))
 	{
 		if (dst == NULL)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(dst);
 	}
+	/* the source may live in per-call memory: its rows are copied */
 	if (dst == NULL)
 		dst = GainsStateCreate(aggcxt, src->buckets);
-	if (dst->buckets != src->buckets)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("buckets must be the same for every row of a group"),
-				 errhint("Pass a constant.")));
+	CxRequireSameParams(dst->buckets == src->buckets, "buckets", NULL);
 	if (src->n > 0)
 		AddRows(dst, src->rows, src->n);
 	PG_RETURN_POINTER(dst);
@@ -153,50 +148,45 @@ gains_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int64		i;
 
-	initStringInfo(&buf);
-	appendStringInfoSpaces(&buf, VARHDRSZ);
-	appendBinaryStringInfo(&buf, "CXG", 3);
-	appendStringInfoChar(&buf, GAINS_STATE_VERSION);
+	CxStateBegin(&buf, "CXG", GAINS_STATE_VERSION);
 	cx_put_u32(&buf, (uint32) st->buckets);
 	cx_put_u64(&buf, (uint64) st->n);
+	CxStateReserve(&buf, (Size) st->n * 9);
 	for (i = 0; i < st->n; i++)
 	{
 		cx_put_f64(&buf, st->rows[i].score);
 		appendStringInfoChar(&buf, st->rows[i].responded ? 1 : 0);
 	}
-	SET_VARSIZE(buf.data, buf.len);
-	PG_RETURN_BYTEA_P((bytea *) buf.data);
+	PG_RETURN_BYTEA_P(CxStateEnd(&buf));
 }
 
-/* Rebuild a state from its serialised form, rejecting malformed bytes. */
+/*
+ * Rebuild a state from its serialised form, rejecting malformed bytes, in
+ * the current (per-call) memory: the combine function copies it.
+ */
 Datum
 gains_deserialize(PG_FUNCTION_ARGS)
 {
 	bytea	   *bytes = PG_GETARG_BYTEA_PP(0);
-	MemoryContext aggcxt;
 	CxReader	r;
 	GainsState *st;
 	int32		buckets;
 	uint64		n;
 	uint64		i;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		aggcxt = CurrentMemoryContext;
-	CxReaderInit(&r, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes),
-				 "cxsell.gains state", ERRCODE_DATA_CORRUPTED);
-	if (memcmp(cx_get_bytes(&r, 3), "CXG", 3) != 0 ||
-		cx_get_u8(&r) != GAINS_STATE_VERSION)
-		CxReaderFail(&r, "The bytes are not a cxsell.gains state of a known version");
+	CxStateOpen(&r, bytes, "CXG", GAINS_STATE_VERSION, "cxsell.gains state");
 	buckets = (int32) cx_get_u32(&r);
 	n = cx_get_u64(&r);
 	if (buckets < 1 || n > (r.len - r.pos) / 9)
 		CxReaderFail(&r, "The state's parameters are out of range");
-	st = GainsStateCreate(aggcxt, buckets);
+	st = GainsStateCreate(CurrentMemoryContext, buckets);
 	for (i = 0; i < n; i++)
 	{
 		Scored		row;
 		uint8		flag;
 
+		if ((i & 0xFFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		row.score = cx_get_f64(&r);
 		flag = cx_get_u8(&r);
 		if (flag > 1 || isnan(row.score))
@@ -226,11 +216,39 @@ SortedRows(GainsState *st)
 {
 	Scored	   *rows;
 
-	CxCheckMemory(st->cxt, (Size) st->n * sizeof(Scored), "cxsell.gains");
+	CxCheckMemory(st->limitcxt, (Size) st->n * sizeof(Scored), CX_WORK_COUNTING);
 	rows = MemoryContextAllocHuge(CurrentMemoryContext, Max(st->n, 1) * sizeof(Scored));
 	memcpy(rows, st->rows, st->n * sizeof(Scored));
 	qsort(rows, st->n, sizeof(Scored), CompareScored);
 	return rows;
+}
+
+/* The nominal end of bucket b of `buckets` over n rows: floor(n b / buckets). */
+static int64
+BucketEnd(int64 n, int32 buckets, int32 b)
+{
+	/* (n % buckets) * b < 2^62: no overflow */
+	return (n / buckets) * b + ((n % buckets) * b) / buckets;
+}
+
+/* The first bucket whose nominal end lies past row `start`. */
+static int32
+FirstBucketPast(int64 n, int32 buckets, int64 start)
+{
+	int32		lo = 1;
+	int32		hi = buckets;
+
+	/* BucketEnd is nondecreasing in b and BucketEnd(buckets) = n > start */
+	while (lo < hi)
+	{
+		int32		mid = lo + (hi - lo) / 2;
+
+		if (BucketEnd(n, buckets, mid) > start)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
 }
 
 /*
@@ -250,15 +268,17 @@ gains_final(PG_FUNCTION_ARGS)
 	int32		nout = 0;
 	int64		i;
 	int64		start;
-	int32		b;
+	int64		b;
 	double		overall;
+	ErrorContextCallback call;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (GainsState *) PG_GETARG_POINTER(0);
 	if (st->n == 0)
 		PG_RETURN_NULL();
-	rowtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+	CxEnterAggregate(&call, fcinfo);
+	rowtype = get_element_type(get_func_rettype(fcinfo->flinfo->fn_oid));
 	if (!OidIsValid(rowtype))
 		elog(ERROR, "cxsell.gains must return an array of rows");
 	tupdesc = lookup_rowtype_tupdesc_copy(rowtype, -1);
@@ -267,21 +287,23 @@ gains_final(PG_FUNCTION_ARGS)
 	for (i = 0; i < st->n; i++)
 		total_resp += rows[i].responded ? 1 : 0;
 	overall = (double) total_resp / (double) st->n;
-	out = palloc(st->buckets * sizeof(Datum));
+	/* a bucket holds at least one row: no more buckets than rows */
+	out = palloc(Min(st->buckets, st->n) * sizeof(Datum));
 
 	start = 0;
 	for (b = 1; b <= st->buckets && start < st->n; b++)
 	{
-		/* nominal end of bucket b, moved past the rest of a tie group */
-		int64		end = (st->n / st->buckets) * b +
-			((st->n % st->buckets) * b) / st->buckets;
+		int64		end;
 		int64		n = 0;
 		int64		resp = 0;
 		Datum		values[8];
 		bool		nulls[8] = {0};
 
-		if (end <= start)
-			continue;			/* emptied by an earlier tie group */
+		CHECK_FOR_INTERRUPTS();
+		/* buckets emptied by an earlier tie group are absent: skip them */
+		b = Max(b, (int64) FirstBucketPast(st->n, st->buckets, start));
+		/* nominal end of bucket b, moved past the rest of a tie group */
+		end = BucketEnd(st->n, st->buckets, (int32) b);
 		while (end < st->n && rows[end].score == rows[end - 1].score)
 			end++;
 		for (i = start; i < end; i++)
@@ -292,7 +314,7 @@ gains_final(PG_FUNCTION_ARGS)
 		start = end;
 		cum_n += n;
 		cum_resp += resp;
-		values[0] = Int32GetDatum(b);
+		values[0] = Int32GetDatum((int32) b);
 		values[1] = Int64GetDatum(n);
 		values[2] = Int64GetDatum(resp);
 		values[3] = Float8GetDatum((double) resp / (double) n);
@@ -305,6 +327,7 @@ gains_final(PG_FUNCTION_ARGS)
 		nulls[7] = (total_resp == 0);
 		out[nout++] = HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 	}
+	CxLeaveCall(&call);
 	PG_RETURN_ARRAYTYPE_P(construct_array(out, nout, rowtype, -1, false, TYPALIGN_DOUBLE));
 }
 
@@ -324,12 +347,14 @@ auc_final(PG_FUNCTION_ARGS)
 	double		neg_below;
 	int64		i;
 	int64		j;
+	ErrorContextCallback call;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (GainsState *) PG_GETARG_POINTER(0);
 	if (st->n == 0)
 		PG_RETURN_NULL();
+	CxEnterAggregate(&call, fcinfo);
 	rows = SortedRows(st);
 	for (i = 0; i < st->n; i++)
 	{
@@ -338,6 +363,7 @@ auc_final(PG_FUNCTION_ARGS)
 		else
 			neg += 1.0;
 	}
+	CxLeaveCall(&call);
 	if (pos == 0.0 || neg == 0.0)
 		PG_RETURN_NULL();
 

@@ -12,6 +12,7 @@
  */
 #include "postgres.h"
 
+#include <float.h>
 #include <math.h>
 
 #include "miscadmin.h"
@@ -44,6 +45,7 @@ PG_FUNCTION_INFO_V1(kmeans_sweep_final);
 typedef struct KmeansState
 {
 	MemoryContext cxt;
+	MemoryContext limitcxt;		/* counts against cxsell.max_memory */
 	CxKmeansParams params;		/* params.k: the (largest) k */
 	int32		k_min;			/* sweep: the smallest k; else params.k */
 	Jsonb	   *options;		/* copy of the first row's options, or NULL */
@@ -163,6 +165,7 @@ KmeansStateCreate(MemoryContext parent, const CxKmeansParams *params)
 	KmeansState *st = MemoryContextAllocZero(cxt, sizeof(KmeansState));
 
 	st->cxt = cxt;
+	st->limitcxt = parent;
 	st->params = *params;
 	st->k_min = params->k;
 	return st;
@@ -179,11 +182,8 @@ SameParams(const CxKmeansParams *a, const CxKmeansParams *b)
 static void
 RequireSameParams(const KmeansState *a, const KmeansState *b)
 {
-	if (!SameParams(&a->params, &b->params) || a->k_min != b->k_min)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("k and the k-means options must be the same for every row of a group"),
-				 errhint("Pass constants, not per-row expressions.")));
+	CxRequireSameParams(SameParams(&a->params, &b->params) && a->k_min == b->k_min,
+						"k and the k-means options", NULL);
 }
 
 /* Append m points of st->d features. */
@@ -191,7 +191,7 @@ static void
 AddPoints(KmeansState *st, const double *v, int64 m)
 {
 	st->x = CxGrowArray(st->x, &st->capacity, st->n + m, st->d * sizeof(double),
-						st->cxt, st->cxt, "cxsell.kmeans");
+						st->cxt, st->limitcxt, CX_WORK_CLUSTERING);
 	memcpy(st->x + (Size) st->n * st->d, v, (Size) m * st->d * sizeof(double));
 	st->n += m;
 }
@@ -203,16 +203,15 @@ AddPoints(KmeansState *st, const double *v, int64 m)
 static Datum
 Transition(FunctionCallInfo fcinfo, int kmin_arg, int kmax_arg)
 {
-	MemoryContext aggcxt;
-	KmeansState *st;
+	MemoryContext aggcxt = CxAggContext(fcinfo);
+	KmeansState *st = PG_ARGISNULL(0) ? NULL : (KmeansState *) PG_GETARG_POINTER(0);
 	Jsonb	   *opts;
 	int			opt_arg = kmax_arg + 1;
 	int32		d;
 	const double *v;
+	ErrorContextCallback call;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "cxsell k-means transition called in non-aggregate context");
-	st = PG_ARGISNULL(0) ? NULL : (KmeansState *) PG_GETARG_POINTER(0);
+	CxEnterAggregate(&call, fcinfo);
 	CxRequireArg(fcinfo, kmin_arg, "k", "k is the number of clusters: use 1 or more.");
 	CxRequireArg(fcinfo, kmax_arg, "k", "k is the number of clusters: use 1 or more.");
 
@@ -239,21 +238,21 @@ Transition(FunctionCallInfo fcinfo, int kmin_arg, int kmax_arg)
 			memcpy(st->options, opts, VARSIZE(opts));
 		}
 	}
-	else if (PG_GETARG_INT32(kmax_arg) != st->params.k ||
-			 PG_GETARG_INT32(kmin_arg) != st->k_min ||
-			 (opts == NULL) != (st->options == NULL) ||
-			 (opts != NULL && (VARSIZE(opts) != VARSIZE(st->options) ||
-							   memcmp(opts, st->options, VARSIZE(opts)) != 0)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("k and the k-means options must be the same for every row of a group"),
-				 errhint("Pass constants, not per-row expressions.")));
+	else
+		CxRequireSameParams(PG_GETARG_INT32(kmax_arg) == st->params.k &&
+							PG_GETARG_INT32(kmin_arg) == st->k_min &&
+							(opts == NULL) == (st->options == NULL) &&
+							(opts == NULL || (VARSIZE(opts) == VARSIZE(st->options) &&
+											  memcmp(opts, st->options, VARSIZE(opts)) == 0)),
+							"k and the k-means options", NULL);
 
-	if (PG_ARGISNULL(1))
-		PG_RETURN_POINTER(st);
-	v = CxReadFeatures(PG_GETARG_ARRAYTYPE_P(1), st->d, &d);
-	st->d = d;
-	AddPoints(st, v, 1);
+	if (!PG_ARGISNULL(1))
+	{
+		v = CxReadFeatures(PG_GETARG_ARRAYTYPE_P(1), st->d, &d);
+		st->d = d;
+		AddPoints(st, v, 1);
+	}
+	CxLeaveCall(&call);
 	PG_RETURN_POINTER(st);
 }
 
@@ -279,16 +278,13 @@ kmeans_combine(PG_FUNCTION_ARGS)
 	KmeansState *dst;
 	KmeansState *src;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "kmeans_combine called in non-aggregate context");
-	dst = PG_ARGISNULL(0) ? NULL : (KmeansState *) PG_GETARG_POINTER(0);
-	src = PG_ARGISNULL(1) ? NULL : (KmeansState *) PG_GETARG_POINTER(1);
-	if (src == NULL)
+	if (!CxCombineStates(fcinfo, &aggcxt, (void **) &dst, (void **) &src))
 	{
 		if (dst == NULL)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(dst);
 	}
+	/* the source may live in per-call memory: its points are copied */
 	if (dst == NULL)
 	{
 		dst = KmeansStateCreate(aggcxt, &src->params);
@@ -316,10 +312,7 @@ kmeans_serialize(PG_FUNCTION_ARGS)
 	StringInfoData buf;
 	int64		i;
 
-	initStringInfo(&buf);
-	appendStringInfoSpaces(&buf, VARHDRSZ);
-	appendBinaryStringInfo(&buf, "CXK", 3);
-	appendStringInfoChar(&buf, KMEANS_STATE_VERSION);
+	CxStateBegin(&buf, "CXK", KMEANS_STATE_VERSION);
 	cx_put_u32(&buf, (uint32) st->params.k);
 	cx_put_u32(&buf, (uint32) st->k_min);
 	cx_put_u64(&buf, (uint64) st->params.seed);
@@ -329,18 +322,20 @@ kmeans_serialize(PG_FUNCTION_ARGS)
 	appendStringInfoChar(&buf, st->params.standardize ? 1 : 0);
 	cx_put_u32(&buf, (uint32) st->d);
 	cx_put_u64(&buf, (uint64) st->n);
+	CxStateReserve(&buf, (Size) st->n * st->d * 8);
 	for (i = 0; i < st->n * st->d; i++)
 		cx_put_f64(&buf, st->x[i]);
-	SET_VARSIZE(buf.data, buf.len);
-	PG_RETURN_BYTEA_P((bytea *) buf.data);
+	PG_RETURN_BYTEA_P(CxStateEnd(&buf));
 }
 
-/* Rebuild a state from its serialised form, rejecting malformed bytes. */
+/*
+ * Rebuild a state from its serialised form, rejecting malformed bytes, in
+ * the current (per-call) memory: the combine function copies it.
+ */
 Datum
 kmeans_deserialize(PG_FUNCTION_ARGS)
 {
 	bytea	   *bytes = PG_GETARG_BYTEA_PP(0);
-	MemoryContext aggcxt;
 	CxReader	r;
 	CxKmeansParams params;
 	KmeansState *st;
@@ -350,13 +345,7 @@ kmeans_deserialize(PG_FUNCTION_ARGS)
 	uint64		n;
 	uint64		i;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		aggcxt = CurrentMemoryContext;
-	CxReaderInit(&r, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes),
-				 "cxsell.kmeans state", ERRCODE_DATA_CORRUPTED);
-	if (memcmp(cx_get_bytes(&r, 3), "CXK", 3) != 0 ||
-		cx_get_u8(&r) != KMEANS_STATE_VERSION)
-		CxReaderFail(&r, "The bytes are not a cxsell.kmeans state of a known version");
+	CxStateOpen(&r, bytes, "CXK", KMEANS_STATE_VERSION, "cxsell.kmeans state");
 	params.k = (int32) cx_get_u32(&r);
 	k_min = (int32) cx_get_u32(&r);
 	params.seed = (int64) cx_get_u64(&r);
@@ -371,17 +360,20 @@ kmeans_deserialize(PG_FUNCTION_ARGS)
 		!(params.tol >= 0.0) || d < 0 || (n > 0 && d == 0) ||
 		(d > 0 && n > (r.len - r.pos) / 8 / (uint64) d))
 		CxReaderFail(&r, "The state's parameters are out of range");
-	st = KmeansStateCreate(aggcxt, &params);
+	st = KmeansStateCreate(CurrentMemoryContext, &params);
 	st->k_min = k_min;
 	st->d = d;
 	if (n > 0)
 	{
-		double	   *v = palloc((Size) n * d * sizeof(double));
-
+		st->x = CxGrowArray(NULL, &st->capacity, (int64) n, d * sizeof(double),
+							st->cxt, st->limitcxt, CX_WORK_CLUSTERING);
 		for (i = 0; i < n * (uint64) d; i++)
-			v[i] = cx_get_f64(&r);
-		AddPoints(st, v, (int64) n);
-		pfree(v);
+		{
+			if ((i & 0xFFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			st->x[i] = cx_get_f64(&r);
+		}
+		st->n = (int64) n;
 	}
 	CxReaderEnd(&r);
 	PG_RETURN_POINTER(st);
@@ -422,6 +414,29 @@ CompareClusters(const void *a, const void *b, void *arg)
 }
 
 /*
+ * Refuse points so large that a sum of squared distances between them could
+ * overflow double precision (which standardised points never are): the fit
+ * would store infinities.
+ */
+static void
+CheckMagnitude(const double *x, int64 n, int32 d)
+{
+	double		limit = sqrt(DBL_MAX / (8.0 * (double) n * (double) d));
+	double		top = 0.0;
+	int64		i;
+
+	for (i = 0; i < n * d; i++)
+		top = Max(top, fabs(x[i]));
+	if (top > limit)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("features of magnitude %g are too large for k-means", top),
+				 errdetail("Sums of squared distances between %lld points of %d features could exceed double precision; the largest magnitude that is safe is %g.",
+						   (long long) n, d, limit),
+				 errhint("Rescale the features (divide them by a constant), or use the option {\"standardize\": true}.")));
+}
+
+/*
  * The points of a state ready to cluster, in fit context `cxt`: in a
  * canonical order (so that the result does not depend on the plan), and
  * standardised when asked (z-scores with the population standard deviation;
@@ -443,8 +458,8 @@ PreparePoints(KmeansState *st, int32 k_max, double *mean, double *scale)
 				 errhint("Use a k of at most the number of rows with features.")));
 
 	/* estimate the memory the fit needs before starting it */
-	CxCheckMemory(st->cxt, (Size) n * d * sizeof(double) + CxKmeansWorkMemory(n, d, k_max),
-				  "cxsell.kmeans");
+	CxCheckMemory(st->limitcxt, (Size) n * d * sizeof(double) + CxKmeansWorkMemory(n, d, k_max),
+				  CX_WORK_CLUSTERING);
 	x = MemoryContextAllocHuge(CurrentMemoryContext, (Size) n * d * sizeof(double));
 	memcpy(x, st->x, (Size) n * d * sizeof(double));
 	qsort_arg(x, n, d * sizeof(double), CompareRows, &d);
@@ -452,23 +467,48 @@ PreparePoints(KmeansState *st, int32 k_max, double *mean, double *scale)
 
 	for (j = 0; j < d; j++)
 	{
+		double		top = 0.0;
 		double		s = 0.0;
 		double		ss = 0.0;
+		double		m;
 
 		mean[j] = 0.0;
 		scale[j] = 1.0;
 		if (!st->params.standardize)
 			continue;
+		/*
+		 * Features so large that their sums or sums of squares could
+		 * overflow: the mean and standard deviation of x / top, whose
+		 * elements lie in [-1, 1], scaled back.
+		 */
 		for (i = 0; i < n; i++)
-			s += x[i * d + j];
-		mean[j] = s / (double) n;
+			top = Max(top, fabs(x[i * d + j]));
+		if (top <= sqrt(DBL_MAX / (4.0 * (double) n)))
+		{
+			/* no sum below can overflow */
+			for (i = 0; i < n; i++)
+				s += x[i * d + j];
+			mean[j] = s / (double) n;
+			for (i = 0; i < n; i++)
+				ss += (x[i * d + j] - mean[j]) * (x[i * d + j] - mean[j]);
+			if (ss > 0.0)
+				scale[j] = sqrt(ss / (double) n);
+			for (i = 0; i < n; i++)
+				x[i * d + j] = (x[i * d + j] - mean[j]) / scale[j];
+			continue;
+		}
 		for (i = 0; i < n; i++)
-			ss += (x[i * d + j] - mean[j]) * (x[i * d + j] - mean[j]);
+			s += x[i * d + j] / top;
+		m = s / (double) n;
+		for (i = 0; i < n; i++)
+			ss += (x[i * d + j] / top - m) * (x[i * d + j] / top - m);
+		mean[j] = m * top;
 		if (ss > 0.0)
-			scale[j] = sqrt(ss / (double) n);
+			scale[j] = sqrt(ss / (double) n) * top;
 		for (i = 0; i < n; i++)
-			x[i * d + j] = (x[i * d + j] - mean[j]) / scale[j];
+			x[i * d + j] = (x[i * d + j] / top - m) / (scale[j] / top);
 	}
+	CheckMagnitude(x, n, d);
 	return x;
 }
 
@@ -505,12 +545,14 @@ kmeans_final(PG_FUNCTION_ARGS)
 	KModel	   *m;
 	int32		c;
 	int32		j;
+	ErrorContextCallback call;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (KmeansState *) PG_GETARG_POINTER(0);
 	if (st->n == 0)
 		PG_RETURN_NULL();
+	CxEnterAggregate(&call, fcinfo);
 	k = st->params.k;
 	d = st->d;
 
@@ -555,7 +597,15 @@ kmeans_final(PG_FUNCTION_ARGS)
 		KM_WSS(m)[c] = res.wss[src];
 		m->inertia += res.wss[src];
 	}
+	/* a stored model must read back: every number in it is finite */
+	for (j = 0; j < 2 * d + k * d + k; j++)
+		if (!isfinite(m->data[j]) || !isfinite(m->inertia))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("the k-means model of these features does not fit in double precision"),
+					 errhint("Rescale the features (divide them by a constant).")));
 	MemoryContextDelete(cxt);
+	CxLeaveCall(&call);
 	PG_RETURN_POINTER(m);
 }
 
@@ -579,25 +629,28 @@ kmeans_sweep_final(PG_FUNCTION_ARGS)
 	double	   *mean;
 	double	   *scale;
 	ArrayType  *result;
+	ErrorContextCallback call;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (KmeansState *) PG_GETARG_POINTER(0);
 	if (st->n == 0)
 		PG_RETURN_NULL();
+	CxEnterAggregate(&call, fcinfo);
 	d = st->d;
-	rowtype = get_element_type(get_fn_expr_rettype(fcinfo->flinfo));
+	rowtype = get_element_type(get_func_rettype(fcinfo->flinfo->fn_oid));
 	if (!OidIsValid(rowtype))
 		elog(ERROR, "cxsell.kmeans_sweep must return an array of rows");
 	tupdesc = lookup_rowtype_tupdesc_copy(rowtype, -1);
-	nrows = st->params.k - st->k_min + 1;
-	rows = palloc(nrows * sizeof(Datum));
 
 	cxt = AllocSetContextCreate(st->cxt, "cxsell.kmeans sweep", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(cxt);
 	mean = palloc(d * sizeof(double));
 	scale = palloc(d * sizeof(double));
+	/* checks k_max against the number of points, which bounds what follows */
 	x = PreparePoints(st, st->params.k, mean, scale);
+	nrows = st->params.k - st->k_min + 1;
+	rows = MemoryContextAlloc(outcxt, nrows * sizeof(Datum));
 	for (k = st->k_min; k <= st->params.k; k++)
 	{
 		MemoryContext fitcxt = AllocSetContextCreate(cxt, "cxsell.kmeans sweep fit",
@@ -624,5 +677,6 @@ kmeans_sweep_final(PG_FUNCTION_ARGS)
 	MemoryContextSwitchTo(outcxt);
 	MemoryContextDelete(cxt);
 	result = construct_array(rows, nrows, rowtype, -1, false, TYPALIGN_DOUBLE);
+	CxLeaveCall(&call);
 	PG_RETURN_ARRAYTYPE_P(result);
 }

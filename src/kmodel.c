@@ -254,6 +254,18 @@ BoolField(JsonbContainer *obj, const char *key)
 	return v->val.boolean;
 }
 
+/* Insist that a JSON value (from a container) is an array of n elements. */
+static void
+RequireArray(JsonbValue *v, const char *key, int32 n, const char *what)
+{
+	if (v == NULL || v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
+		JsonContainerSize(v->val.binary.data) != (uint32) n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type cxsell.kmodel"),
+				 errdetail("The key \"%s\" must be an array of %d %s.", key, n, what)));
+}
+
 /* Read a JSON array of n numbers (from a container value) into out. */
 static void
 ArrayField(JsonbValue *v, const char *key, int32 n, double *out)
@@ -263,12 +275,7 @@ ArrayField(JsonbValue *v, const char *key, int32 n, double *out)
 	JsonbIteratorToken tok;
 	int32		i = 0;
 
-	if (v == NULL || v->type != jbvBinary || !JsonContainerIsArray(v->val.binary.data) ||
-		JsonContainerSize(v->val.binary.data) != (uint32) n)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type cxsell.kmodel"),
-				 errdetail("The key \"%s\" must be an array of %d numbers.", key, n)));
+	RequireArray(v, key, n, "numbers");
 	it = JsonbIteratorInit(v->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &elem, true)) != WJB_DONE)
 	{
@@ -307,9 +314,14 @@ kmodel_in(PG_FUNCTION_ARGS)
 				 errdetail("The text form is a JSON object.")));
 	k = IntField(obj, "k");
 	d = IntField(obj, "features");
-	if (k < 1 || k > KMODEL_MAX_K || d < 1 || d > KMODEL_MAX_D)
+	if (k < 1 || k > KMODEL_MAX_K || d < 1 || d > KMODEL_MAX_D ||
+		KMODEL_SIZE(k, d) > MaxAllocSize)
 		Reject(ERRCODE_INVALID_TEXT_REPRESENTATION,
 			   "The number of clusters or features is out of range.");
+	/* the text must hold what k and d promise before memory is set aside */
+	clusters = Field(obj, "clusters");
+	RequireArray(Field(obj, "means"), "means", (int32) d, "numbers");
+	RequireArray(clusters, "clusters", (int32) k, "objects");
 	m = KModelCreate((int32) k, (int32) d);
 	m->version = (int32) IntField(obj, "version");
 	m->n = IntField(obj, "points");
@@ -324,12 +336,6 @@ kmodel_in(PG_FUNCTION_ARGS)
 	ArrayField(Field(obj, "means"), "means", m->d, KM_MEANS(m));
 	ArrayField(Field(obj, "scales"), "scales", m->d, KM_SCALES(m));
 
-	clusters = Field(obj, "clusters");
-	if (clusters == NULL || clusters->type != jbvBinary ||
-		!JsonContainerIsArray(clusters->val.binary.data) ||
-		JsonContainerSize(clusters->val.binary.data) != (uint32) m->k)
-		Reject(ERRCODE_INVALID_TEXT_REPRESENTATION,
-			   "The key \"clusters\" must be an array of k objects.");
 	it = JsonbIteratorInit(clusters->val.binary.data);
 	while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
 	{
@@ -393,6 +399,7 @@ kmodel_recv(PG_FUNCTION_ARGS)
 	int32		i;
 
 	if (k < 1 || k > KMODEL_MAX_K || d < 1 || d > KMODEL_MAX_D ||
+		KMODEL_SIZE(k, d) > MaxAllocSize ||
 		(Size) (buf->len - buf->cursor) != KMODEL_SIZE(k, d) - offsetof(KModel, n))
 		Reject(ERRCODE_INVALID_BINARY_REPRESENTATION,
 			   "The number of clusters or features does not match the bytes present.");
@@ -414,11 +421,32 @@ kmodel_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(m);
 }
 
+/* Copy a detoasted model into `cxt` (a CxDecodeFn). */
+static void *
+CopyModel(Datum d, MemoryContext cxt)
+{
+	KModel	   *src = (KModel *) DatumGetPointer(d);
+	KModel	   *m = MemoryContextAlloc(cxt, VARSIZE(src));
+
+	memcpy(m, src, VARSIZE(src));
+	return m;
+}
+
+/*
+ * The model argument, decoded once per call site: cluster() applied to every
+ * row with one stored model reads it once (see datum_cache.c).
+ */
+static KModel *
+ModelArg(FunctionCallInfo fcinfo)
+{
+	return (KModel *) CxCachedDecode(fcinfo->flinfo, PG_GETARG_DATUM(0), CopyModel);
+}
+
 /* cxsell.cluster(model, features): the number (1..k) of the nearest cluster. */
 Datum
 kmodel_cluster(PG_FUNCTION_ARGS)
 {
-	KModel	   *m = PG_GETARG_KMODEL_P(0);
+	KModel	   *m = ModelArg(fcinfo);
 	double	   *z = palloc(m->d * sizeof(double));
 	double		dist2;
 
@@ -433,7 +461,7 @@ kmodel_cluster(PG_FUNCTION_ARGS)
 Datum
 kmodel_cluster_distance(PG_FUNCTION_ARGS)
 {
-	KModel	   *m = PG_GETARG_KMODEL_P(0);
+	KModel	   *m = ModelArg(fcinfo);
 	double	   *z = palloc(m->d * sizeof(double));
 	double		dist2;
 
@@ -498,7 +526,7 @@ kmodel_summary(PG_FUNCTION_ARGS)
 Datum
 kmodel_standardize(PG_FUNCTION_ARGS)
 {
-	KModel	   *m = PG_GETARG_KMODEL_P(0);
+	KModel	   *m = ModelArg(fcinfo);
 	double	   *z = palloc(m->d * sizeof(double));
 	Datum	   *elems = palloc(m->d * sizeof(Datum));
 	int32		j;

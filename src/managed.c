@@ -136,8 +136,9 @@ cxsell_managed_call(PG_FUNCTION_ARGS)
 		fcinfo->flinfo->fn_extra = body;
 	}
 
+	/* the caller's collation is not passed on: names compare as stored */
 	InitFunctionCallInfoData(*call, &body->flinfo, body->nargs,
-							 fcinfo->fncollation, NULL, NULL);
+							 InvalidOid, NULL, NULL);
 	call->args[0].value = DirectFunctionCall1(namein,
 											  CStringGetDatum(GetUserNameFromId(GetUserId(), false)));
 	call->args[0].isnull = false;

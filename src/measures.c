@@ -70,9 +70,10 @@ CxComputeMeasures(int64 n_ac, int64 n_a, int64 n_c, int64 n, bool with_p,
 static void
 CheckCounts(int64 n_ac, int64 n_a, int64 n_c, int64 n)
 {
+	/* n_a + n_c - n_ac <= n, written so that nothing overflows */
 	if (n < 1 || n_a < 0 || n_c < 0 || n_ac < 0 ||
 		n_ac > n_a || n_ac > n_c || n_a > n || n_c > n ||
-		n_a + n_c - n_ac > n)
+		n_a - n_ac > n - n_c)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("inconsistent counts n_ac=%lld, n_a=%lld, n_c=%lld, n=%lld",

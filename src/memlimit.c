@@ -1,6 +1,14 @@
 /*
  * memlimit.c
- *		The memory bound of one mining call (cxsell.max_memory).
+ *		The memory bound of cxsell's work (cxsell.max_memory).
+ *
+ * The bound applies to what one aggregation step (or one set-returning
+ * call) holds in one backend: the states of every group of a GROUP BY
+ * included, as they share the aggregate's memory context.  A parallel plan
+ * with W workers may therefore use up to (W + 1) times the bound.
+ *
+ * Messages here name no SQL function: the function the user called says
+ * who it is through an error context (CxEnterCall).
  */
 #include "postgres.h"
 
@@ -8,34 +16,40 @@
 
 #include "cxsell.h"
 
-/* What to change when `what` runs out of memory. */
+/* What to change when a kind of work runs out of memory. */
 static const char *
-MemoryHint(const char *what)
+MemoryHint(CxWork work)
 {
-	if (strncmp(what, "cxsell.kmeans", 13) == 0)
-		return "Raise cxsell.max_memory, or cluster a sample of the rows.";
-	if (strcmp(what, "cxsell.rules") == 0)
-		return "Raise cxsell.max_memory, or narrow the rules with min_confidence, min_lift, max_antecedent or consequents.";
-	return "Raise cxsell.max_memory, raise min_support, or bound the itemset size with max_len.";
+	switch (work)
+	{
+		case CX_WORK_MINING:
+			return "Raise cxsell.max_memory, raise min_support, or bound the itemset size with max_len.";
+		case CX_WORK_CLUSTERING:
+			return "Raise cxsell.max_memory, or cluster a sample of the rows.";
+		case CX_WORK_RULES:
+			return "Raise cxsell.max_memory, or narrow the rules with min_confidence, min_lift, max_antecedent or consequents.";
+		case CX_WORK_COUNTING:
+			break;
+	}
+	return "Raise cxsell.max_memory, or aggregate fewer rows or fewer distinct values per group.";
 }
 
 /*
- * Stop with an error if a call that already uses `used` bytes would exceed
+ * Stop with an error if work that already uses `used` bytes would exceed
  * cxsell.max_memory.
  */
 void
-CxCheckSize(Size used, const char *what)
+CxCheckSize(Size used, CxWork work)
 {
 	Size		limit = (Size) cxsell_max_memory_kb * 1024;
 
 	if (used > limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("%s needs more memory than cxsell.max_memory allows",
-						what),
+				 errmsg("the work needs more memory than cxsell.max_memory allows"),
 				 errdetail("About %zu kB would be needed; the limit is %d kB.",
 						   used / 1024, cxsell_max_memory_kb),
-				 errhint("%s", MemoryHint(what))));
+				 errhint("%s", MemoryHint(work))));
 }
 
 /*
@@ -43,9 +57,9 @@ CxCheckSize(Size used, const char *what)
  * to be allocated against cxsell.max_memory.
  */
 void
-CxCheckMemory(MemoryContext cxt, Size extra, const char *what)
+CxCheckMemory(MemoryContext cxt, Size extra, CxWork work)
 {
-	CxCheckSize(MemoryContextMemAllocated(cxt, true) + extra, what);
+	CxCheckSize(MemoryContextMemAllocated(cxt, true) + extra, work);
 }
 
 /*
@@ -55,7 +69,7 @@ CxCheckMemory(MemoryContext cxt, Size extra, const char *what)
  */
 void *
 CxGrowArray(void *ptr, int64 *cap, int64 want, Size elem, MemoryContext cxt,
-			MemoryContext limitcxt, const char *what)
+			MemoryContext limitcxt, CxWork work)
 {
 	int64		newcap = Max(*cap, 64);
 
@@ -63,7 +77,7 @@ CxGrowArray(void *ptr, int64 *cap, int64 want, Size elem, MemoryContext cxt,
 		return ptr;
 	while (newcap < want)
 		newcap *= 2;
-	CxCheckMemory(limitcxt, (Size) (newcap - *cap) * elem, what);
+	CxCheckMemory(limitcxt, (Size) (newcap - *cap) * elem, work);
 	if (ptr == NULL)
 		ptr = MemoryContextAllocHuge(cxt, (Size) newcap * elem);
 	else

@@ -12,11 +12,34 @@
 #include <math.h>
 
 #include "miscadmin.h"
+#include "utils/guc.h"
 
 #include "cxsell.h"
 #include "mine_state.h"
 
 PG_FUNCTION_INFO_V1(mine_final);
+
+/* Check for interrupts once per this many elements of a linear pass. */
+#define STEP_CHECK(i) do { if (((i) & 0xFFFFF) == 0) CHECK_FOR_INTERRUPTS(); } while (0)
+
+/* The layouts built from a state on the way to mining. */
+typedef struct Layout
+{
+	MineState  *st;
+	MemoryContext cxt;
+	uint32		nb;				/* baskets */
+	uint32		ni;				/* distinct items */
+	int64	   *boff;			/* basket b's items: items[boff[b] .. boff[b+1]) */
+	uint32	   *items;			/* item numbers of the state, per basket */
+	int64	   *icount;			/* baskets holding each item */
+	uint32	   *freq;			/* the frequent items, in value order */
+	int32		nfreq;
+	int64		nfreqpairs;		/* (basket, frequent item) pairs */
+	int64	   *tid_off;		/* vertical: frequent item f's baskets */
+	uint32	   *tids;
+	int64	   *bas_off;		/* horizontal: basket b's frequent items */
+	uint32	   *bitems;
+} Layout;
 
 /*
  * The smallest basket count c with c / n >= min_support, computed with the
@@ -48,199 +71,260 @@ CompareItems(const void *a, const void *b, void *arg)
 						   st->items.values[ib]);
 }
 
-/* Allocate in `cxt`, counting against the memory bound of the state. */
+/* Allocate in the layout's context, counting against the memory bound. */
 static void *
-MineAlloc(MineState *st, MemoryContext cxt, Size size)
+LayoutAlloc(Layout *l, Size size)
 {
-	CxCheckMemory(st->cxt, size, "cxsell.mine");
-	return MemoryContextAllocHuge(cxt, Max(size, 1));
+	CxCheckMemory(l->st->limitcxt, size, CX_WORK_MINING);
+	return MemoryContextAllocHuge(l->cxt, Max(size, 1));
+}
+
+/* Group the state's pairs by basket (counting sort). */
+static void
+GroupByBasket(Layout *l)
+{
+	MineState  *st = l->st;
+	int64	   *fill;
+	int64		k;
+	uint32		b;
+
+	l->boff = LayoutAlloc(l, (Size) (l->nb + 1) * sizeof(int64));
+	memset(l->boff, 0, (Size) (l->nb + 1) * sizeof(int64));
+	for (k = 0; k < st->npairs; k++)
+	{
+		STEP_CHECK(k);
+		l->boff[st->pair_basket[k] + 1]++;
+	}
+	for (b = 0; b < l->nb; b++)
+		l->boff[b + 1] += l->boff[b];
+	l->items = LayoutAlloc(l, (Size) st->npairs * sizeof(uint32));
+	fill = LayoutAlloc(l, (Size) Max(l->nb, 1) * sizeof(int64));
+	memcpy(fill, l->boff, (Size) l->nb * sizeof(int64));
+	for (k = 0; k < st->npairs; k++)
+	{
+		STEP_CHECK(k);
+		l->items[fill[st->pair_basket[k]]++] = st->pair_item[k];
+	}
+	pfree(fill);
+}
+
+/* Drop repeated items within a basket and count each item's baskets. */
+static void
+DedupAndCount(Layout *l)
+{
+	uint32	   *mark = LayoutAlloc(l, (Size) Max(l->ni, 1) * sizeof(uint32));
+	int64		w = 0;
+	int64		start = 0;
+	uint32		i;
+	uint32		b;
+
+	l->icount = LayoutAlloc(l, (Size) Max(l->ni, 1) * sizeof(int64));
+	memset(l->icount, 0, (Size) Max(l->ni, 1) * sizeof(int64));
+	for (i = 0; i < l->ni; i++)
+		mark[i] = PG_UINT32_MAX;
+	for (b = 0; b < l->nb; b++)
+	{
+		int64		end = l->boff[b + 1];
+		int64		k;
+
+		STEP_CHECK(b);
+		for (k = start; k < end; k++)
+		{
+			uint32		item = l->items[k];
+
+			if (mark[item] != b)
+			{
+				mark[item] = b;
+				l->icount[item]++;
+				l->items[w++] = item;
+			}
+		}
+		start = end;
+		l->boff[b + 1] = w;
+	}
+	pfree(mark);
+}
+
+/*
+ * The frequent items, numbered in the item type's order; newid[] maps a
+ * state item number to its frequent number (or -1).
+ */
+static int32 *
+FrequentItems(Layout *l, int64 min_count)
+{
+	int32	   *newid;
+	uint32		i;
+	int32		f;
+
+	l->freq = LayoutAlloc(l, (Size) Max(l->ni, 1) * sizeof(uint32));
+	l->nfreq = 0;
+	for (i = 0; i < l->ni; i++)
+		if (l->icount[i] >= min_count)
+			l->freq[l->nfreq++] = i;
+	qsort_arg(l->freq, l->nfreq, sizeof(uint32), CompareItems, l->st);
+	CHECK_FOR_INTERRUPTS();
+	newid = LayoutAlloc(l, (Size) Max(l->ni, 1) * sizeof(int32));
+	for (i = 0; i < l->ni; i++)
+		newid[i] = -1;
+	l->nfreqpairs = 0;
+	for (f = 0; f < l->nfreq; f++)
+	{
+		newid[l->freq[f]] = f;
+		l->nfreqpairs += l->icount[l->freq[f]];
+	}
+	return newid;
+}
+
+/* The vertical layout: each frequent item's baskets, ascending. */
+static void
+VerticalLayout(Layout *l, const int32 *newid)
+{
+	int64	   *fill;
+	int64		start = 0;
+	uint32		b;
+	int32		f;
+
+	l->tid_off = LayoutAlloc(l, (Size) (l->nfreq + 1) * sizeof(int64));
+	l->tid_off[0] = 0;
+	for (f = 0; f < l->nfreq; f++)
+		l->tid_off[f + 1] = l->tid_off[f] + l->icount[l->freq[f]];
+	l->tids = LayoutAlloc(l, (Size) l->nfreqpairs * sizeof(uint32));
+	fill = LayoutAlloc(l, (Size) Max(l->nfreq, 1) * sizeof(int64));
+	memcpy(fill, l->tid_off, (Size) l->nfreq * sizeof(int64));
+	for (b = 0; b < l->nb; b++)
+	{
+		int64		k;
+
+		STEP_CHECK(b);
+		for (k = start; k < l->boff[b + 1]; k++)
+		{
+			int32		id = newid[l->items[k]];
+
+			if (id >= 0)
+				l->tids[fill[id]++] = b;
+		}
+		start = l->boff[b + 1];
+	}
+	pfree(fill);
+}
+
+/* The horizontal layout: each basket's frequent items, ascending. */
+static void
+HorizontalLayout(Layout *l)
+{
+	int64	   *fill;
+	int64		k;
+	uint32		b;
+	int32		f;
+
+	l->bas_off = LayoutAlloc(l, (Size) (l->nb + 1) * sizeof(int64));
+	memset(l->bas_off, 0, (Size) (l->nb + 1) * sizeof(int64));
+	for (k = 0; k < l->nfreqpairs; k++)
+	{
+		STEP_CHECK(k);
+		l->bas_off[l->tids[k] + 1]++;
+	}
+	for (b = 0; b < l->nb; b++)
+		l->bas_off[b + 1] += l->bas_off[b];
+	l->bitems = LayoutAlloc(l, (Size) l->nfreqpairs * sizeof(uint32));
+	fill = LayoutAlloc(l, (Size) Max(l->nb, 1) * sizeof(int64));
+	memcpy(fill, l->bas_off, (Size) l->nb * sizeof(int64));
+	for (f = 0; f < l->nfreq; f++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		for (k = l->tid_off[f]; k < l->tid_off[f + 1]; k++)
+			l->bitems[fill[l->tids[k]]++] = (uint32) f;
+	}
+	pfree(fill);
+}
+
+/* The text of each frequent item and its count. */
+static void
+ItemNames(Layout *l, CxPatterns *out)
+{
+	MemoryContext old = MemoryContextSwitchTo(l->cxt);
+	int32		f;
+
+	out->item_name = LayoutAlloc(l, (Size) Max(l->nfreq, 1) * sizeof(char *));
+	out->item_count = LayoutAlloc(l, (Size) Max(l->nfreq, 1) * sizeof(int64));
+	for (f = 0; f < l->nfreq; f++)
+	{
+		STEP_CHECK(f);
+		out->item_name[f] = CxValueText(&l->st->item_ti, l->st->items.values[l->freq[f]]);
+		out->item_count[f] = l->icount[l->freq[f]];
+	}
+	MemoryContextSwitchTo(old);
 }
 
 /* Finalise a cxsell.mine state into a cxsell.patterns value. */
 Datum
 mine_final(PG_FUNCTION_ARGS)
 {
-	MineState  *st;
 	MemoryContext outcxt = CurrentMemoryContext;
-	MemoryContext cxt;
-	uint32		nb;
-	uint32		ni;
-	int64		k;
-	int64	   *boff;
-	uint32	   *bitems_raw;
-	uint32	   *mark;
-	int64	   *icount;
+	MineState  *st;
+	Layout		l;
+	int			nestlevel;
+	int32	   *newid;
 	int64		n;
 	int64		min_count;
-	uint32	   *freq;
-	int32		nfreq;
-	int32	   *newid;
-	int64	   *tid_off;
-	uint32	   *tids;
-	int64	   *bas_off;
-	uint32	   *bitems;
-	int64		nfreqpairs;
 	CxMineInput in;
 	CxPatterns	out;
 	bytea	   *result;
-	uint32		b;
-	int32		f;
+	ErrorContextCallback call;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	st = (MineState *) PG_GETARG_POINTER(0);
-	nb = st->rowform ? st->baskets.nvalues : st->nbaskets;
-	ni = st->items.nvalues;
-	if (nb == 0)
+	memset(&l, 0, sizeof(l));
+	l.st = st;
+	l.nb = st->rowform ? st->baskets.nvalues : st->nbaskets;
+	l.ni = st->items.nvalues;
+	if (l.nb == 0)
 		PG_RETURN_NULL();
+	l.cxt = AllocSetContextCreate(st->cxt, "cxsell.mine final", ALLOCSET_DEFAULT_SIZES);
+	CxEnterAggregate(&call, fcinfo);
 
-	cxt = AllocSetContextCreate(st->cxt, "cxsell.mine final",
-								ALLOCSET_DEFAULT_SIZES);
+	/*
+	 * Items are ordered (types without a btree order by their text) and
+	 * named under fixed output settings, as pg_dump prints values: names do
+	 * not depend on the session's DateStyle, TimeZone, IntervalStyle or
+	 * extra_float_digits, and different values print differently.
+	 */
+	nestlevel = NewGUCNestLevel();
+	CxPinOutputSettings();
 
-	/* group the pairs by basket (counting sort) */
-	boff = MineAlloc(st, cxt, (Size) (nb + 1) * sizeof(int64));
-	memset(boff, 0, (Size) (nb + 1) * sizeof(int64));
-	for (k = 0; k < st->npairs; k++)
-		boff[st->pair_basket[k] + 1]++;
-	for (b = 0; b < nb; b++)
-		boff[b + 1] += boff[b];
-	bitems_raw = MineAlloc(st, cxt, (Size) st->npairs * sizeof(uint32));
-	{
-		int64	   *fill = MineAlloc(st, cxt, (Size) nb * sizeof(int64));
-
-		memcpy(fill, boff, (Size) nb * sizeof(int64));
-		for (k = 0; k < st->npairs; k++)
-			bitems_raw[fill[st->pair_basket[k]]++] = st->pair_item[k];
-		pfree(fill);
-	}
-
-	/* drop repeated items within a basket and count each item's baskets */
-	mark = MineAlloc(st, cxt, (Size) Max(ni, 1) * sizeof(uint32));
-	icount = MineAlloc(st, cxt, (Size) Max(ni, 1) * sizeof(int64));
-	memset(icount, 0, (Size) Max(ni, 1) * sizeof(int64));
-	for (k = 0; k < ni; k++)
-		mark[k] = PG_UINT32_MAX;
-	{
-		int64		w = 0;
-		int64		start = 0;
-
-		for (b = 0; b < nb; b++)
-		{
-			int64		end = boff[b + 1];
-
-			for (k = start; k < end; k++)
-			{
-				uint32		item = bitems_raw[k];
-
-				if (mark[item] != b)
-				{
-					mark[item] = b;
-					icount[item]++;
-					bitems_raw[w++] = item;
-				}
-			}
-			start = end;
-			boff[b + 1] = w;
-		}
-	}
-	pfree(mark);
-	CHECK_FOR_INTERRUPTS();
-
-	/* frequent items, numbered in the item type's order */
-	n = nb;
+	GroupByBasket(&l);
+	DedupAndCount(&l);
+	n = l.nb;
 	min_count = MinCount(n, st->min_support);
-	freq = MineAlloc(st, cxt, (Size) Max(ni, 1) * sizeof(uint32));
-	nfreq = 0;
-	for (k = 0; k < ni; k++)
-		if (icount[k] >= min_count)
-			freq[nfreq++] = (uint32) k;
-	qsort_arg(freq, nfreq, sizeof(uint32), CompareItems, st);
-	newid = MineAlloc(st, cxt, (Size) Max(ni, 1) * sizeof(int32));
-	for (k = 0; k < ni; k++)
-		newid[k] = -1;
-	nfreqpairs = 0;
-	for (f = 0; f < nfreq; f++)
-	{
-		newid[freq[f]] = f;
-		nfreqpairs += icount[freq[f]];
-	}
+	newid = FrequentItems(&l, min_count);
+	VerticalLayout(&l, newid);
+	pfree(l.items);
+	pfree(l.boff);
+	HorizontalLayout(&l);
 
-	/* vertical layout: each frequent item's baskets, ascending */
-	tid_off = MineAlloc(st, cxt, (Size) (nfreq + 1) * sizeof(int64));
-	tid_off[0] = 0;
-	for (f = 0; f < nfreq; f++)
-		tid_off[f + 1] = tid_off[f] + icount[freq[f]];
-	tids = MineAlloc(st, cxt, (Size) nfreqpairs * sizeof(uint32));
-	{
-		int64	   *fill = MineAlloc(st, cxt, (Size) Max(nfreq, 1) * sizeof(int64));
-		int64		start = 0;
-
-		memcpy(fill, tid_off, (Size) nfreq * sizeof(int64));
-		for (b = 0; b < nb; b++)
-		{
-			for (k = start; k < boff[b + 1]; k++)
-			{
-				int32		id = newid[bitems_raw[k]];
-
-				if (id >= 0)
-					tids[fill[id]++] = b;
-			}
-			start = boff[b + 1];
-		}
-		pfree(fill);
-	}
-	pfree(bitems_raw);
-	pfree(boff);
-
-	/* horizontal layout: each basket's frequent items, ascending */
-	bas_off = MineAlloc(st, cxt, (Size) (nb + 1) * sizeof(int64));
-	memset(bas_off, 0, (Size) (nb + 1) * sizeof(int64));
-	for (k = 0; k < nfreqpairs; k++)
-		bas_off[tids[k] + 1]++;
-	for (b = 0; b < nb; b++)
-		bas_off[b + 1] += bas_off[b];
-	bitems = MineAlloc(st, cxt, (Size) nfreqpairs * sizeof(uint32));
-	{
-		int64	   *fill = MineAlloc(st, cxt, (Size) nb * sizeof(int64));
-
-		memcpy(fill, bas_off, (Size) nb * sizeof(int64));
-		for (f = 0; f < nfreq; f++)
-			for (k = tid_off[f]; k < tid_off[f + 1]; k++)
-				bitems[fill[tids[k]]++] = (uint32) f;
-		pfree(fill);
-	}
-	CHECK_FOR_INTERRUPTS();
-
-	/* mine */
 	memset(&out, 0, sizeof(out));
 	out.n = n;
 	out.min_support = st->min_support;
 	out.max_len = st->max_len;
 	out.min_count = min_count;
-	out.nitems = nfreq;
-	out.item_name = MineAlloc(st, cxt, (Size) Max(nfreq, 1) * sizeof(char *));
-	out.item_count = MineAlloc(st, cxt, (Size) Max(nfreq, 1) * sizeof(int64));
-	for (f = 0; f < nfreq; f++)
-	{
-		MemoryContext old = MemoryContextSwitchTo(cxt);
+	out.nitems = l.nfreq;
+	ItemNames(&l, &out);
+	AtEOXact_GUC(false, nestlevel);
 
-		out.item_name[f] = CxValueText(&st->item_ti, st->items.values[freq[f]]);
-		out.item_count[f] = icount[freq[f]];
-		MemoryContextSwitchTo(old);
-	}
-
-	in.nbaskets = nb;
-	in.nitems = nfreq;
-	in.tid_off = tid_off;
-	in.tids = tids;
-	in.basket_off = bas_off;
-	in.bitems = bitems;
+	in.nbaskets = l.nb;
+	in.nitems = l.nfreq;
+	in.tid_off = l.tid_off;
+	in.tids = l.tids;
+	in.basket_off = l.bas_off;
+	in.bitems = l.bitems;
 	in.min_count = min_count;
 	in.max_len = st->max_len;
-	CxMine(&in, &out, cxt, st->cxt);
+	CxMine(&in, &out, l.cxt, st->limitcxt);
 
 	MemoryContextSwitchTo(outcxt);
 	result = CxPatternsEncode(&out);
-	MemoryContextDelete(cxt);
+	MemoryContextDelete(l.cxt);
+	CxLeaveCall(&call);
 	PG_RETURN_BYTEA_P(result);
 }

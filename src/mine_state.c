@@ -23,6 +23,7 @@
 #include <math.h>
 
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/syscache.h"
@@ -79,15 +80,15 @@ static void
 CheckSameParams(MineState *st, double min_support, int32 max_len)
 {
 	if (st->min_support != min_support || st->max_len != max_len)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("min_support and max_len must be the same for every row of a group"),
-				 errdetail("The group started with min_support %g and max_len %d, then got %g and %d.",
-						   st->min_support, st->max_len, min_support, max_len),
-				 errhint("Pass constants, not per-row expressions.")));
+		CxRequireSameParams(false, "min_support and max_len",
+							psprintf("The group started with min_support %g and max_len %d, then got %g and %d.",
+									 st->min_support, st->max_len, min_support, max_len));
 }
 
-/* Create an empty state in a memory context of its own under `parent`. */
+/*
+ * Create an empty state in a memory context of its own under `parent`; its
+ * memory counts against cxsell.max_memory as held by `parent`.
+ */
 static MineState *
 MineStateCreate(MemoryContext parent, bool rowform, double min_support,
 				int32 max_len, Oid basket_type, Oid item_type, Oid collation)
@@ -102,20 +103,18 @@ MineStateCreate(MemoryContext parent, bool rowform, double min_support,
 	st = palloc0(sizeof(MineState));
 
 	st->cxt = cxt;
+	st->limitcxt = parent;
 	st->rowform = rowform;
 	st->min_support = min_support;
 	st->max_len = max_len;
 	if (rowform)
 	{
 		CxTypeInfoInit(&st->basket_ti, basket_type, collation, "basket");
-		CxValueSetInit(&st->baskets, &st->basket_ti, cxt);
+		CxValueSetInit(&st->baskets, &st->basket_ti, cxt, parent, CX_WORK_MINING);
 	}
 	CxTypeInfoInit(&st->item_ti, item_type, collation, "item");
-	CxValueSetInit(&st->items, &st->item_ti, cxt);
+	CxValueSetInit(&st->items, &st->item_ti, cxt, parent, CX_WORK_MINING);
 	st->last_basket = -1;
-	st->capacity = 1024;
-	st->pair_basket = palloc(st->capacity * sizeof(uint32));
-	st->pair_item = palloc(st->capacity * sizeof(uint32));
 	MemoryContextSwitchTo(old);
 	return st;
 }
@@ -125,49 +124,41 @@ static void
 ReservePairs(MineState *st, int64 extra)
 {
 	int64		want = st->npairs + extra;
-	int64		cap = st->capacity;
 
-	if (want <= cap)
-		return;
-	while (cap < want)
-		cap *= 2;
-	CxCheckMemory(st->cxt, (cap - st->capacity) * 2 * sizeof(uint32),
-				  "cxsell.mine");
-	st->pair_basket = repalloc_huge(st->pair_basket, cap * sizeof(uint32));
-	st->pair_item = repalloc_huge(st->pair_item, cap * sizeof(uint32));
-	st->capacity = cap;
+	st->pair_basket = CxGrowArray(st->pair_basket, &st->basket_cap, want,
+								  sizeof(uint32), st->cxt, st->limitcxt,
+								  CX_WORK_MINING);
+	st->pair_item = CxGrowArray(st->pair_item, &st->item_cap, want,
+								sizeof(uint32), st->cxt, st->limitcxt,
+								CX_WORK_MINING);
+	Assert(st->basket_cap == st->item_cap);
 }
 
 static inline void
 AddPair(MineState *st, uint32 basket, uint32 item)
 {
-	if (st->npairs == st->capacity)
+	if (st->npairs == st->basket_cap)
 		ReservePairs(st, 1);
 	st->pair_basket[st->npairs] = basket;
 	st->pair_item[st->npairs] = item;
 	st->npairs++;
 }
 
-/* Return the running state, or NULL when there is none yet. */
-static MineState *
-GetState(FunctionCallInfo fcinfo, MemoryContext *aggcxt)
-{
-	if (!AggCheckCallContext(fcinfo, aggcxt))
-		elog(ERROR, "cxsell.mine support function called in non-aggregate context");
-	return PG_ARGISNULL(0) ? NULL : (MineState *) PG_GETARG_POINTER(0);
-}
-
 /*
- * Add the row (basket, item) of arguments 1 and 2 to the state, creating it
- * with the given parameters on the first row.  Rows with a NULL are skipped.
- * Shared by cxsell.mine and cxsell.chi_square (which counts the same pairs).
+ * Transition of cxsell.mine(basket, item, min_support [, max_len]): one row
+ * per basket and item.  Rows with a NULL basket or item are skipped.
  */
-MineState *
-CxMineAddRow(FunctionCallInfo fcinfo, double min_support, int32 max_len)
+Datum
+mine_row_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
-	MineState  *st = GetState(fcinfo, &aggcxt);
+	MemoryContext aggcxt = CxAggContext(fcinfo);
+	MineState  *st = PG_ARGISNULL(0) ? NULL : (MineState *) PG_GETARG_POINTER(0);
+	double		min_support;
+	int32		max_len;
+	ErrorContextCallback call;
 
+	CxEnterAggregate(&call, fcinfo);
+	GetMineParams(fcinfo, 3, &min_support, &max_len);
 	if (st == NULL)
 		st = MineStateCreate(aggcxt, true, min_support, max_len,
 							 get_fn_expr_argtype(fcinfo->flinfo, 1),
@@ -190,21 +181,8 @@ CxMineAddRow(FunctionCallInfo fcinfo, double min_support, int32 max_len)
 		st->last_basket = basket;
 		AddPair(st, basket, CxValueSetId(&st->items, PG_GETARG_DATUM(2)));
 	}
-	return st;
-}
-
-/*
- * Transition of cxsell.mine(basket, item, min_support [, max_len]): one row
- * per basket and item.
- */
-Datum
-mine_row_trans(PG_FUNCTION_ARGS)
-{
-	double		min_support;
-	int32		max_len;
-
-	GetMineParams(fcinfo, 3, &min_support, &max_len);
-	PG_RETURN_POINTER(CxMineAddRow(fcinfo, min_support, max_len));
+	CxLeaveCall(&call);
+	PG_RETURN_POINTER(st);
 }
 
 /*
@@ -214,11 +192,13 @@ mine_row_trans(PG_FUNCTION_ARGS)
 Datum
 mine_array_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
-	MineState  *st = GetState(fcinfo, &aggcxt);
+	MemoryContext aggcxt = CxAggContext(fcinfo);
+	MineState  *st = PG_ARGISNULL(0) ? NULL : (MineState *) PG_GETARG_POINTER(0);
 	double		min_support;
 	int32		max_len;
+	ErrorContextCallback call;
 
+	CxEnterAggregate(&call, fcinfo);
 	GetMineParams(fcinfo, 2, &min_support, &max_len);
 	if (st != NULL)
 		CheckSameParams(st, min_support, max_len);
@@ -248,7 +228,8 @@ mine_array_trans(PG_FUNCTION_ARGS)
 				if (st->nbaskets == PG_UINT32_MAX - 1)
 					ereport(ERROR,
 							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-							 errmsg("too many baskets for cxsell.mine")));
+							 errmsg("too many baskets: at most %u are supported",
+									PG_UINT32_MAX - 1)));
 				st->nbaskets++;
 				started = true;
 			}
@@ -256,6 +237,7 @@ mine_array_trans(PG_FUNCTION_ARGS)
 		}
 		array_free_iterator(it);
 	}
+	CxLeaveCall(&call);
 	if (st == NULL)
 		PG_RETURN_NULL();
 	PG_RETURN_POINTER(st);
@@ -274,6 +256,8 @@ MergeState(MineState *dst, MineState *src)
 	if (dst->rowform != src->rowform || dst->item_ti.type != src->item_ti.type ||
 		(dst->rowform && dst->basket_ti.type != src->basket_ti.type))
 		elog(ERROR, "cannot combine cxsell.mine states of different kinds");
+	Assert(!dst->flat);
+	Assert(src->npairs == 0 || src->items.nvalues > 0);
 	CheckSameParams(dst, src->min_support, src->max_len);
 
 	for (i = 0; i < src->items.nvalues; i++)
@@ -289,13 +273,17 @@ MergeState(MineState *dst, MineState *src)
 		if ((uint64) dst->nbaskets + src->nbaskets >= PG_UINT32_MAX)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("too many baskets for cxsell.mine")));
+					 errmsg("too many baskets: at most %u are supported",
+							PG_UINT32_MAX - 1)));
 		dst->nbaskets += src->nbaskets;
 	}
 
 	ReservePairs(dst, src->npairs);
 	for (k = 0; k < src->npairs; k++)
 	{
+		if ((k & 0xFFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		Assert(src->pair_item[k] < src->items.nvalues);
 		dst->pair_basket[dst->npairs] = basket_map ?
 			basket_map[src->pair_basket[k]] : basket_base + src->pair_basket[k];
 		dst->pair_item[dst->npairs] = item_map[src->pair_item[k]];
@@ -316,25 +304,25 @@ mine_combine(PG_FUNCTION_ARGS)
 	MemoryContext aggcxt;
 	MineState  *dst;
 	MineState  *src;
+	ErrorContextCallback call;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "mine_combine called in non-aggregate context");
-	dst = PG_ARGISNULL(0) ? NULL : (MineState *) PG_GETARG_POINTER(0);
-	src = PG_ARGISNULL(1) ? NULL : (MineState *) PG_GETARG_POINTER(1);
-	if (src == NULL)
+	if (!CxCombineStates(fcinfo, &aggcxt, (void **) &dst, (void **) &src))
 	{
 		if (dst == NULL)
 			PG_RETURN_NULL();
 		PG_RETURN_POINTER(dst);
 	}
+	CxEnterAggregate(&call, fcinfo);
 	if (dst != NULL && dst->flat)
 		elog(ERROR, "cannot combine into a deserialised cxsell.mine state");
+	/* the source may live in per-call memory: merging copies it */
 	if (dst == NULL)
 		dst = MineStateCreate(aggcxt, src->rowform, src->min_support,
 							  src->max_len,
 							  src->rowform ? src->basket_ti.type : InvalidOid,
 							  src->item_ti.type, src->item_ti.collation);
 	MergeState(dst, src);
+	CxLeaveCall(&call);
 	PG_RETURN_POINTER(dst);
 }
 
@@ -347,10 +335,7 @@ mine_serialize(PG_FUNCTION_ARGS)
 	uint32		i;
 	int64		k;
 
-	initStringInfo(&buf);
-	appendStringInfoSpaces(&buf, VARHDRSZ);
-	appendBinaryStringInfo(&buf, "CXM", 3);
-	appendStringInfoChar(&buf, MINE_STATE_VERSION);
+	CxStateBegin(&buf, "CXM", MINE_STATE_VERSION);
 	appendStringInfoChar(&buf, st->rowform ? MINE_FLAG_ROWFORM : 0);
 	cx_put_f64(&buf, st->min_support);
 	cx_put_u32(&buf, (uint32) st->max_len);
@@ -371,13 +356,13 @@ mine_serialize(PG_FUNCTION_ARGS)
 	for (i = 0; i < st->items.nvalues; i++)
 		CxWriteValue(&buf, &st->item_ti, st->items.values[i]);
 	cx_put_u64(&buf, st->npairs);
+	CxStateReserve(&buf, (Size) st->npairs * 8);
 	for (k = 0; k < st->npairs; k++)
 	{
 		cx_put_u32(&buf, st->pair_basket[k]);
 		cx_put_u32(&buf, st->pair_item[k]);
 	}
-	SET_VARSIZE(buf.data, buf.len);
-	PG_RETURN_BYTEA_P((bytea *) buf.data);
+	PG_RETURN_BYTEA_P(CxStateEnd(&buf));
 }
 
 /* Read a type OID from a serialised state, insisting that the type exists. */
@@ -417,14 +402,15 @@ ReadValues(CxReader *r, CxValueSet *set, uint32 n)
 	pfree(scratch.data);
 }
 
-/* Rebuild a state from its portable form, rejecting malformed bytes. */
+/*
+ * Rebuild a state from its portable form, rejecting malformed bytes.  It
+ * lives in the current (per-call) memory: the combine function copies it.
+ */
 Datum
 mine_deserialize(PG_FUNCTION_ARGS)
 {
 	bytea	   *bytes = PG_GETARG_BYTEA_PP(0);
-	MemoryContext aggcxt;
 	CxReader	r;
-	uint8		version;
 	uint8		flags;
 	double		min_support;
 	int32		max_len;
@@ -438,15 +424,7 @@ mine_deserialize(PG_FUNCTION_ARGS)
 	uint64		k;
 	const char *pairs;
 
-	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		aggcxt = CurrentMemoryContext;
-	CxReaderInit(&r, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes),
-				 "cxsell.mine state", ERRCODE_DATA_CORRUPTED);
-	if (memcmp(cx_get_bytes(&r, 3), "CXM", 3) != 0)
-		CxReaderFail(&r, "The bytes do not start with the state's magic number");
-	version = cx_get_u8(&r);
-	if (version != MINE_STATE_VERSION)
-		CxReaderFail(&r, "The state has an unknown version");
+	CxStateOpen(&r, bytes, "CXM", MINE_STATE_VERSION, "cxsell.mine state");
 	flags = cx_get_u8(&r);
 	if ((flags & ~MINE_FLAG_ROWFORM) != 0)
 		CxReaderFail(&r, "The state has unknown flags");
@@ -457,7 +435,7 @@ mine_deserialize(PG_FUNCTION_ARGS)
 		basket_type = ReadTypeOid(&r);
 	item_type = ReadTypeOid(&r);
 
-	st = MineStateCreate(aggcxt, (flags & MINE_FLAG_ROWFORM) != 0,
+	st = MineStateCreate(CurrentMemoryContext, (flags & MINE_FLAG_ROWFORM) != 0,
 						 min_support, max_len, basket_type, item_type,
 						 collation);
 	st->flat = true;
@@ -478,6 +456,8 @@ mine_deserialize(PG_FUNCTION_ARGS)
 		uint32		b;
 		uint32		i;
 
+		if ((k & 0xFFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		memcpy(&b, pairs + k * 8, 4);
 		memcpy(&i, pairs + k * 8 + 4, 4);
 		b = pg_ntoh32(b);

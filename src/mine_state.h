@@ -16,6 +16,9 @@
 typedef struct MineState
 {
 	MemoryContext cxt;			/* holds everything below */
+	MemoryContext limitcxt;		/* counts against cxsell.max_memory: the
+								 * aggregate's context, shared by the states
+								 * of every group */
 	bool		rowform;
 	double		min_support;
 	int32		max_len;
@@ -33,10 +36,8 @@ typedef struct MineState
 	uint32	   *pair_basket;
 	uint32	   *pair_item;
 	int64		npairs;
-	int64		capacity;
+	int64		basket_cap;		/* capacities of the two pair arrays */
+	int64		item_cap;
 } MineState;
-
-extern MineState *CxMineAddRow(FunctionCallInfo fcinfo, double min_support,
-							   int32 max_len);
 
 #endif							/* CXSELL_MINE_STATE_H */

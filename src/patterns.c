@@ -24,6 +24,7 @@
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "mb/pg_wchar.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 
@@ -227,6 +228,9 @@ DecodeSets(CxReader *r, CxPatterns *p)
 		int64		count = (int64) cx_get_u64(r);
 		uint32	   *items = p->set_items + nitems_total;
 
+		if ((s & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+
 		if (size < 1 || size > limit)
 			CxReaderFail(r, "An itemset has an impossible size");
 		if (count < p->min_count || count > p->n)
@@ -313,6 +317,9 @@ DecodePairs(CxReader *r, CxPatterns *p)
 		uint32		b = cx_get_u32(r);
 		int64		c = (int64) cx_get_u64(r);
 
+		if ((s & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+
 		if (a >= b || b >= (uint32) p->nitems)
 			CxReaderFail(r, "A pair does not name two ascending items");
 		if (s > 0 && (a < p->pair_a[s - 1] ||
@@ -385,48 +392,25 @@ CxPatternsFromDatum(Datum d)
 							ERRCODE_DATA_CORRUPTED);
 }
 
-/*
- * The value decoded once per calling expression: a function applied row by
- * row to the same patterns (recommend() through LATERAL) keeps the decoded
- * form in fn_extra and decodes again only when the bytes differ.
- */
-typedef struct PatternsCache
+/* Decode a detoasted cxsell.patterns value (a CxDecodeFn). */
+static void *
+DecodeDetoasted(Datum d, MemoryContext cxt pg_attribute_unused())
 {
-	MemoryContext cxt;
-	Size		len;
-	char	   *bytes;
-	CxPatterns *p;
-} PatternsCache;
+	bytea	   *b = (bytea *) DatumGetPointer(d);
 
+	return CxPatternsDecode(VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b),
+							ERRCODE_DATA_CORRUPTED);
+}
+
+/*
+ * The value decoded once per calling expression (see datum_cache.c): a
+ * function applied row by row to the same patterns, such as recommend()
+ * through LATERAL, decodes it once.
+ */
 CxPatterns *
 CxPatternsFromDatumCached(FmgrInfo *flinfo, Datum d)
 {
-	bytea	   *b = DatumGetByteaPP(d);
-	Size		len = VARSIZE_ANY_EXHDR(b);
-	PatternsCache *old = (PatternsCache *) flinfo->fn_extra;
-	PatternsCache *cache;
-	MemoryContext cxt;
-	MemoryContext prev;
-
-	if (old != NULL && old->len == len &&
-		memcmp(old->bytes, VARDATA_ANY(b), len) == 0)
-		return old->p;
-
-	cxt = AllocSetContextCreate(flinfo->fn_mcxt, "cxsell patterns cache",
-								ALLOCSET_DEFAULT_SIZES);
-	prev = MemoryContextSwitchTo(cxt);
-	cache = palloc(sizeof(PatternsCache));
-	cache->cxt = cxt;
-	cache->len = len;
-	cache->bytes = palloc(Max(len, 1));
-	memcpy(cache->bytes, VARDATA_ANY(b), len);
-	cache->p = CxPatternsDecode(cache->bytes, len, ERRCODE_DATA_CORRUPTED);
-	MemoryContextSwitchTo(prev);
-
-	if (old != NULL)
-		MemoryContextDelete(old->cxt);
-	flinfo->fn_extra = cache;
-	return cache->p;
+	return (CxPatterns *) CxCachedDecode(flinfo, d, DecodeDetoasted);
 }
 
 /*

@@ -191,28 +191,105 @@ AllowedMask(const CxPatterns *p, int64 s, const bool *allowed)
 	return mask;
 }
 
-Datum
-patterns_rules(PG_FUNCTION_ARGS)
+/* What patterns_rules collects, and the filters it applies. */
+typedef struct RuleCollector
 {
-	TupleDesc	tupdesc;
-	Tuplestorestate *store;
-	CxPatterns *p;
+	const CxPatterns *p;
+	RuleOrder	order;
 	double		min_confidence;
 	double		min_lift;
 	int32		max_antecedent;
 	int32		max_consequent;
-	int64		max_rules;
-	char	   *order_name;
-	RuleOrder	order = ORDER_CONFIDENCE;
-	bool		found = false;
-	bool	   *allowed_a;
-	bool	   *allowed_c;
 	Rule	   *rules;
-	int64		nrules = 0;
-	int64		caprules = 1024;
-	int64		s;
-	int64		r;
-	RuleSort	rs;
+	int64		nrules;
+	int64		caprules;
+	int64		tried;
+} RuleCollector;
+
+/* Keep the rule A -> C of itemset s, A the items in mask, if it passes. */
+static void
+ConsiderSplit(RuleCollector *rc, int64 s, uint64 mask)
+{
+	const CxPatterns *p = rc->p;
+	int32		k = p->set_size[s];
+	int32		na = pg_popcount64(mask);
+	uint32		a_items[MAX_RULE_ITEMSET];
+	uint32		c_items[MAX_RULE_ITEMSET];
+	CxMeasures	m;
+	int64		n_a;
+	int64		n_c;
+	Rule	   *rule;
+
+	if ((++rc->tried & 65535) == 0)
+		CHECK_FOR_INTERRUPTS();
+	if ((rc->max_antecedent > 0 && na > rc->max_antecedent) ||
+		(rc->max_consequent > 0 && k - na > rc->max_consequent))
+		return;
+	SplitItems(p, s, mask, true, a_items);
+	SplitItems(p, s, mask, false, c_items);
+	n_a = CxPatternsLookup(p, a_items, na);
+	n_c = CxPatternsLookup(p, c_items, k - na);
+	if (n_a < 1 || n_c < 1)
+		elog(ERROR, "cxsell.patterns value lacks a subset of an itemset, please report a bug");
+	CxComputeMeasures(p->set_count[s], n_a, n_c, p->n,
+					  rc->order == ORDER_P_VALUE, &m);
+	if (m.confidence < rc->min_confidence || m.lift < rc->min_lift)
+		return;
+	rc->rules = CxGrowArray(rc->rules, &rc->caprules, rc->nrules + 1, sizeof(Rule),
+							CurrentMemoryContext, CurrentMemoryContext, CX_WORK_RULES);
+	rule = &rc->rules[rc->nrules++];
+	rule->set = s;
+	rule->amask = mask;
+	rule->n_a = n_a;
+	rule->n_c = n_c;
+	rule->key = OrderKey(rc->order, &m, p->set_count[s]);
+	rule->confidence = m.confidence;
+	rule->lift = m.lift;
+}
+
+/*
+ * Consider every split of itemset s into an antecedent of allowed items and
+ * a consequent of allowed items: the antecedents hold every item that may
+ * not be in the consequent (need) and some of those that may be in either
+ * (free), so only the subsets of `free` are enumerated.
+ */
+static void
+ConsiderItemset(RuleCollector *rc, int64 s, const bool *allowed_a,
+				const bool *allowed_c)
+{
+	int32		k = rc->p->set_size[s];
+	uint64		full;
+	uint64		need;
+	uint64		free;
+	uint64		sub;
+
+	if (k > MAX_RULE_ITEMSET)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("cannot derive rules from an itemset of %d items", k),
+				 errhint("Mine with max_len at most %d.", MAX_RULE_ITEMSET)));
+	full = (UINT64CONST(1) << k) - 1;
+	need = full & ~AllowedMask(rc->p, s, allowed_c);
+	free = AllowedMask(rc->p, s, allowed_a) & ~need;
+	if ((need & ~AllowedMask(rc->p, s, allowed_a)) != 0)
+		return;
+	for (sub = free;; sub = (sub - 1) & free)
+	{
+		uint64		mask = need | sub;
+
+		if (mask != 0 && mask != full)
+			ConsiderSplit(rc, s, mask);
+		if (sub == 0)
+			break;
+	}
+}
+
+/* Read and check the arguments of cxsell.rules() into rc. */
+static void
+RuleArguments(FunctionCallInfo fcinfo, RuleCollector *rc, int64 *max_rules)
+{
+	char	   *order_name;
+	bool		found = false;
 	int			i;
 
 	CxRequireArg(fcinfo, 1, "min_confidence", "Omit the argument to use its default.");
@@ -221,24 +298,25 @@ patterns_rules(PG_FUNCTION_ARGS)
 	CxRequireArg(fcinfo, 4, "max_consequent", "Omit the argument to use its default.");
 	CxRequireArg(fcinfo, 7, "max_rules", "Omit the argument to use its default.");
 	CxRequireArg(fcinfo, 8, "order_by", "Omit the argument to use its default.");
-	min_confidence = PG_GETARG_FLOAT8(1);
-	min_lift = PG_GETARG_FLOAT8(2);
-	max_antecedent = PG_GETARG_INT32(3);
-	max_consequent = PG_GETARG_INT32(4);
-	max_rules = PG_GETARG_INT64(7);
+	rc->min_confidence = PG_GETARG_FLOAT8(1);
+	rc->min_lift = PG_GETARG_FLOAT8(2);
+	rc->max_antecedent = PG_GETARG_INT32(3);
+	rc->max_consequent = PG_GETARG_INT32(4);
+	*max_rules = PG_GETARG_INT64(7);
 	order_name = text_to_cstring(PG_GETARG_TEXT_PP(8));
 
-	CxCheckRuleThresholds(min_confidence, min_lift);
-	RequireNonNegative(max_antecedent, "max_antecedent",
+	CxCheckRuleThresholds(rc->min_confidence, rc->min_lift);
+	RequireNonNegative(rc->max_antecedent, "max_antecedent",
 					   "Use 0 for no limit, or the largest number of items an antecedent may have.");
-	RequireNonNegative(max_consequent, "max_consequent",
+	RequireNonNegative(rc->max_consequent, "max_consequent",
 					   "Use 0 for no limit, or the largest number of items a consequent may have.");
-	RequireNonNegative(max_rules, "max_rules",
+	RequireNonNegative(*max_rules, "max_rules",
 					   "Use 0 to return every rule, or the number of best rules to return.");
+	rc->order = ORDER_CONFIDENCE;
 	for (i = 0; i < (int) lengthof(order_names); i++)
 		if (strcmp(order_name, order_names[i]) == 0)
 		{
-			order = (RuleOrder) i;
+			rc->order = (RuleOrder) i;
 			found = true;
 		}
 	if (!found)
@@ -246,115 +324,87 @@ patterns_rules(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unrecognized order_by measure \"%s\"", order_name),
 				 errhint("Use one of confidence, lift, support, leverage, conviction, jaccard, kulczynski, certainty, zhang, count or p_value.")));
+}
 
+/* Emit one rule with every measure. */
+static void
+EmitRule(const CxPatterns *p, const Rule *rule, Tuplestorestate *store,
+		 TupleDesc tupdesc)
+{
+	int64		n_ac = p->set_count[rule->set];
+	uint32		items[MAX_RULE_ITEMSET];
+	int32		n;
+	CxMeasures	m;
+	Datum		values[15];
+	bool		nulls[15] = {0};
+
+	CxComputeMeasures(n_ac, rule->n_a, rule->n_c, p->n, true, &m);
+	n = SplitItems(p, rule->set, rule->amask, true, items);
+	values[0] = CxTextArray(p, items, n);
+	n = SplitItems(p, rule->set, rule->amask, false, items);
+	values[1] = CxTextArray(p, items, n);
+	values[2] = Float8GetDatum(m.antecedent_support);
+	values[3] = Float8GetDatum(m.consequent_support);
+	values[4] = Float8GetDatum(m.support);
+	values[5] = Float8GetDatum(m.confidence);
+	values[6] = Float8GetDatum(m.lift);
+	values[7] = Float8GetDatum(m.leverage);
+	values[8] = Float8GetDatum(m.conviction);
+	values[9] = Float8GetDatum(m.jaccard);
+	values[10] = Float8GetDatum(m.kulczynski);
+	values[11] = Float8GetDatum(m.certainty);
+	values[12] = Float8GetDatum(m.zhang);
+	values[13] = Int64GetDatum(n_ac);
+	values[14] = Float8GetDatum(m.p_value);
+	tuplestore_putvalues(store, tupdesc, values, nulls);
+	pfree(DatumGetPointer(values[0]));
+	pfree(DatumGetPointer(values[1]));
+}
+
+Datum
+patterns_rules(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *store;
+	CxPatterns *p;
+	RuleCollector rc;
+	int64		max_rules;
+	bool	   *allowed_a;
+	bool	   *allowed_c;
+	int64		s;
+	int64		r;
+	RuleSort	rs;
+	ErrorContextCallback call;
+
+	memset(&rc, 0, sizeof(rc));
+	RuleArguments(fcinfo, &rc, &max_rules);
 	store = CxMaterializeSRF(fcinfo, &tupdesc);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
 	p = CxPatternsFromDatum(PG_GETARG_DATUM(0));
+	CxEnterCall(&call, "function cxsell.rules");
+	rc.p = p;
 	allowed_a = AllowedItems(fcinfo, 5, p);
 	allowed_c = AllowedItems(fcinfo, 6, p);
 
 	/* collect the candidate rules that pass the filters */
-	rules = palloc(caprules * sizeof(Rule));
 	for (s = p->nitems; s < p->nsets; s++)
 	{
-		int32		k = p->set_size[s];
-		uint64		full;
-		uint64		aok;
-		uint64		cok;
-		uint64		mask;
-
 		CHECK_FOR_INTERRUPTS();
-		if (k > MAX_RULE_ITEMSET)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("cannot derive rules from an itemset of %d items", k),
-					 errhint("Mine with max_len at most %d.", MAX_RULE_ITEMSET)));
-		full = (UINT64CONST(1) << k) - 1;
-		aok = AllowedMask(p, s, allowed_a);
-		cok = AllowedMask(p, s, allowed_c);
-		for (mask = 1; mask < full; mask++)
-		{
-			uint64		cmask = full & ~mask;
-			int32		na = pg_popcount64(mask);
-			uint32		a_items[MAX_RULE_ITEMSET];
-			uint32		c_items[MAX_RULE_ITEMSET];
-			CxMeasures	m;
-			int64		n_a;
-			int64		n_c;
-
-			if ((mask & ~aok) != 0 || (cmask & ~cok) != 0)
-				continue;
-			if ((max_antecedent > 0 && na > max_antecedent) ||
-				(max_consequent > 0 && k - na > max_consequent))
-				continue;
-			SplitItems(p, s, mask, true, a_items);
-			SplitItems(p, s, mask, false, c_items);
-			n_a = CxPatternsLookup(p, a_items, na);
-			n_c = CxPatternsLookup(p, c_items, k - na);
-			if (n_a < 1 || n_c < 1)
-				elog(ERROR, "cxsell.patterns value lacks a subset of an itemset, please report a bug");
-			CxComputeMeasures(p->set_count[s], n_a, n_c, p->n,
-							  order == ORDER_P_VALUE, &m);
-			if (m.confidence < min_confidence || m.lift < min_lift)
-				continue;
-			if (nrules == caprules)
-			{
-				CxCheckMemory(CurrentMemoryContext, caprules * sizeof(Rule),
-							  "cxsell.rules");
-				caprules *= 2;
-				rules = repalloc_huge(rules, caprules * sizeof(Rule));
-			}
-			rules[nrules].set = s;
-			rules[nrules].amask = mask;
-			rules[nrules].n_a = n_a;
-			rules[nrules].n_c = n_c;
-			rules[nrules].key = OrderKey(order, &m, p->set_count[s]);
-			rules[nrules].confidence = m.confidence;
-			rules[nrules].lift = m.lift;
-			nrules++;
-		}
+		ConsiderItemset(&rc, s, allowed_a, allowed_c);
 	}
 
 	rs.p = p;
-	rs.ascending = (order == ORDER_P_VALUE);
-	qsort_arg(rules, nrules, sizeof(Rule), CompareRules, &rs);
-	if (max_rules > 0 && nrules > max_rules)
-		nrules = max_rules;
-
-	for (r = 0; r < nrules; r++)
+	rs.ascending = (rc.order == ORDER_P_VALUE);
+	qsort_arg(rc.rules, rc.nrules, sizeof(Rule), CompareRules, &rs);
+	if (max_rules > 0 && rc.nrules > max_rules)
+		rc.nrules = max_rules;
+	for (r = 0; r < rc.nrules; r++)
 	{
-		Rule	   *rule = &rules[r];
-		int64		n_ac = p->set_count[rule->set];
-		uint32		items[MAX_RULE_ITEMSET];
-		int32		n;
-		CxMeasures	m;
-		Datum		values[15];
-		bool		nulls[15] = {0};
-
 		if ((r & 255) == 0)
 			CHECK_FOR_INTERRUPTS();
-		CxComputeMeasures(n_ac, rule->n_a, rule->n_c, p->n, true, &m);
-		n = SplitItems(p, rule->set, rule->amask, true, items);
-		values[0] = CxTextArray(p, items, n);
-		n = SplitItems(p, rule->set, rule->amask, false, items);
-		values[1] = CxTextArray(p, items, n);
-		values[2] = Float8GetDatum(m.antecedent_support);
-		values[3] = Float8GetDatum(m.consequent_support);
-		values[4] = Float8GetDatum(m.support);
-		values[5] = Float8GetDatum(m.confidence);
-		values[6] = Float8GetDatum(m.lift);
-		values[7] = Float8GetDatum(m.leverage);
-		values[8] = Float8GetDatum(m.conviction);
-		values[9] = Float8GetDatum(m.jaccard);
-		values[10] = Float8GetDatum(m.kulczynski);
-		values[11] = Float8GetDatum(m.certainty);
-		values[12] = Float8GetDatum(m.zhang);
-		values[13] = Int64GetDatum(n_ac);
-		values[14] = Float8GetDatum(m.p_value);
-		tuplestore_putvalues(store, tupdesc, values, nulls);
-		pfree(DatumGetPointer(values[0]));
-		pfree(DatumGetPointer(values[1]));
+		EmitRule(p, &rc.rules[r], store, tupdesc);
 	}
+	CxLeaveCall(&call);
 	return (Datum) 0;
 }

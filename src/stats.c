@@ -12,11 +12,23 @@
  * so nothing underflows before the final exp(); a tail that contains the
  * mode is computed as 1 - the complementary tail.
  */
+#ifdef CX_IN_POSTGRES
+/* inside the server, long sums stop when the query is cancelled */
+#include "postgres.h"
+#include "miscadmin.h"
+#define CX_CHECK_INTERRUPTS() CHECK_FOR_INTERRUPTS()
+#else
+#define CX_CHECK_INTERRUPTS() ((void) 0)
+#endif
+
 #include "stats.h"
 
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
+
+/* Check for interrupts once per this many terms of a tail sum. */
+#define CX_TERMS_PER_CHECK 65536
 
 #define CX_2PI 6.2831853071795864769252867665590058  /* 2*pi */
 
@@ -181,15 +193,16 @@ typedef struct
 static bool
 hyper_setup(cx_hyper *h, int64_t n_ac, int64_t n_a, int64_t n_c, int64_t n)
 {
+	/* n_a + n_c - n_ac <= n, written so that nothing overflows */
 	if (n < 1 || n_a < 0 || n_c < 0 || n_a > n || n_c > n || n_ac < 0 ||
-		n_ac > n_a || n_ac > n_c || n_a + n_c - n_ac > n)
+		n_ac > n_a || n_ac > n_c || n_a - n_ac > n - n_c)
 		return false;
 	h->succ = n_c;
 	h->draws = n_a;
 	h->total = n;
-	h->lo = n_a + n_c > n ? n_a + n_c - n : 0;
+	h->lo = n_a > n - n_c ? n_a - (n - n_c) : 0;
 	h->hi = n_a < n_c ? n_a : n_c;
-	if (n_c + 1 <= INT64_MAX / (n_a + 1))
+	if (n < INT64_MAX / 4 && n_c + 1 <= INT64_MAX / (n_a + 1))
 		h->mode = (n_a + 1) * (n_c + 1) / (n + 2);
 	else						/* astronomically large counts only */
 		h->mode = (int64_t) floor((double) (n_a + 1) * (double) (n_c + 1)
@@ -233,6 +246,8 @@ log_tail(const cx_hyper *h, int64_t k, bool up)
 		{
 			double		x = (double) i;
 
+			if ((i - k) % CX_TERMS_PER_CHECK == CX_TERMS_PER_CHECK - 1)
+				CX_CHECK_INTERRUPTS();
 			term *= ((K - x) * (D - x)) / ((x + 1) * (F + x + 1));
 			sum += term;
 			if (term < sum * CX_TAIL_EPS)
@@ -245,6 +260,8 @@ log_tail(const cx_hyper *h, int64_t k, bool up)
 		{
 			double		x = (double) i;
 
+			if ((k - i) % CX_TERMS_PER_CHECK == CX_TERMS_PER_CHECK - 1)
+				CX_CHECK_INTERRUPTS();
 			term *= (x * (F + x)) / ((K - x + 1) * (D - x + 1));
 			sum += term;
 			if (term < sum * CX_TAIL_EPS)
@@ -405,13 +422,15 @@ cx_normal_quantile(double p)
 /*
  * Wilson score interval (E. B. Wilson, "Probable inference, the law of
  * succession, and statistical inference", JASA 22, 1927):
- * (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n).
+ * (p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n).  z is taken
+ * from the upper tail, (1 - confidence) / 2, which keeps its precision for
+ * confidences so close to 1 that 0.5 + confidence / 2 rounds to 1.
  */
 void
 cx_wilson_interval(int64_t successes, int64_t n, double confidence,
 				   double *lower, double *upper)
 {
-	double		z = cx_normal_quantile(0.5 + confidence / 2.0);
+	double		z = -cx_normal_quantile((1.0 - confidence) / 2.0);
 	double		dn = (double) n;
 	double		p = (double) successes / dn;
 	double		z2 = z * z;

@@ -41,6 +41,7 @@
 #include "funcapi.h"
 #include "libpq/pqformat.h"
 #include "libpq/pqmq.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "parser/parser.h"
@@ -62,6 +63,7 @@
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 #include "cxsell.h"
 
@@ -275,12 +277,18 @@ cxsell_source_worker(Datum main_arg)
 	shm_mq_set_sender(mq, MyProc);
 	rows = shm_mq_attach(mq, seg, NULL);
 
+	/*
+	 * Connect as the caller's session user (a role that may log in), then
+	 * become the owner for the whole session: session_user, row security
+	 * policies on it and the process's statistics entry speak of the owner.
+	 */
 	BackgroundWorkerInitializeConnectionByOid(shared->database,
 											  shared->session_user, 0);
 	/* the query may read, nothing else */
 	SetConfigOption("default_transaction_read_only", "on", PGC_SUSET,
 					PGC_S_OVERRIDE);
 	StartTransactionCommand();
+	SetSessionAuthorization(shared->owner, superuser_arg(shared->owner));
 	PushActiveSnapshot(GetTransactionSnapshot());
 
 	EnterOwner(shared->owner, settings, &cx);
@@ -326,10 +334,35 @@ StopWorker(dsm_segment *seg pg_attribute_unused(), Datum arg)
 	TerminateBackgroundWorker((BackgroundWorkerHandle *) DatumGetPointer(arg));
 }
 
-/* Print a notice of the worker, or raise its error as the caller's. */
-static void
-RelayMessage(const char *data, Size len)
+/* the longest message, detail, hint or context passed on from a worker */
+#define SQ_TEXT_LIMIT 2000
+
+/* `text` cut to SQ_TEXT_LIMIT bytes on a character boundary, marked "..." */
+static char *
+ClipText(char *text)
 {
+	int			len;
+
+	if (text == NULL || strlen(text) <= SQ_TEXT_LIMIT)
+		return text;
+	len = pg_mbcliplen(text, strlen(text), SQ_TEXT_LIMIT);
+	return psprintf("%.*s...", len, text);
+}
+
+/*
+ * Print a notice of the worker, or raise its error as the caller's, working
+ * in `cxt`, which the caller resets after each message (the owner's code
+ * may send millions).  An error whose SQLSTATE class would make a client
+ * retry or think the server is in trouble (connection, transaction
+ * rollback, insufficient resources, operator intervention, system or
+ * internal error) is raised as an external routine exception that keeps
+ * the original code in its detail: the owner's code does not choose how
+ * the refreshing session's client reacts.  Long texts are clipped.
+ */
+static void
+RelayMessage(const char *data, Size len, MemoryContext cxt)
+{
+	MemoryContext old = MemoryContextSwitchTo(cxt);
 	StringInfoData msg;
 	ErrorData	edata;
 	char		msgtype;
@@ -337,12 +370,32 @@ RelayMessage(const char *data, Size len)
 	initStringInfo(&msg);
 	appendBinaryStringInfo(&msg, data, len);
 	msgtype = pq_getmsgbyte(&msg);
-	if (msgtype != 'E' && msgtype != 'N')
-		return;
-	pq_parse_errornotice(&msg, &edata);
-	/* the worker's death is not the caller's */
-	edata.elevel = Min(edata.elevel, ERROR);
-	ThrowErrorData(&edata);
+	if (msgtype == 'E' || msgtype == 'N')
+	{
+		pq_parse_errornotice(&msg, &edata);
+		edata.message = ClipText(edata.message);
+		edata.detail = ClipText(edata.detail);
+		edata.hint = ClipText(edata.hint);
+		edata.context = ClipText(edata.context);
+		/* the worker's death is not the caller's */
+		edata.elevel = Min(edata.elevel, ERROR);
+		if (edata.elevel >= ERROR)
+		{
+			const char *class = unpack_sql_state(edata.sqlerrcode);
+
+			if (strncmp(class, "08", 2) == 0 || strncmp(class, "40", 2) == 0 ||
+				strncmp(class, "53", 2) == 0 || strncmp(class, "57", 2) == 0 ||
+				strncmp(class, "58", 2) == 0 || strncmp(class, "XX", 2) == 0)
+			{
+				edata.detail = psprintf("The source query raised SQLSTATE %s.%s%s",
+										class, edata.detail ? " " : "",
+										edata.detail ? edata.detail : "");
+				edata.sqlerrcode = ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
+			}
+		}
+		ThrowErrorData(&edata);
+	}
+	MemoryContextSwitchTo(old);
 }
 
 /*
@@ -368,6 +421,8 @@ RunInWorker(Oid owner, Jsonb *settings, const char *query,
 	BackgroundWorkerHandle *handle;
 	TupleQueueReader *reader;
 	TupleTableSlot *slot;
+	MemoryContext relay_cxt;
+	TimestampTz deadline;
 	bool		rows_done = false;
 	bool		errors_done = false;
 
@@ -431,6 +486,10 @@ RunInWorker(Oid owner, Jsonb *settings, const char *query,
 	/* relay notices and errors while reading rows, until both queues end */
 	reader = CreateTupleQueueReader(rows);
 	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	relay_cxt = AllocSetContextCreate(CurrentMemoryContext, "cxsell relayed message",
+									  ALLOCSET_SMALL_SIZES);
+	deadline = cxsell_source_query_timeout_ms > 0 ?
+		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), cxsell_source_query_timeout_ms) : 0;
 	while (!rows_done || !errors_done)
 	{
 		bool		progress = false;
@@ -443,7 +502,8 @@ RunInWorker(Oid owner, Jsonb *settings, const char *query,
 
 			if (res == SHM_MQ_SUCCESS)
 			{
-				RelayMessage(data, len);
+				RelayMessage(data, len, relay_cxt);
+				MemoryContextReset(relay_cxt);
 				progress = true;
 			}
 			else if (res == SHM_MQ_DETACHED)
@@ -460,10 +520,21 @@ RunInWorker(Oid owner, Jsonb *settings, const char *query,
 				progress = true;
 			}
 		}
+		if (deadline != 0 && GetCurrentTimestamp() >= deadline)
+			ereport(ERROR,
+					(errcode(ERRCODE_QUERY_CANCELED),
+					 errmsg("the source query ran longer than cxsell.source_query_timeout (%d ms)",
+							cxsell_source_query_timeout_ms),
+					 errhint("Make the query faster, or ask a superuser to raise cxsell.source_query_timeout.")));
 		if (!progress && (!rows_done || !errors_done))
 		{
-			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_EXIT_ON_PM_DEATH, 0,
-							 PG_WAIT_EXTENSION);
+			long		wait = -1;
+
+			if (deadline != 0)
+				wait = (long) ((deadline - GetCurrentTimestamp()) / 1000) + 1;
+			(void) WaitLatch(MyLatch,
+							 WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | (wait >= 0 ? WL_TIMEOUT : 0),
+							 wait, PG_WAIT_EXTENSION);
 			ResetLatch(MyLatch);
 		}
 		CHECK_FOR_INTERRUPTS();
@@ -475,6 +546,7 @@ RunInWorker(Oid owner, Jsonb *settings, const char *query,
 				 errmsg("the background worker running a source query exited before it finished")));
 	ExecDropSingleTupleTableSlot(slot);
 	DestroyTupleQueueReader(reader);
+	MemoryContextDelete(relay_cxt);
 	cancel_on_dsm_detach(seg, StopWorker, PointerGetDatum(handle));
 	dsm_detach(seg);
 }

@@ -13,11 +13,13 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
+#include "utils/syscache.h"
 #include "utils/typcache.h"
 
 #include "cxsell.h"
@@ -28,6 +30,8 @@ void
 CxTypeInfoInit(CxTypeInfo *ti, Oid type, Oid collation, const char *role)
 {
 	TypeCacheEntry *tce;
+	HeapTuple	tuple;
+	Form_pg_type typ;
 	Oid			fn;
 	bool		isvarlena;
 
@@ -59,28 +63,24 @@ CxTypeInfoInit(CxTypeInfo *ti, Oid type, Oid collation, const char *role)
 	getTypeOutputInfo(type, &fn, &isvarlena);
 	fmgr_info(fn, &ti->out);
 
-	getTypeBinaryOutputInfo(type, &fn, &isvarlena);
-	ti->binary = OidIsValid(fn);
+	/* binary send/receive when the type has both, else its text form */
+	tuple = SearchSysCache1(TYPEOID, ObjectIdGetDatum(type));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for type %u", type);
+	typ = (Form_pg_type) GETSTRUCT(tuple);
+	ti->binary = OidIsValid(typ->typsend) && OidIsValid(typ->typreceive);
 	if (ti->binary)
 	{
-		Oid			recv;
-
-		getTypeBinaryInputInfo(type, &recv, &ti->ioparam);
-		ti->binary = OidIsValid(recv);
-		if (ti->binary)
-		{
-			fmgr_info(fn, &ti->io_out);
-			fmgr_info(recv, &ti->io_in);
-		}
+		fmgr_info(typ->typsend, &ti->io_out);
+		fmgr_info(typ->typreceive, &ti->io_in);
 	}
-	if (!ti->binary)
+	else
 	{
-		Oid			in;
-
 		fmgr_info(ti->out.fn_oid, &ti->io_out);
-		getTypeInputInfo(type, &in, &ti->ioparam);
-		fmgr_info(in, &ti->io_in);
+		fmgr_info(typ->typinput, &ti->io_in);
 	}
+	ti->ioparam = getTypeIOParam(tuple);
+	ReleaseSysCache(tuple);
 }
 
 /* Hash a value as its type's default hash operator class does. */
@@ -240,16 +240,22 @@ typedef struct CxValueEntry
 #define SH_DEFINE
 #include "lib/simplehash.h"
 
-/* Start an empty dictionary whose memory lives in `cxt`. */
+/*
+ * Start an empty dictionary whose memory lives in `cxt` and counts against
+ * cxsell.max_memory (for CxWork `work`) as held by `limitcxt`.
+ */
 void
-CxValueSetInit(CxValueSet *set, CxTypeInfo *ti, MemoryContext cxt)
+CxValueSetInit(CxValueSet *set, CxTypeInfo *ti, MemoryContext cxt,
+			   MemoryContext limitcxt, int work)
 {
 	set->ti = ti;
 	set->cxt = cxt;
+	set->limitcxt = limitcxt;
+	set->work = work;
 	set->ht = cxvh_create(cxt, 256, set);
-	set->capacity = 256;
+	set->capacity = 0;
 	set->nvalues = 0;
-	set->values = MemoryContextAlloc(cxt, set->capacity * sizeof(Datum));
+	set->values = NULL;
 }
 
 /* Copy v into the dictionary's memory and append it to the value list. */
@@ -261,7 +267,11 @@ AppendCopy(CxValueSet *set, Datum v)
 	if (set->nvalues == PG_UINT32_MAX - 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("too many distinct values for cxsell")));
+				 errmsg("too many distinct values: at most %u are supported",
+						PG_UINT32_MAX - 1)));
+	set->values = CxGrowArray(set->values, &set->capacity, (int64) set->nvalues + 1,
+							  sizeof(Datum), set->cxt, set->limitcxt,
+							  (CxWork) set->work);
 	if (!set->ti->typbyval)
 	{
 		MemoryContext old = MemoryContextSwitchTo(set->cxt);
@@ -271,12 +281,6 @@ AppendCopy(CxValueSet *set, Datum v)
 		else
 			copy = datumCopy(v, false, set->ti->typlen);
 		MemoryContextSwitchTo(old);
-	}
-	if (set->nvalues == set->capacity)
-	{
-		CxCheckMemory(set->cxt, set->capacity * sizeof(Datum), "cxsell.mine");
-		set->capacity *= 2;
-		set->values = repalloc_huge(set->values, set->capacity * sizeof(Datum));
 	}
 	set->values[set->nvalues++] = copy;
 	return copy;

@@ -47,14 +47,17 @@ extern Datum CxReadValue(CxReader *r, CxTypeInfo *ti, StringInfo scratch);
 typedef struct CxValueSet
 {
 	CxTypeInfo *ti;
-	MemoryContext cxt;
+	MemoryContext cxt;			/* holds the values */
+	MemoryContext limitcxt;		/* counts against cxsell.max_memory */
+	int			work;			/* the CxWork whose bound this is */
 	struct cxvh_hash *ht;
 	Datum	   *values;
-	uint32		nvalues;
-	uint32		capacity;
+	uint32		nvalues;		/* numbers are uint32 */
+	int64		capacity;
 } CxValueSet;
 
-extern void CxValueSetInit(CxValueSet *set, CxTypeInfo *ti, MemoryContext cxt);
+extern void CxValueSetInit(CxValueSet *set, CxTypeInfo *ti, MemoryContext cxt,
+						   MemoryContext limitcxt, int work);
 extern uint32 CxValueSetId(CxValueSet *set, Datum v);
 extern void CxValueSetAppend(CxValueSet *set, Datum v);
 

@@ -71,7 +71,7 @@ $bg->quit;
 # the memory bound: a clear error, not an exhausted server
 ($ret, $stdout, $stderr) = $node->psql('postgres',
 	"SET max_parallel_workers_per_gather = 0; SET cxsell.max_memory = '64MB'; $mine");
-like($stderr, qr/cxsell\.mine needs more memory than cxsell\.max_memory allows/,
+like($stderr, qr/the work needs more memory than cxsell\.max_memory allows.*CONTEXT:  aggregate cxsell\.mine/s,
 	'mining beyond cxsell.max_memory stops with an error');
 like($stderr, qr/HINT:  Raise cxsell\.max_memory/, 'the error says what to change');
 
