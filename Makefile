@@ -17,7 +17,7 @@ OBJS = \
 	src/rules.o \
 	src/item_pairs.o \
 	src/measures.o \
-	src/srf.o \
+	src/result.o \
 	src/stats.o \
 	src/features.o \
 	src/kmeans.o \

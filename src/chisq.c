@@ -306,7 +306,6 @@ Datum
 chisq_table_final(PG_FUNCTION_ARGS)
 {
 	ChisqState *st;
-	TupleDesc	tupdesc;
 	int64	   *rowsum;
 	int64	   *colsum;
 	uint32	   *rorder;
@@ -329,7 +328,6 @@ chisq_table_final(PG_FUNCTION_ARGS)
 	if (st->n == 0)
 		PG_RETURN_NULL();
 	CxEnterAggregate(&call, fcinfo);
-	tupdesc = lookup_rowtype_tupdesc_copy(get_func_rettype(fcinfo->flinfo->fn_oid), -1);
 	nr = st->rows.nvalues;
 	nc = st->cols.nvalues;
 	rowsum = palloc0(nr * sizeof(int64));
@@ -365,7 +363,7 @@ chisq_table_final(PG_FUNCTION_ARGS)
 	values[4] = Int32GetDatum((int32) nc);
 	values[5] = Int64GetDatum(st->n);
 	CxLeaveCall(&call);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+	PG_RETURN_DATUM(CxResultRow(fcinfo, values, nulls));
 }
 
 /*

@@ -27,7 +27,6 @@ typedef enum CxWork
 } CxWork;
 
 extern void CxCheckMemory(MemoryContext cxt, Size extra, CxWork work);
-extern void CxCheckSize(Size used, CxWork work);
 extern void *CxGrowArray(void *ptr, int64 *cap, int64 want, Size elem,
 						 MemoryContext cxt, MemoryContext limitcxt,
 						 CxWork work);
@@ -73,6 +72,8 @@ typedef struct CxPatterns
 								 * first use by CxPatternsFindItem */
 	int32	   *by_count;		/* item numbers by count descending; built
 								 * on first use by CxPatternsByCount */
+	bool		told_unknown_held;	/* recommend's notice given for this
+									 * decoded value */
 } CxPatterns;
 
 /* datum_cache.c: a stored value decoded once per call site */
@@ -81,15 +82,13 @@ extern void *CxCachedDecode(FmgrInfo *flinfo, Datum d, CxDecodeFn decode);
 
 /* patterns.c */
 extern bytea *CxPatternsEncode(const CxPatterns *p);
-extern CxPatterns *CxPatternsDecode(const char *data, Size len, int errcode);
 extern CxPatterns *CxPatternsFromDatum(Datum d);
 extern CxPatterns *CxPatternsFromDatumCached(FmgrInfo *flinfo, Datum d);
-extern int32 CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count);
 extern const int32 *CxPatternsByCount(CxPatterns *p);
 struct ArrayType;
-extern int32 CxPatternsMarkItems(CxPatterns *p, struct ArrayType *names, bool *marks);
+extern int32 CxPatternsMarkItems(CxPatterns *p, struct ArrayType *names, bool *marks,
+								 int32 *named);
 extern int64 CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k);
-extern int64 CxPatternsPairCount(const CxPatterns *p, uint32 a, uint32 b);
 
 /* eclat.c: mining over a vertical database */
 typedef struct CxMineInput
@@ -106,6 +105,19 @@ typedef struct CxMineInput
 
 extern void CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
 				   MemoryContext limitcxt);
+
+/* In a comparator: order by x descending, going on when equal. */
+#define CX_CMP_DESC(x, y) do { if ((x) != (y)) return (x) > (y) ? -1 : 1; } while (0)
+
+/*
+ * Lift of A -> C from counts: n_ac * n / (n_a * n_c), one arithmetic for
+ * rules, recommendations and item pairs, so they agree to the last bit.
+ */
+static inline double
+CxLift(int64 n_ac, int64 n_a, int64 n_c, int64 n)
+{
+	return ((double) n_ac * (double) n) / ((double) n_a * (double) n_c);
+}
 
 /* measures.c: the measures of a rule A -> C from its counts */
 typedef struct CxMeasures
@@ -128,9 +140,6 @@ extern void CxComputeMeasures(int64 n_ac, int64 n_a, int64 n_c, int64 n,
 							  bool with_p, CxMeasures *m);
 extern void CxCheckRuleThresholds(double min_confidence, double min_lift);
 
-/* rates.c */
-extern void CxCheckConfidence(double confidence);
-
 /* features.c */
 extern const double *CxReadFeatures(struct ArrayType *arr, int32 expect, int32 *d);
 
@@ -151,8 +160,12 @@ extern void CxPinStoredSettings(Jsonb *settings);
 /* managed.c */
 extern bool CxMayActAs(Oid member, Oid role);
 
-/* srf.c */
+/* result.c */
 extern Tuplestorestate *CxMaterializeSRF(FunctionCallInfo fcinfo, TupleDesc *tupdesc);
+extern Datum CxResultRow(FunctionCallInfo fcinfo, Datum *values, bool *nulls);
+extern TupleDesc CxRowArrayDesc(FunctionCallInfo fcinfo, Oid *rowtype);
+extern Datum CxRowArray(Datum *rows, int32 n, Oid rowtype);
+extern Datum CxFloat8Array(const double *v, int32 n);
 extern Datum CxTextArray(const CxPatterns *p, const uint32 *items, int32 k);
 
 #endif							/* CXSELL_H */

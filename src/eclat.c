@@ -154,6 +154,126 @@ CompareInt32(const void *a, const void *b)
 }
 
 /*
+ * Count, over the baskets of extension a, every later extension b in them:
+ * dp->cnt[b] becomes the count of prefix + a + b.  The extensions met are
+ * listed in dp->touched, in order; returns how many.
+ */
+static int32
+CountLater(const Miner *m, Depth *dp, const Ext *exts, int32 a)
+{
+	const CxMineInput *in = m->in;
+	int32		ntouched = 0;
+	int64		t;
+
+	for (t = 0; t < exts[a].len; t++)
+	{
+		int64		b = exts[a].tids[t];
+		int64		end = in->basket_off[b + 1];
+		int64		q;
+
+		for (q = in->basket_off[b] + exts[a].starts[t]; q < end; q++)
+		{
+			int32		sl = dp->slot[in->bitems[q]];
+
+			if (sl > a && dp->cnt[sl]++ == 0)
+				dp->touched[ntouched++] = sl;
+		}
+	}
+	qsort(dp->touched, ntouched, sizeof(int32), CompareInt32);
+	return ntouched;
+}
+
+/*
+ * Record what the counts of CountLater found: the pairs (at depth 0), the
+ * frequent itemsets prefix + a + b, and, in dp->next, the number each
+ * frequent b gets at the next level (-1 for the others); returns how many
+ * go on to the next level.
+ */
+static int32
+RecordCounts(Miner *m, Depth *dp, const Ext *exts, int32 plen, int32 ntouched)
+{
+	bool		emit = (plen + 2 <= m->maxlen);
+	bool		deeper = (plen + 3 <= m->maxlen);
+	int32		nnext = 0;
+	int32		k;
+
+	for (k = 0; k < ntouched; k++)
+	{
+		int32		sl = dp->touched[k];
+		int64		c = dp->cnt[sl];
+
+		dp->next[sl] = -1;
+		if (plen == 0)
+			EmitPair(m, m->prefix[plen], exts[sl].item, c);
+		if (c < m->in->min_count)
+			continue;
+		if (emit)
+			EmitSet(m, plen + 1, exts[sl].item, c);
+		if (deeper)
+			dp->next[sl] = nnext++;
+	}
+	return nnext;
+}
+
+/*
+ * The extensions of prefix + a for the next level: for each frequent b
+ * numbered by RecordCounts, the tid list of prefix + a + b, in dp->cxt.
+ */
+static Ext *
+BuildNext(const Miner *m, Depth *dp, const Ext *exts, int32 a, int32 ntouched,
+		  int32 nnext)
+{
+	const CxMineInput *in = m->in;
+	MemoryContext old;
+	Size		total = 0;
+	Ext		   *next;
+	int32		k;
+	int64		t;
+
+	for (k = 0; k < ntouched; k++)
+		if (dp->next[dp->touched[k]] >= 0)
+			total += dp->cnt[dp->touched[k]];
+	CxCheckMemory(m->limitcxt, total * 2 * sizeof(uint32) + nnext * sizeof(Ext),
+				  CX_WORK_MINING);
+	old = MemoryContextSwitchTo(dp->cxt);
+	next = palloc(nnext * sizeof(Ext));
+	for (k = 0; k < ntouched; k++)
+	{
+		int32		sl = dp->touched[k];
+		int32		x = dp->next[sl];
+
+		if (x < 0)
+			continue;
+		next[x].item = exts[sl].item;
+		next[x].len = 0;
+		next[x].tids = palloc(dp->cnt[sl] * sizeof(uint32));
+		next[x].starts = palloc(dp->cnt[sl] * sizeof(uint32));
+	}
+	MemoryContextSwitchTo(old);
+	for (t = 0; t < exts[a].len; t++)
+	{
+		uint32		b = exts[a].tids[t];
+		int64		begin = in->basket_off[b];
+		int64		end = in->basket_off[b + 1];
+		int64		q;
+
+		for (q = begin + exts[a].starts[t]; q < end; q++)
+		{
+			int32		sl = dp->slot[in->bitems[q]];
+			int32		x;
+
+			if (sl > a && (x = dp->next[sl]) >= 0)
+			{
+				next[x].tids[next[x].len] = b;
+				next[x].starts[next[x].len] = (uint32) (q + 1 - begin);
+				next[x].len++;
+			}
+		}
+	}
+	return next;
+}
+
+/*
  * Extend the prefix prefix[0..plen) by each of its extensions in turn.
  * exts[e] is a frequent item, greater than every prefix item, with the tid
  * list of prefix + item.  For extension a, one pass over a's baskets counts
@@ -165,10 +285,6 @@ CompareInt32(const void *a, const void *b)
 static void
 Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts)
 {
-	const CxMineInput *in = m->in;
-	const int64 min_count = in->min_count;
-	bool		emit = (plen + 2 <= m->maxlen);
-	bool		deeper = (plen + 3 <= m->maxlen);
 	Depth	   *dp = GetDepth(m, plen);
 	int32		a;
 	int32		e;
@@ -179,96 +295,16 @@ Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts)
 
 	for (a = 0; a + 1 < nexts; a++)
 	{
-		uint32		item = exts[a].item;
-		int32		ntouched = 0;
-		int32		nnext = 0;
-		int64		t;
+		int32		ntouched;
+		int32		nnext;
 		int32		k;
-		Ext		   *next = NULL;
+		Ext		   *next;
 
 		CHECK_FOR_INTERRUPTS();
-		m->prefix[plen] = item;
-
-		/* count the later extensions in each of a's baskets */
-		for (t = 0; t < exts[a].len; t++)
-		{
-			int64		b = exts[a].tids[t];
-			int64		end = in->basket_off[b + 1];
-			int64		q;
-
-			for (q = in->basket_off[b] + exts[a].starts[t]; q < end; q++)
-			{
-				int32		sl = dp->slot[in->bitems[q]];
-
-				if (sl > a && dp->cnt[sl]++ == 0)
-					dp->touched[ntouched++] = sl;
-			}
-		}
-		qsort(dp->touched, ntouched, sizeof(int32), CompareInt32);
-
-		for (k = 0; k < ntouched; k++)
-		{
-			int32		sl = dp->touched[k];
-			int64		c = dp->cnt[sl];
-
-			dp->next[sl] = -1;
-			if (plen == 0)
-				EmitPair(m, item, exts[sl].item, c);
-			if (c < min_count)
-				continue;
-			if (emit)
-				EmitSet(m, plen + 1, exts[sl].item, c);
-			if (deeper)
-				dp->next[sl] = nnext++;
-		}
-
-		/* build the tid lists of prefix + a + b for the frequent b */
-		if (nnext >= 2)
-		{
-			MemoryContext old;
-			Size		total = 0;
-
-			for (k = 0; k < ntouched; k++)
-				if (dp->next[dp->touched[k]] >= 0)
-					total += dp->cnt[dp->touched[k]];
-			CxCheckMemory(m->limitcxt, total * 2 * sizeof(uint32) + nnext * sizeof(Ext),
-						  CX_WORK_MINING);
-			old = MemoryContextSwitchTo(dp->cxt);
-			next = palloc(nnext * sizeof(Ext));
-			for (k = 0; k < ntouched; k++)
-			{
-				int32		sl = dp->touched[k];
-				int32		x = dp->next[sl];
-
-				if (x < 0)
-					continue;
-				next[x].item = exts[sl].item;
-				next[x].len = 0;
-				next[x].tids = palloc(dp->cnt[sl] * sizeof(uint32));
-				next[x].starts = palloc(dp->cnt[sl] * sizeof(uint32));
-			}
-			MemoryContextSwitchTo(old);
-			for (t = 0; t < exts[a].len; t++)
-			{
-				uint32		b = exts[a].tids[t];
-				int64		begin = in->basket_off[b];
-				int64		end = in->basket_off[b + 1];
-				int64		q;
-
-				for (q = begin + exts[a].starts[t]; q < end; q++)
-				{
-					int32		sl = dp->slot[in->bitems[q]];
-					int32		x;
-
-					if (sl > a && (x = dp->next[sl]) >= 0)
-					{
-						next[x].tids[next[x].len] = b;
-						next[x].starts[next[x].len] = (uint32) (q + 1 - begin);
-						next[x].len++;
-					}
-				}
-			}
-		}
+		m->prefix[plen] = exts[a].item;
+		ntouched = CountLater(m, dp, exts, a);
+		nnext = RecordCounts(m, dp, exts, plen, ntouched);
+		next = nnext >= 2 ? BuildNext(m, dp, exts, a, ntouched, nnext) : NULL;
 		for (k = 0; k < ntouched; k++)
 			dp->cnt[dp->touched[k]] = 0;
 		if (next != NULL)

@@ -278,10 +278,7 @@ gains_final(PG_FUNCTION_ARGS)
 	if (st->n == 0)
 		PG_RETURN_NULL();
 	CxEnterAggregate(&call, fcinfo);
-	rowtype = get_element_type(get_func_rettype(fcinfo->flinfo->fn_oid));
-	if (!OidIsValid(rowtype))
-		elog(ERROR, "cxsell.gains must return an array of rows");
-	tupdesc = lookup_rowtype_tupdesc_copy(rowtype, -1);
+	tupdesc = CxRowArrayDesc(fcinfo, &rowtype);
 
 	rows = SortedRows(st);
 	for (i = 0; i < st->n; i++)
@@ -328,7 +325,7 @@ gains_final(PG_FUNCTION_ARGS)
 		out[nout++] = HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls));
 	}
 	CxLeaveCall(&call);
-	PG_RETURN_ARRAYTYPE_P(construct_array(out, nout, rowtype, -1, false, TYPALIGN_DOUBLE));
+	PG_RETURN_DATUM(CxRowArray(out, nout, rowtype));
 }
 
 /*

@@ -79,8 +79,7 @@ patterns_item_pairs(PG_FUNCTION_ARGS)
 			values[4] = Int64GetDatum(nab);
 			values[5] = Float8GetDatum(expected);
 			values[6] = Float8GetDatum((double) nab / (double) p->n);
-			values[7] = Float8GetDatum(((double) nab * (double) p->n) /
-									   ((double) na * (double) nb));
+			values[7] = Float8GetDatum(CxLift(nab, na, nb, p->n));
 			values[8] = Float8GetDatum(pv);
 			values[9] = CStringGetTextDatum(relation);
 			tuplestore_putvalues(store, tupdesc, values, nulls);

@@ -39,7 +39,7 @@ CxRandomNext(CxRandom *r)
 }
 
 /* A uniform double in [0, 1). */
-double
+static double
 CxRandomDouble(CxRandom *r)
 {
 	return (double) (CxRandomNext(r) >> 11) * (1.0 / 9007199254740992.0);

@@ -36,7 +36,6 @@ typedef struct CxRandom
 
 extern void CxRandomSeed(CxRandom *r, uint64 seed);
 extern uint64 CxRandomNext(CxRandom *r);
-extern double CxRandomDouble(CxRandom *r);
 
 extern Size CxKmeansWorkMemory(int64 n, int32 d, int32 k);
 extern void CxKmeansRun(const double *x, int64 n, int32 d,

@@ -628,7 +628,7 @@ kmeans_sweep_final(PG_FUNCTION_ARGS)
 	double	   *x;
 	double	   *mean;
 	double	   *scale;
-	ArrayType  *result;
+	Datum		result;
 	ErrorContextCallback call;
 
 	if (PG_ARGISNULL(0))
@@ -638,10 +638,7 @@ kmeans_sweep_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	CxEnterAggregate(&call, fcinfo);
 	d = st->d;
-	rowtype = get_element_type(get_func_rettype(fcinfo->flinfo->fn_oid));
-	if (!OidIsValid(rowtype))
-		elog(ERROR, "cxsell.kmeans_sweep must return an array of rows");
-	tupdesc = lookup_rowtype_tupdesc_copy(rowtype, -1);
+	tupdesc = CxRowArrayDesc(fcinfo, &rowtype);
 
 	cxt = AllocSetContextCreate(st->cxt, "cxsell.kmeans sweep", ALLOCSET_DEFAULT_SIZES);
 	MemoryContextSwitchTo(cxt);
@@ -676,7 +673,7 @@ kmeans_sweep_final(PG_FUNCTION_ARGS)
 	}
 	MemoryContextSwitchTo(outcxt);
 	MemoryContextDelete(cxt);
-	result = construct_array(rows, nrows, rowtype, -1, false, TYPALIGN_DOUBLE);
+	result = CxRowArray(rows, nrows, rowtype);
 	CxLeaveCall(&call);
-	PG_RETURN_ARRAYTYPE_P(result);
+	PG_RETURN_DATUM(result);
 }

@@ -62,7 +62,7 @@ Reject(int sqlstate, const char *detail)
 }
 
 /* Check every field of a model; reject it with `errcode` when inconsistent. */
-void
+static void
 KModelValidate(const KModel *m, int sqlstate)
 {
 	int64		total = 0;
@@ -104,7 +104,7 @@ KModelValidate(const KModel *m, int sqlstate)
  * Read a feature array for model m, standardised as the model was trained,
  * into buf (d values); returns buf.
  */
-double *
+static double *
 KModelReadFeatures(KModel *m, ArrayType *arr, double *buf)
 {
 	int32		d;
@@ -114,39 +114,6 @@ KModelReadFeatures(KModel *m, ArrayType *arr, double *buf)
 	for (j = 0; j < m->d; j++)
 		buf[j] = (v[j] - KM_MEANS(m)[j]) / KM_SCALES(m)[j];
 	return buf;
-}
-
-/*
- * The cluster (0-based) whose centre is nearest to the standardised point z;
- * *dist2 receives the squared distance in the clustering space.
- */
-int32
-KModelAssign(const KModel *m, const double *z, double *dist2)
-{
-	int32		best = 0;
-	double		bestd = 0.0;
-	int32		c;
-
-	for (c = 0; c < m->k; c++)
-	{
-		const double *cen = KM_CENTROIDS(m) + (Size) c * m->d;
-		double		s = 0.0;
-		int32		j;
-
-		for (j = 0; j < m->d; j++)
-		{
-			double		t = z[j] - (cen[j] - KM_MEANS(m)[j]) / KM_SCALES(m)[j];
-
-			s += t * t;
-		}
-		if (c == 0 || s < bestd)
-		{
-			bestd = s;
-			best = c;
-		}
-	}
-	*dist2 = bestd;
-	return best;
 }
 
 static void
@@ -421,37 +388,56 @@ kmodel_recv(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(m);
 }
 
-/* Copy a detoasted model into `cxt` (a CxDecodeFn). */
+/* A model ready for assigning points: its centres in the clustering space. */
+typedef struct ModelView
+{
+	KModel	   *m;
+	double	   *centres;		/* k x d, standardised as the model was trained */
+} ModelView;
+
+/* Copy a detoasted model into `cxt` with its centres standardised (a CxDecodeFn). */
 static void *
-CopyModel(Datum d, MemoryContext cxt)
+DecodeModel(Datum d, MemoryContext cxt)
 {
 	KModel	   *src = (KModel *) DatumGetPointer(d);
+	ModelView  *v = MemoryContextAlloc(cxt, sizeof(ModelView));
 	KModel	   *m = MemoryContextAlloc(cxt, VARSIZE(src));
+	int32		c;
+	int32		j;
 
 	memcpy(m, src, VARSIZE(src));
-	return m;
+	v->m = m;
+	v->centres = MemoryContextAlloc(cxt, (Size) m->k * m->d * sizeof(double));
+	for (c = 0; c < m->k; c++)
+	{
+		const double *cen = KM_CENTROIDS(m) + (Size) c * m->d;
+
+		for (j = 0; j < m->d; j++)
+			v->centres[(Size) c * m->d + j] = (cen[j] - KM_MEANS(m)[j]) / KM_SCALES(m)[j];
+	}
+	return v;
 }
 
 /*
  * The model argument, decoded once per call site: cluster() applied to every
  * row with one stored model reads it once (see datum_cache.c).
  */
-static KModel *
+static ModelView *
 ModelArg(FunctionCallInfo fcinfo)
 {
-	return (KModel *) CxCachedDecode(fcinfo->flinfo, PG_GETARG_DATUM(0), CopyModel);
+	return (ModelView *) CxCachedDecode(fcinfo->flinfo, PG_GETARG_DATUM(0), DecodeModel);
 }
 
 /* cxsell.cluster(model, features): the number (1..k) of the nearest cluster. */
 Datum
 kmodel_cluster(PG_FUNCTION_ARGS)
 {
-	KModel	   *m = ModelArg(fcinfo);
-	double	   *z = palloc(m->d * sizeof(double));
+	ModelView  *v = ModelArg(fcinfo);
+	double	   *z = palloc(v->m->d * sizeof(double));
 	double		dist2;
 
-	KModelReadFeatures(m, PG_GETARG_ARRAYTYPE_P(1), z);
-	PG_RETURN_INT32(KModelAssign(m, z, &dist2) + 1);
+	KModelReadFeatures(v->m, PG_GETARG_ARRAYTYPE_P(1), z);
+	PG_RETURN_INT32(CxNearest(z, v->centres, v->m->k, v->m->d, &dist2) + 1);
 }
 
 /*
@@ -461,12 +447,12 @@ kmodel_cluster(PG_FUNCTION_ARGS)
 Datum
 kmodel_cluster_distance(PG_FUNCTION_ARGS)
 {
-	KModel	   *m = ModelArg(fcinfo);
-	double	   *z = palloc(m->d * sizeof(double));
+	ModelView  *v = ModelArg(fcinfo);
+	double	   *z = palloc(v->m->d * sizeof(double));
 	double		dist2;
 
-	KModelReadFeatures(m, PG_GETARG_ARRAYTYPE_P(1), z);
-	(void) KModelAssign(m, z, &dist2);
+	KModelReadFeatures(v->m, PG_GETARG_ARRAYTYPE_P(1), z);
+	(void) CxNearest(z, v->centres, v->m->k, v->m->d, &dist2);
 	PG_RETURN_FLOAT8(sqrt(dist2));
 }
 
@@ -477,21 +463,16 @@ kmodel_centroids(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Tuplestorestate *store = CxMaterializeSRF(fcinfo, &tupdesc);
 	KModel	   *m = PG_GETARG_KMODEL_P(0);
-	Datum	   *elems = palloc(m->d * sizeof(Datum));
 	int32		c;
 
 	for (c = 0; c < m->k; c++)
 	{
 		Datum		values[4];
 		bool		nulls[4] = {0};
-		int32		j;
 
-		for (j = 0; j < m->d; j++)
-			elems[j] = Float8GetDatum(KM_CENTROIDS(m)[(Size) c * m->d + j]);
 		values[0] = Int32GetDatum(c + 1);
 		values[1] = Int64GetDatum(KM_SIZES(m)[c]);
-		values[2] = PointerGetDatum(construct_array(elems, m->d, FLOAT8OID, sizeof(float8),
-													FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		values[2] = CxFloat8Array(KM_CENTROIDS(m) + (Size) c * m->d, m->d);
 		values[3] = Float8GetDatum(KM_WSS(m)[c]);
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 	}
@@ -503,12 +484,9 @@ Datum
 kmodel_summary(PG_FUNCTION_ARGS)
 {
 	KModel	   *m = PG_GETARG_KMODEL_P(0);
-	TupleDesc	tupdesc;
 	Datum		values[9];
 	bool		nulls[9] = {0};
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
 	values[0] = Int32GetDatum(m->k);
 	values[1] = Int32GetDatum(m->d);
 	values[2] = Int64GetDatum(m->n);
@@ -518,22 +496,16 @@ kmodel_summary(PG_FUNCTION_ARGS)
 	values[6] = BoolGetDatum((m->flags & KMODEL_STANDARDIZED) != 0);
 	values[7] = Int64GetDatum(m->seed);
 	values[8] = Int32GetDatum(m->restarts);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
-													  values, nulls)));
+	PG_RETURN_DATUM(CxResultRow(fcinfo, values, nulls));
 }
 
 /* cxsell.standardize(model, features): the features as the model sees them. */
 Datum
 kmodel_standardize(PG_FUNCTION_ARGS)
 {
-	KModel	   *m = ModelArg(fcinfo);
-	double	   *z = palloc(m->d * sizeof(double));
-	Datum	   *elems = palloc(m->d * sizeof(Datum));
-	int32		j;
+	ModelView  *v = ModelArg(fcinfo);
+	double	   *z = palloc(v->m->d * sizeof(double));
 
-	KModelReadFeatures(m, PG_GETARG_ARRAYTYPE_P(1), z);
-	for (j = 0; j < m->d; j++)
-		elems[j] = Float8GetDatum(z[j]);
-	PG_RETURN_ARRAYTYPE_P(construct_array(elems, m->d, FLOAT8OID, sizeof(float8),
-										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	KModelReadFeatures(v->m, PG_GETARG_ARRAYTYPE_P(1), z);
+	PG_RETURN_DATUM(CxFloat8Array(z, v->m->d));
 }

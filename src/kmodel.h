@@ -50,8 +50,5 @@ typedef struct KModel
 #define PG_GETARG_KMODEL_P(n)	DatumGetKModelP(PG_GETARG_DATUM(n))
 
 extern KModel *KModelCreate(int32 k, int32 d);
-extern void KModelValidate(const KModel *m, int sqlstate);
-extern double *KModelReadFeatures(KModel *m, ArrayType *arr, double *buf);
-extern int32 KModelAssign(const KModel *m, const double *z, double *dist2);
 
 #endif							/* CXSELL_KMODEL_H */

@@ -49,7 +49,7 @@ CxComputeMeasures(int64 n_ac, int64 n_a, int64 n_c, int64 n, bool with_p,
 	m->consequent_support = sc;
 	m->support = sac;
 	m->confidence = (double) n_ac / (double) n_a;
-	m->lift = ((double) n_ac * dn) / ((double) n_a * (double) n_c);
+	m->lift = CxLift(n_ac, n_a, n_c, n);
 	m->leverage = sac - sa * sc;
 	if (n_ac == n_a)
 		m->conviction = get_float8_infinity();

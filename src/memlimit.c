@@ -38,7 +38,7 @@ MemoryHint(CxWork work)
  * Stop with an error if work that already uses `used` bytes would exceed
  * cxsell.max_memory.
  */
-void
+static void
 CxCheckSize(Size used, CxWork work)
 {
 	Size		limit = (Size) cxsell_max_memory_kb * 1024;

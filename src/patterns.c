@@ -143,27 +143,6 @@ CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k)
 	return -1;
 }
 
-/* The co-occurrence count of items a < b (0 when they never co-occur). */
-int64
-CxPatternsPairCount(const CxPatterns *p, uint32 a, uint32 b)
-{
-	int64		lo = 0;
-	int64		hi = p->npairs;
-
-	while (lo < hi)
-	{
-		int64		mid = lo + (hi - lo) / 2;
-
-		if (p->pair_a[mid] == a && p->pair_b[mid] == b)
-			return p->pair_count[mid];
-		if (p->pair_a[mid] < a || (p->pair_a[mid] == a && p->pair_b[mid] < b))
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
-}
-
 static int
 CompareNames(const void *a, const void *b)
 {
@@ -349,7 +328,7 @@ DecodePairs(CxReader *r, CxPatterns *p)
 }
 
 /* Decode and validate the bytes of a cxsell.patterns value. */
-CxPatterns *
+static CxPatterns *
 CxPatternsDecode(const char *data, Size len, int errcode)
 {
 	CxReader	r;
@@ -449,7 +428,7 @@ CompareByName(const void *a, const void *b, void *arg)
  * distinct values of some types print alike).  The name index is built on
  * first use, in the memory the value was decoded into.
  */
-int32
+static int32
 CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count)
 {
 	int32		lo = 0;
@@ -500,10 +479,11 @@ CxPatternsByCount(CxPatterns *p)
 
 /*
  * Mark in marks[] the items named in a text[] (NULL elements and names of no
- * item are ignored); returns how many items it newly marked.
+ * item are ignored); returns how many items it newly marked, and adds to
+ * *named (when not NULL) the number of names given.
  */
 int32
-CxPatternsMarkItems(CxPatterns *p, ArrayType *names, bool *marks)
+CxPatternsMarkItems(CxPatterns *p, ArrayType *names, bool *marks, int32 *named)
 {
 	Datum	   *elems;
 	bool	   *nulls;
@@ -522,6 +502,8 @@ CxPatternsMarkItems(CxPatterns *p, ArrayType *names, bool *marks)
 
 		if (nulls[i])
 			continue;
+		if (named)
+			(*named)++;
 		name = TextDatumGetCString(elems[i]);
 		first = CxPatternsFindItem(p, name, &count);
 		for (j = first; j < first + count; j++)
@@ -600,12 +582,9 @@ Datum
 patterns_summary(PG_FUNCTION_ARGS)
 {
 	CxPatterns *p = CxPatternsFromDatum(PG_GETARG_DATUM(0));
-	TupleDesc	tupdesc;
 	Datum		values[8];
 	bool		nulls[8] = {0};
 
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
 	values[0] = Int64GetDatum(p->n);
 	values[1] = Float8GetDatum(p->min_support);
 	values[2] = Int64GetDatum(p->min_count);
@@ -614,6 +593,5 @@ patterns_summary(PG_FUNCTION_ARGS)
 	values[5] = Int64GetDatum(p->nsets);
 	values[6] = Int32GetDatum(p->max_size);
 	values[7] = Int64GetDatum(p->npairs);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
-													  values, nulls)));
+	PG_RETURN_DATUM(CxResultRow(fcinfo, values, nulls));
 }

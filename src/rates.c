@@ -16,7 +16,7 @@ PG_FUNCTION_INFO_V1(rate_wilson_interval);
 PG_FUNCTION_INFO_V1(rate_two_proportion_test);
 
 /* Reject a confidence level outside (0, 1). */
-void
+static void
 CxCheckConfidence(double confidence)
 {
 	if (!(confidence > 0.0 && confidence < 1.0))
@@ -48,7 +48,6 @@ rate_wilson_interval(PG_FUNCTION_ARGS)
 	int64		successes = PG_GETARG_INT64(0);
 	int64		n = PG_GETARG_INT64(1);
 	double		confidence = PG_GETARG_FLOAT8(2);
-	TupleDesc	tupdesc;
 	Datum		values[3];
 	bool		nulls[3] = {0};
 	double		lower;
@@ -56,14 +55,11 @@ rate_wilson_interval(PG_FUNCTION_ARGS)
 
 	CheckRateCounts(successes, n);
 	CxCheckConfidence(confidence);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
 	cx_wilson_interval(successes, n, confidence, &lower, &upper);
 	values[0] = Float8GetDatum((double) successes / (double) n);
 	values[1] = Float8GetDatum(lower);
 	values[2] = Float8GetDatum(upper);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
-													  values, nulls)));
+	PG_RETURN_DATUM(CxResultRow(fcinfo, values, nulls));
 }
 
 /*
@@ -79,7 +75,6 @@ rate_two_proportion_test(PG_FUNCTION_ARGS)
 	int64		na = PG_GETARG_INT64(1);
 	int64		xb = PG_GETARG_INT64(2);
 	int64		nb = PG_GETARG_INT64(3);
-	TupleDesc	tupdesc;
 	Datum		values[5];
 	bool		nulls[5] = {0};
 	double		z;
@@ -87,8 +82,6 @@ rate_two_proportion_test(PG_FUNCTION_ARGS)
 
 	CheckRateCounts(xa, na);
 	CheckRateCounts(xb, nb);
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
 	values[0] = Float8GetDatum((double) xa / (double) na);
 	values[1] = Float8GetDatum((double) xb / (double) nb);
 	values[2] = Float8GetDatum((double) xa / (double) na - (double) xb / (double) nb);
@@ -99,6 +92,5 @@ rate_two_proportion_test(PG_FUNCTION_ARGS)
 	}
 	else
 		nulls[3] = nulls[4] = true;
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc),
-													  values, nulls)));
+	PG_RETURN_DATUM(CxResultRow(fcinfo, values, nulls));
 }

@@ -98,8 +98,6 @@ BetterRule(const CxPatterns *p, const Candidate *best, uint32 c,
 	return cmp < 0;
 }
 
-#define CMP_DESC(x, y) do { if ((x) != (y)) return (x) > (y) ? -1 : 1; } while (0)
-
 /* qsort_arg comparator over item numbers with a firing rule. */
 static int
 CompareRanked(const void *a, const void *b, void *arg)
@@ -112,29 +110,32 @@ CompareRanked(const void *a, const void *b, void *arg)
 
 	if (rs->rank_by == RANK_LIFT)
 	{
-		CMP_DESC(x->lift, y->lift);
-		CMP_DESC(x->confidence, y->confidence);
+		CX_CMP_DESC(x->lift, y->lift);
+		CX_CMP_DESC(x->confidence, y->confidence);
 	}
 	else
 	{
-		CMP_DESC(x->confidence, y->confidence);
-		CMP_DESC(x->lift, y->lift);
+		CX_CMP_DESC(x->confidence, y->confidence);
+		CX_CMP_DESC(x->lift, y->lift);
 	}
-	CMP_DESC(x->count, y->count);
+	CX_CMP_DESC(x->count, y->count);
 	return ia < ib ? -1 : (ia > ib ? 1 : 0);
 }
 
 
-/* Mark the frequent items named in held (NULL elements ignored). */
+/*
+ * Mark the frequent items named in held (NULL elements ignored); *named
+ * receives the number of items named.
+ */
 static int32
-MarkHeld(ArrayType *arr, CxPatterns *p, bool *held)
+MarkHeld(ArrayType *arr, CxPatterns *p, bool *held, int32 *named)
 {
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("held items must be a one-dimensional array"),
 				 errhint("Pass the customer's items as text[], for example array_agg(item::text).")));
-	return CxPatternsMarkItems(p, arr, held);
+	return CxPatternsMarkItems(p, arr, held, named);
 }
 
 /* Find each candidate item's best firing rule. */
@@ -179,9 +180,7 @@ FireRules(const CxPatterns *p, const bool *held, int32 nheld,
 		if (n_a < 1)
 			elog(ERROR, "cxsell.patterns value lacks a subset of an itemset, please report a bug");
 		confidence = (double) p->set_count[s] / (double) n_a;
-		/* the same arithmetic as cxsell.rules(), so the two agree exactly */
-		lift = ((double) p->set_count[s] * (double) p->n) /
-			((double) n_a * (double) p->item_count[items[missing]]);
+		lift = CxLift(p->set_count[s], n_a, p->item_count[items[missing]], p->n);
 		if (confidence < min_confidence || lift < min_lift)
 			continue;
 		if (BetterRule(p, &cand[items[missing]], items[missing], s,
@@ -197,84 +196,93 @@ FireRules(const CxPatterns *p, const bool *held, int32 nheld,
 	}
 }
 
-Datum
-patterns_recommend(PG_FUNCTION_ARGS)
+/* The arguments after the patterns value and the held items. */
+typedef struct RecommendArgs
 {
-	TupleDesc	tupdesc;
-	Tuplestorestate *store;
-	CxPatterns *p;
 	int32		n;
-	char	   *rank_name;
 	RankBy		rank_by;
 	double		min_confidence;
 	double		min_lift;
 	bool		fallback;
-	bool	   *held;
-	int32		nheld = 0;
-	Candidate  *cand;
-	uint32	   *order;
-	uint32	   *a_items;
-	int32		norder = 0;
-	int32		nout = 0;
-	int32		i;
-	Datum		empty;
+} RecommendArgs;
+
+/* Read and check the arguments. */
+static void
+ReadArgs(FunctionCallInfo fcinfo, RecommendArgs *args)
+{
+	char	   *rank_name;
 
 	CxRequireArg(fcinfo, 2, "n", "Pass how many items to recommend, such as 3.");
 	CxRequireArg(fcinfo, 3, "rank_by", "Omit the argument to use its default.");
 	CxRequireArg(fcinfo, 4, "min_confidence", "Omit the argument to use its default.");
 	CxRequireArg(fcinfo, 5, "min_lift", "Omit the argument to use its default.");
 	CxRequireArg(fcinfo, 6, "fallback", "Omit the argument to use its default.");
-	n = PG_GETARG_INT32(2);
+	args->n = PG_GETARG_INT32(2);
 	rank_name = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	min_confidence = PG_GETARG_FLOAT8(4);
-	min_lift = PG_GETARG_FLOAT8(5);
-	fallback = PG_GETARG_BOOL(6);
+	args->min_confidence = PG_GETARG_FLOAT8(4);
+	args->min_lift = PG_GETARG_FLOAT8(5);
+	args->fallback = PG_GETARG_BOOL(6);
 
-	if (n < 1)
+	if (args->n < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n %d is out of range", n),
+				 errmsg("n %d is out of range", args->n),
 				 errhint("Ask for at least one recommendation.")));
 	if (strcmp(rank_name, "confidence") == 0)
-		rank_by = RANK_CONFIDENCE;
+		args->rank_by = RANK_CONFIDENCE;
 	else if (strcmp(rank_name, "lift") == 0)
-		rank_by = RANK_LIFT;
+		args->rank_by = RANK_LIFT;
 	else if (strcmp(rank_name, "popularity") == 0)
-		rank_by = RANK_POPULARITY;
+		args->rank_by = RANK_POPULARITY;
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("unrecognized rank_by \"%s\"", rank_name),
 				 errhint("Use confidence, lift or popularity.")));
-	CxCheckRuleThresholds(min_confidence, min_lift);
+	CxCheckRuleThresholds(args->min_confidence, args->min_lift);
+}
 
-	store = CxMaterializeSRF(fcinfo, &tupdesc);
-	if (PG_ARGISNULL(0))
-		return (Datum) 0;
-	p = CxPatternsFromDatumCached(fcinfo->flinfo, PG_GETARG_DATUM(0));
+/*
+ * Mark the frequent items held.  When items are named but none is a
+ * frequent item of p, say so (once per patterns value and call site, not
+ * for every customer): the list then comes from popularity alone.
+ */
+static int32
+ReadHeld(FunctionCallInfo fcinfo, CxPatterns *p, bool *held)
+{
+	int32		named = 0;
+	int32		nheld;
 
-	held = palloc0(Max(p->nitems, 1) * sizeof(bool));
-	if (!PG_ARGISNULL(1))
-		nheld = MarkHeld(PG_GETARG_ARRAYTYPE_P(1), p, held);
+	if (PG_ARGISNULL(1))
+		return 0;
+	nheld = MarkHeld(PG_GETARG_ARRAYTYPE_P(1), p, held, &named);
+	if (nheld == 0 && named > 0 && !p->told_unknown_held)
+	{
+		p->told_unknown_held = true;
+		ereport(NOTICE,
+				(errmsg("none of the held items is a frequent item of the mining result"),
+				 errdetail("Held items are matched to item names exactly, as text: case, spaces and format count. Items below min_support are not in the result."),
+				 errhint("Compare with SELECT items FROM cxsell.itemsets(patterns) WHERE size = 1. Such a customer gets only popular items.")));
+	}
+	return nheld;
+}
 
-	cand = palloc(Max(p->nitems, 1) * sizeof(Candidate));
-	for (i = 0; i < p->nitems; i++)
-		cand[i].set = -1;
-	a_items = palloc(Max(p->max_size, 1) * sizeof(uint32));
-	if (rank_by != RANK_POPULARITY)
-		FireRules(p, held, nheld, min_confidence, min_lift, cand, a_items);
+/* Put the rule rows, best first, into store; returns how many. */
+static int32
+EmitRuleRows(const CxPatterns *p, const Candidate *cand, const RecommendArgs *args,
+			 uint32 *a_items, Tuplestorestate *store, TupleDesc tupdesc)
+{
+	uint32	   *order = palloc(Max(p->nitems, 1) * sizeof(uint32));
+	int32		norder = 0;
+	int32		nout = 0;
+	int32		i;
+	RankSort	rs = {cand, p, args->rank_by};
 
-	/* rule rows, best first */
-	order = palloc(Max(p->nitems, 1) * sizeof(uint32));
 	for (i = 0; i < p->nitems; i++)
 		if (cand[i].set >= 0)
 			order[norder++] = (uint32) i;
-	{
-		RankSort	rs = {cand, p, rank_by};
-
-		qsort_arg(order, norder, sizeof(uint32), CompareRanked, &rs);
-	}
-	for (i = 0; i < norder && nout < n; i++)
+	qsort_arg(order, norder, sizeof(uint32), CompareRanked, &rs);
+	for (i = 0; i < norder && nout < args->n; i++)
 	{
 		uint32		c = order[i];
 		const Candidate *cd = &cand[c];
@@ -289,7 +297,7 @@ patterns_recommend(PG_FUNCTION_ARGS)
 				a_items[na++] = items[j];
 		values[0] = Int32GetDatum(++nout);
 		values[1] = CStringGetTextDatum(p->item_name[c]);
-		values[2] = Float8GetDatum(rank_by == RANK_LIFT ? cd->lift : cd->confidence);
+		values[2] = Float8GetDatum(args->rank_by == RANK_LIFT ? cd->lift : cd->confidence);
 		values[3] = Float8GetDatum(cd->confidence);
 		values[4] = Float8GetDatum(cd->lift);
 		values[5] = Float8GetDatum((double) cd->count / (double) p->n);
@@ -297,33 +305,72 @@ patterns_recommend(PG_FUNCTION_ARGS)
 		values[7] = CStringGetTextDatum("rule");
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 	}
+	return nout;
+}
 
-	/* popularity rows fill what the rules left */
-	if (nout < n && (fallback || rank_by == RANK_POPULARITY))
+/* Fill ranks nout + 1 .. n with the most frequent items neither held nor recommended. */
+static void
+EmitPopularityRows(CxPatterns *p, const bool *held, const Candidate *cand,
+				   int32 nout, int32 n, Tuplestorestate *store, TupleDesc tupdesc)
+{
+	const int32 *popular = CxPatternsByCount(p);
+	Datum		empty = CxTextArray(p, NULL, 0);
+	int32		i;
+
+	for (i = 0; i < p->nitems && nout < n; i++)
 	{
-		const int32 *popular = CxPatternsByCount(p);
+		int32		c = popular[i];
+		double		support;
+		Datum		values[8];
+		bool		nulls[8] = {0};
 
-		empty = CxTextArray(p, NULL, 0);
-		for (i = 0; i < p->nitems && nout < n; i++)
-		{
-			int32		c = popular[i];
-			double		support;
-			Datum		values[8];
-			bool		nulls[8] = {0};
-
-			if (held[c] || cand[c].set >= 0)
-				continue;
-			support = (double) p->item_count[c] / (double) p->n;
-			values[0] = Int32GetDatum(++nout);
-			values[1] = CStringGetTextDatum(p->item_name[c]);
-			values[2] = Float8GetDatum(support);
-			values[3] = Float8GetDatum(support);
-			values[4] = Float8GetDatum(1.0);
-			values[5] = Float8GetDatum(support);
-			values[6] = empty;
-			values[7] = CStringGetTextDatum("popularity");
-			tuplestore_putvalues(store, tupdesc, values, nulls);
-		}
+		if (held[c] || cand[c].set >= 0)
+			continue;
+		support = (double) p->item_count[c] / (double) p->n;
+		values[0] = Int32GetDatum(++nout);
+		values[1] = CStringGetTextDatum(p->item_name[c]);
+		values[2] = Float8GetDatum(support);
+		values[3] = Float8GetDatum(support);
+		values[4] = Float8GetDatum(1.0);
+		values[5] = Float8GetDatum(support);
+		values[6] = empty;
+		values[7] = CStringGetTextDatum("popularity");
+		tuplestore_putvalues(store, tupdesc, values, nulls);
 	}
+}
+
+Datum
+patterns_recommend(PG_FUNCTION_ARGS)
+{
+	RecommendArgs args;
+	TupleDesc	tupdesc;
+	Tuplestorestate *store;
+	CxPatterns *p;
+	bool	   *held;
+	int32		nheld;
+	Candidate  *cand;
+	uint32	   *a_items;
+	int32		nout = 0;
+	int32		i;
+
+	ReadArgs(fcinfo, &args);
+	store = CxMaterializeSRF(fcinfo, &tupdesc);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
+	p = CxPatternsFromDatumCached(fcinfo->flinfo, PG_GETARG_DATUM(0));
+
+	held = palloc0(Max(p->nitems, 1) * sizeof(bool));
+	nheld = ReadHeld(fcinfo, p, held);
+	cand = palloc(Max(p->nitems, 1) * sizeof(Candidate));
+	for (i = 0; i < p->nitems; i++)
+		cand[i].set = -1;
+	a_items = palloc(Max(p->max_size, 1) * sizeof(uint32));
+	if (args.rank_by != RANK_POPULARITY)
+	{
+		FireRules(p, held, nheld, args.min_confidence, args.min_lift, cand, a_items);
+		nout = EmitRuleRows(p, cand, &args, a_items, store, tupdesc);
+	}
+	if (nout < args.n && (args.fallback || args.rank_by == RANK_POPULARITY))
+		EmitPopularityRows(p, held, cand, nout, args.n, store, tupdesc);
 	return (Datum) 0;
 }

@@ -90,8 +90,6 @@ CompareLists(const uint32 *a, int32 na, const uint32 *b, int32 nb)
 	return 0;
 }
 
-#define CMP_DESC(x, y) do { if ((x) != (y)) return (x) > (y) ? -1 : 1; } while (0)
-
 /* qsort_arg comparator for the documented row order. */
 static int
 CompareRules(const void *a, const void *b, void *arg)
@@ -107,9 +105,9 @@ CompareRules(const void *a, const void *b, void *arg)
 
 	if (x->key != y->key)
 		return ((x->key > y->key) != rs->ascending) ? -1 : 1;
-	CMP_DESC(x->confidence, y->confidence);
-	CMP_DESC(x->lift, y->lift);
-	CMP_DESC(rs->p->set_count[x->set], rs->p->set_count[y->set]);
+	CX_CMP_DESC(x->confidence, y->confidence);
+	CX_CMP_DESC(x->lift, y->lift);
+	CX_CMP_DESC(rs->p->set_count[x->set], rs->p->set_count[y->set]);
 	nx = SplitItems(rs->p, x->set, x->amask, true, lx);
 	ny = SplitItems(rs->p, y->set, y->amask, true, ly);
 	if ((c = CompareLists(lx, nx, ly, ny)) != 0)
@@ -173,7 +171,7 @@ AllowedItems(FunctionCallInfo fcinfo, int argno, CxPatterns *p)
 	if (PG_ARGISNULL(argno))
 		return NULL;
 	allowed = palloc0(Max(p->nitems, 1) * sizeof(bool));
-	(void) CxPatternsMarkItems(p, PG_GETARG_ARRAYTYPE_P(argno), allowed);
+	(void) CxPatternsMarkItems(p, PG_GETARG_ARRAYTYPE_P(argno), allowed, NULL);
 	return allowed;
 }
 

@@ -84,7 +84,7 @@ CxTypeInfoInit(CxTypeInfo *ti, Oid type, Oid collation, const char *role)
 }
 
 /* Hash a value as its type's default hash operator class does. */
-uint32
+static uint32
 CxHashValue(CxTypeInfo *ti, Datum v)
 {
 	if (ti->int_kind)

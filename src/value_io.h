@@ -36,7 +36,6 @@ typedef struct CxTypeInfo
 
 extern void CxTypeInfoInit(CxTypeInfo *ti, Oid type, Oid collation,
 						   const char *role);
-extern uint32 CxHashValue(CxTypeInfo *ti, Datum v);
 extern bool CxEqualValues(CxTypeInfo *ti, Datum a, Datum b);
 extern int	CxCompareValues(CxTypeInfo *ti, Datum a, Datum b);
 extern char *CxValueText(CxTypeInfo *ti, Datum v);

@@ -1,6 +1,7 @@
 /*
- * srf.c
- *		Helpers for cxsell's set-returning functions.
+ * result.c
+ *		Building what cxsell's functions return: sets of rows, single rows,
+ *		arrays of rows, of numbers and of item names.
  */
 #include "postgres.h"
 
@@ -9,6 +10,8 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
 
 #include "cxsell.h"
 
@@ -43,6 +46,54 @@ CxMaterializeSRF(FunctionCallInfo fcinfo, TupleDesc *tupdesc)
 	rsinfo->setDesc = *tupdesc;
 	MemoryContextSwitchTo(old);
 	return store;
+}
+
+/* One row of the function's composite result type. */
+Datum
+CxResultRow(FunctionCallInfo fcinfo, Datum *values, bool *nulls)
+{
+	TupleDesc	tupdesc;
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	return HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls));
+}
+
+/*
+ * The row descriptor of the elements of the function's array result (an
+ * aggregate final function returning cxsell.gains_bucket[], say); *rowtype
+ * receives the element type, for CxRowArray.
+ */
+TupleDesc
+CxRowArrayDesc(FunctionCallInfo fcinfo, Oid *rowtype)
+{
+	*rowtype = get_element_type(get_func_rettype(fcinfo->flinfo->fn_oid));
+	if (!OidIsValid(*rowtype))
+		elog(ERROR, "return type must be an array of a row type");
+	return lookup_rowtype_tupdesc_copy(*rowtype, -1);
+}
+
+/* The array of `n` rows (heap tuple datums) of type `rowtype`. */
+Datum
+CxRowArray(Datum *rows, int32 n, Oid rowtype)
+{
+	return PointerGetDatum(construct_array(rows, n, rowtype, -1, false, TYPALIGN_DOUBLE));
+}
+
+/* A float8[] of `n` numbers. */
+Datum
+CxFloat8Array(const double *v, int32 n)
+{
+	Datum	   *elems = palloc(Max(n, 1) * sizeof(Datum));
+	ArrayType  *arr;
+	int32		i;
+
+	for (i = 0; i < n; i++)
+		elems[i] = Float8GetDatum(v[i]);
+	arr = construct_array(elems, n, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
+						  TYPALIGN_DOUBLE);
+	pfree(elems);
+	return PointerGetDatum(arr);
 }
 
 /* A text[] of the names of `k` items. */
