@@ -17,6 +17,7 @@ OBJS = \
 	src/rules.o \
 	src/item_pairs.o \
 	src/measures.o \
+	src/query_text.o \
 	src/result.o \
 	src/stats.o \
 	src/features.o \

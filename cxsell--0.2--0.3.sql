@@ -32,6 +32,405 @@ CREATE AGGREGATE cxsell.chi_square(row_label anyelement, column_label anycompati
 COMMENT ON AGGREGATE cxsell.chi_square(anyelement, anycompatible) IS
 	'Pearson chi-square test of independence of two labels (e.g. channel x responded), one row per observation';
 
+-- One name per concept ---------------------------------------------------------
+--
+-- The mining result is the argument `patterns` (it was p), the measure
+-- that orders rows is `rank_by` (rules called it order_by), and arguments
+-- holding query text end in _query (baskets, segments and holdings did
+-- not).  rules and item_pairs gain the q_value (the p-value adjusted for
+-- the number of tests, Benjamini-Hochberg by default) and item_pairs
+-- decides complement and substitute on it; segment_profiles does the same
+-- for its direction.  recommend and backtest use, by default, only rules
+-- with lift >= 1 (min_lift 1; it was 0).  The query-text functions check
+-- their queries first (cxsell._query_text).  Renaming an argument needs the
+-- function dropped and created again.
+
+-- current_itemsets reads itemsets(): it goes too, and comes back below with
+-- the privileges granted on it.
+CREATE TEMP TABLE cxsell_saved_acl ON COMMIT DROP AS
+SELECT c.relacl FROM pg_catalog.pg_class c WHERE c.oid = 'cxsell.current_itemsets'::pg_catalog.regclass;
+DROP VIEW cxsell.current_itemsets;
+DROP FUNCTION cxsell.summary(cxsell.patterns);
+DROP FUNCTION cxsell.itemsets(cxsell.patterns);
+DROP FUNCTION cxsell.rules(cxsell.patterns, float8, float8, int4, int4, text[], text[], bigint, text);
+DROP FUNCTION cxsell.item_pairs(cxsell.patterns, float8);
+DROP FUNCTION cxsell.recommend(cxsell.patterns, text[], int4, text, float8, float8, boolean);
+DROP FUNCTION cxsell.backtest(text, float8, int4, float8, int8, text, float8, float8, boolean, int4);
+DROP FUNCTION cxsell.segment_profiles(text, text, float8);
+DROP FUNCTION cxsell.segment_propensity(text, text, text);
+DROP FUNCTION cxsell.channel_report(text, float8);
+
+CREATE FUNCTION cxsell.summary(patterns cxsell.patterns,
+	OUT baskets bigint, OUT min_support float8, OUT min_count bigint,
+	OUT max_len int4, OUT items int4, OUT itemsets bigint,
+	OUT max_itemset_size int4, OUT co_occurring_pairs bigint)
+	RETURNS record AS 'MODULE_PATHNAME', 'patterns_summary'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell.summary(cxsell.patterns) IS
+	'basket count, thresholds and sizes of a mining result';
+
+CREATE FUNCTION cxsell.itemsets(patterns cxsell.patterns,
+	OUT items text[], OUT size int4, OUT count bigint, OUT support float8)
+	RETURNS SETOF record AS 'MODULE_PATHNAME', 'patterns_itemsets'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION cxsell.itemsets(cxsell.patterns) IS
+	'frequent itemsets with their basket counts and supports, by size, then count descending';
+
+CREATE FUNCTION cxsell.rules(patterns cxsell.patterns,
+	min_confidence float8 DEFAULT 0,
+	min_lift float8 DEFAULT 0,
+	max_antecedent int4 DEFAULT 0,
+	max_consequent int4 DEFAULT 0,
+	antecedents text[] DEFAULT NULL,
+	consequents text[] DEFAULT NULL,
+	max_rules bigint DEFAULT 0,
+	rank_by text DEFAULT 'confidence',
+	adjust text DEFAULT 'bh',
+	OUT antecedent text[], OUT consequent text[],
+	OUT antecedent_support float8, OUT consequent_support float8,
+	OUT support float8, OUT confidence float8, OUT lift float8,
+	OUT leverage float8, OUT conviction float8, OUT jaccard float8,
+	OUT kulczynski float8, OUT certainty float8, OUT zhang float8,
+	OUT count bigint, OUT p_value float8, OUT q_value float8)
+	RETURNS SETOF record AS 'MODULE_PATHNAME', 'patterns_rules'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION cxsell.rules(cxsell.patterns, float8, float8, int4, int4, text[], text[], bigint, text, text) IS
+	'association rules with support, confidence, lift, leverage, conviction, jaccard, kulczynski, certainty, zhang, count, one-sided Fisher p-value and its q-value over the rules returned';
+
+CREATE FUNCTION cxsell.item_pairs(patterns cxsell.patterns, alpha float8 DEFAULT 0.05,
+	adjust text DEFAULT 'bh',
+	OUT item_a text, OUT item_b text, OUT count_a bigint, OUT count_b bigint,
+	OUT observed bigint, OUT expected float8, OUT support float8,
+	OUT lift float8, OUT p_value float8, OUT q_value float8, OUT relation text)
+	RETURNS SETOF record AS 'MODULE_PATHNAME', 'patterns_item_pairs'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION cxsell.item_pairs(cxsell.patterns, float8, text) IS
+	'every pair of frequent items with observed and expected co-occurrence, lift, two-sided Fisher p-value, its q-value over all pairs, and complement/substitute/independent decided on the q-value';
+
+CREATE FUNCTION cxsell.recommend(patterns cxsell.patterns, held text[], n int4,
+	rank_by text DEFAULT 'confidence',
+	min_confidence float8 DEFAULT 0,
+	min_lift float8 DEFAULT 1,
+	fallback boolean DEFAULT true,
+	OUT rank int4, OUT item text, OUT score float8, OUT confidence float8,
+	OUT lift float8, OUT support float8, OUT antecedent text[], OUT source text)
+	RETURNS SETOF record AS 'MODULE_PATHNAME', 'patterns_recommend'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 5;
+COMMENT ON FUNCTION cxsell.recommend(cxsell.patterns, text[], int4, text, float8, float8, boolean) IS
+	'the n best items not held: per item the best rule (lift >= min_lift, 1 by default) whose antecedent is held, by confidence or lift, topped up by popularity when fallback is on';
+
+CREATE FUNCTION cxsell._query_text(argument text, query text, columns text[], types regtype[])
+	RETURNS text AS 'MODULE_PATHNAME', 'cxsell_query_text'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION cxsell._query_text(text, text, text[], regtype[]) IS
+	'internal (the query-text functions): check a query given as text (one SELECT returning the columns named, each readable as its type) and return its text';
+
+-- The functions below run the caller's own queries (with the caller's
+-- privileges and search_path); everything else in them is schema-qualified,
+-- operators included, so that search_path cannot redirect it.
+
+CREATE FUNCTION cxsell.backtest(baskets_query text, min_support float8, n int4 DEFAULT 5,
+	holdout float8 DEFAULT 0.2,
+	seed int8 DEFAULT 0,
+	rank_by text DEFAULT 'confidence',
+	min_confidence float8 DEFAULT 0,
+	min_lift float8 DEFAULT 1,
+	fallback boolean DEFAULT true,
+	max_len int4 DEFAULT 0,
+	OUT method text, OUT train_baskets bigint, OUT test_baskets bigint,
+	OUT hits bigint, OUT hit_rate float8, OUT hit_rate_lower float8,
+	OUT hit_rate_upper float8, OUT coverage float8, OUT items_recommended bigint)
+	RETURNS SETOF record
+	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+AS $fn$
+DECLARE
+	baskets text;
+BEGIN
+	IF holdout IS NULL OR NOT (holdout OPERATOR(pg_catalog.>) 0
+							   AND holdout OPERATOR(pg_catalog.<) 1) THEN
+		RAISE EXCEPTION 'holdout % is out of range', holdout
+			USING ERRCODE = '22023',
+			HINT = 'Use the fraction of baskets to test on, greater than 0 and less than 1, such as 0.2.';
+	END IF;
+	IF seed IS NULL THEN
+		RAISE EXCEPTION 'seed must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Omit the argument to use its default.';
+	END IF;
+	PERFORM cxsell._check_rule_options(min_support, max_len, n, rank_by,
+									   min_confidence, min_lift, fallback);
+	baskets := cxsell._query_text('baskets_query', baskets_query,
+								  '{basket,item}', '{NULL,NULL}');
+
+	RETURN QUERY EXECUTE pg_catalog.format($q$
+		WITH lines AS MATERIALIZED (
+			SELECT DISTINCT q.b::pg_catalog.text AS basket, q.i::pg_catalog.text AS item
+			FROM (%s) AS q(b, i)
+			WHERE q.b IS NOT NULL AND q.i IS NOT NULL),
+		split AS MATERIALIZED (
+			SELECT l.basket, l.item,
+			       ((pg_catalog.hashtextextended(l.basket, $1)
+			         OPERATOR(pg_catalog.&) 9223372036854775807)::pg_catalog.float8
+			        OPERATOR(pg_catalog./) 9223372036854775808.0::pg_catalog.float8)
+			         OPERATOR(pg_catalog.<) $2 AS test
+			FROM lines l),
+		model AS (
+			SELECT cxsell.mine(s.basket, s.item, $3, $4) AS p,
+			       pg_catalog.count(DISTINCT s.basket) AS train_baskets
+			FROM split s WHERE NOT s.test),
+		ranked AS (
+			SELECT s.basket, s.item,
+			       pg_catalog.row_number() OVER (PARTITION BY s.basket
+			           ORDER BY pg_catalog.hashtextextended(s.item,
+			                        pg_catalog.hashtextextended(s.basket, $1)), s.item) AS pos,
+			       pg_catalog.count(*) OVER (PARTITION BY s.basket) AS size
+			FROM split s WHERE s.test),
+		cases AS (
+			SELECT r.basket,
+			       pg_catalog.max(r.item) FILTER (WHERE r.pos OPERATOR(pg_catalog.=) 1) AS hidden,
+			       pg_catalog.array_agg(r.item) FILTER (WHERE r.pos OPERATOR(pg_catalog.>) 1) AS held
+			FROM ranked r
+			WHERE r.size OPERATOR(pg_catalog.>=) 2
+			GROUP BY r.basket),
+		methods AS (
+			SELECT * FROM (VALUES (1, 'rules', 'rule', $6), (2, 'popularity', 'popularity', 'popularity'))
+			         AS m(ord, method, source, rank_by)),
+		recs AS MATERIALIZED (
+			SELECT m.ord, m.method, c.basket, c.hidden, m.source AS own_source,
+			       x.item, x.source
+			FROM cases c CROSS JOIN model CROSS JOIN methods m
+			     LEFT JOIN LATERAL cxsell.recommend(model.p, c.held, $5, m.rank_by, $7, $8, $9) x
+			       ON true),
+		outcomes AS (
+			SELECT r.ord, r.method, r.basket,
+			       pg_catalog.bool_or(r.item OPERATOR(pg_catalog.=) r.hidden) IS TRUE AS hit,
+			       pg_catalog.bool_or(r.source OPERATOR(pg_catalog.=) r.own_source) IS TRUE AS covered
+			FROM recs r
+			GROUP BY r.ord, r.method, r.basket),
+		items AS (
+			SELECT r.ord, pg_catalog.count(DISTINCT r.item) AS items
+			FROM recs r GROUP BY r.ord),
+		totals AS (
+			SELECT o.ord, o.method, pg_catalog.count(*) AS tested,
+			       pg_catalog.count(*) FILTER (WHERE o.hit) AS hits,
+			       pg_catalog.avg(o.covered::pg_catalog.int4)::pg_catalog.float8 AS coverage
+			FROM outcomes o GROUP BY o.ord, o.method)
+		SELECT t.method, model.train_baskets, t.tested, t.hits, w.rate, w.lower, w.upper,
+		       t.coverage, coalesce(i.items, 0)
+		FROM totals t CROSS JOIN model
+		     LEFT JOIN items i ON i.ord OPERATOR(pg_catalog.=) t.ord,
+		     LATERAL cxsell.wilson_interval(t.hits, t.tested, 0.95) w
+		ORDER BY t.ord
+	$q$, baskets) USING seed, holdout, min_support, max_len, n, rank_by,
+						min_confidence, min_lift, fallback;
+END
+$fn$;
+COMMENT ON FUNCTION cxsell.backtest(text, float8, int4, float8, int8, text, float8, float8, boolean, int4) IS
+	'hide one item of each held-out basket, recommend from the rest with rules mined on the other baskets, and report hit rate, coverage and the popularity baseline';
+
+CREATE FUNCTION cxsell.segment_profiles(segments_query text, holdings_query text,
+	alpha float8 DEFAULT 0.05, adjust text DEFAULT 'bh',
+	OUT segment text, OUT product text, OUT customers bigint, OUT holders bigint,
+	OUT adoption_rate float8, OUT overall_rate float8, OUT index float8,
+	OUT p_value float8, OUT q_value float8, OUT direction text)
+	RETURNS SETOF record
+	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+AS $fn$
+DECLARE
+	segments text;
+	holdings text;
+	found_rows bigint;
+	overlap boolean;
+BEGIN
+	IF alpha IS NULL OR NOT (alpha OPERATOR(pg_catalog.>) 0
+							 AND alpha OPERATOR(pg_catalog.<) 1) THEN
+		RAISE EXCEPTION 'alpha % is out of range', alpha
+			USING ERRCODE = '22023',
+			HINT = 'Use a significance level greater than 0 and less than 1, such as 0.05.';
+	END IF;
+	IF adjust IS NULL THEN
+		RAISE EXCEPTION 'adjust must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Omit the argument to use its default, bh.';
+	END IF;
+	IF NOT adjust OPERATOR(pg_catalog.=) ANY ('{bh,holm,none}'::text[]) THEN
+		RAISE EXCEPTION 'unrecognized adjust "%"', adjust
+			USING ERRCODE = '22023',
+			HINT = 'Use bh (Benjamini-Hochberg q-values), holm, or none for the p-values as they are.';
+	END IF;
+	segments := cxsell._query_text('segments_query', segments_query,
+								   '{customer,segment}', '{NULL,NULL}');
+	holdings := cxsell._query_text('holdings_query', holdings_query,
+								   '{customer,product}', '{NULL,NULL}');
+	RETURN QUERY EXECUTE pg_catalog.format($q$
+		WITH seg AS (
+			SELECT DISTINCT s.c::pg_catalog.text AS customer, s.g::pg_catalog.text AS segment
+			FROM (%s) AS s(c, g)
+			WHERE s.c IS NOT NULL AND s.g IS NOT NULL),
+		held AS (
+			SELECT DISTINCT h.c::pg_catalog.text AS customer, h.p::pg_catalog.text AS product
+			FROM (%s) AS h(c, p)
+			WHERE h.c IS NOT NULL AND h.p IS NOT NULL),
+		sizes AS (
+			SELECT seg.segment, pg_catalog.count(*) AS customers FROM seg GROUP BY seg.segment),
+		total AS (
+			SELECT pg_catalog.count(DISTINCT seg.customer) AS customers FROM seg),
+		hs AS (
+			SELECT seg.segment, held.product, pg_catalog.count(*) AS holders
+			FROM seg JOIN held ON held.customer OPERATOR(pg_catalog.=) seg.customer
+			GROUP BY seg.segment, held.product),
+		ph AS (
+			SELECT held.product, pg_catalog.count(DISTINCT held.customer) AS holders
+			FROM held
+			WHERE EXISTS (SELECT FROM seg WHERE seg.customer OPERATOR(pg_catalog.=) held.customer)
+			GROUP BY held.product),
+		grid AS (
+			SELECT sizes.segment, sizes.customers, ph.product, ph.holders AS product_holders,
+			       coalesce(hs.holders, 0) AS holders, total.customers AS all_customers,
+			       coalesce(hs.holders, 0)::pg_catalog.float8
+			         OPERATOR(pg_catalog./) sizes.customers::pg_catalog.float8 AS rate,
+			       ph.holders::pg_catalog.float8
+			         OPERATOR(pg_catalog./) total.customers::pg_catalog.float8 AS overall
+			FROM sizes CROSS JOIN ph CROSS JOIN total
+			LEFT JOIN hs ON hs.segment OPERATOR(pg_catalog.=) sizes.segment
+			            AND hs.product OPERATOR(pg_catalog.=) ph.product),
+		tested AS (
+			SELECT g.*, p.p,
+			       pg_catalog.row_number() OVER (ORDER BY p.p, g.segment, g.product) AS k,
+			       pg_catalog.count(*) OVER () AS m
+			FROM grid g,
+			     LATERAL (SELECT cxsell.p_value_two_sided(g.holders, g.customers,
+			                                              g.product_holders, g.all_customers) AS p) p),
+		adjusted AS (
+			SELECT t.*,
+			       CASE WHEN $2 OPERATOR(pg_catalog.=) 'bh'
+			              THEN pg_catalog.min(LEAST(1::pg_catalog.float8,
+			                     t.p OPERATOR(pg_catalog.*) t.m::pg_catalog.float8
+			                     OPERATOR(pg_catalog./) t.k::pg_catalog.float8))
+			                   OVER (ORDER BY t.k DESC)
+			            WHEN $2 OPERATOR(pg_catalog.=) 'holm'
+			              THEN pg_catalog.max(LEAST(1::pg_catalog.float8,
+			                     t.p OPERATOR(pg_catalog.*) (t.m OPERATOR(pg_catalog.-) t.k
+			                     OPERATOR(pg_catalog.+) 1)::pg_catalog.float8))
+			                   OVER (ORDER BY t.k)
+			            ELSE t.p END AS q
+			FROM tested t)
+		SELECT a.segment, a.product, a.customers, a.holders, a.rate, a.overall,
+		       a.rate OPERATOR(pg_catalog./) a.overall, a.p, a.q,
+		       CASE WHEN a.q OPERATOR(pg_catalog.>=) $1 THEN 'none'
+		            WHEN a.rate OPERATOR(pg_catalog.>) a.overall THEN 'over'
+		            WHEN a.rate OPERATOR(pg_catalog.<) a.overall THEN 'under'
+		            ELSE 'none' END
+		FROM adjusted a
+		ORDER BY a.segment, a.product
+	$q$, segments, holdings) USING alpha, adjust;
+	GET DIAGNOSTICS found_rows = ROW_COUNT;
+	IF found_rows OPERATOR(pg_catalog.=) 0 THEN
+		EXECUTE pg_catalog.format($q$
+			SELECT EXISTS (SELECT FROM (%s) AS s(c, g) WHERE s.c IS NOT NULL AND s.g IS NOT NULL)
+			   AND EXISTS (SELECT FROM (%s) AS h(c, p) WHERE h.c IS NOT NULL AND h.p IS NOT NULL)
+		$q$, segments, holdings) INTO overlap;
+		IF overlap THEN
+			RAISE WARNING 'no customer of segments_query appears in holdings_query'
+				USING DETAIL = 'Both queries return rows, but their customers never match, so there is nothing to profile.',
+				HINT = 'The first column of each query must be the customer: (customer, segment) and (customer, product). Check the column order and that both give customers the same form.';
+		END IF;
+	END IF;
+END
+$fn$;
+COMMENT ON FUNCTION cxsell.segment_profiles(text, text, float8, text) IS
+	'per segment and product: customers, holders, adoption rate, overall rate, index (lift), two-sided Fisher p-value, its q-value over the whole table and over/under/none decided on the q-value';
+
+CREATE FUNCTION cxsell.segment_propensity(segments_query text, holdings_query text, product text,
+	OUT customer text, OUT segment text, OUT holds boolean, OUT propensity float8)
+	RETURNS SETOF record
+	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+AS $fn$
+DECLARE
+	segments text;
+	holdings text;
+BEGIN
+	IF product IS NULL THEN
+		RAISE EXCEPTION 'product must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Pass the product whose propensity you want, as holdings_query names it.';
+	END IF;
+	segments := cxsell._query_text('segments_query', segments_query,
+								   '{customer,segment}', '{NULL,NULL}');
+	holdings := cxsell._query_text('holdings_query', holdings_query,
+								   '{customer,product}', '{NULL,NULL}');
+	RETURN QUERY EXECUTE pg_catalog.format($q$
+		WITH seg AS (
+			SELECT DISTINCT s.c::pg_catalog.text AS customer, s.g::pg_catalog.text AS segment
+			FROM (%s) AS s(c, g)
+			WHERE s.c IS NOT NULL AND s.g IS NOT NULL),
+		held AS (
+			SELECT DISTINCT h.c::pg_catalog.text AS customer
+			FROM (%s) AS h(c, p)
+			WHERE h.c IS NOT NULL AND h.p::pg_catalog.text OPERATOR(pg_catalog.=) $1),
+		flagged AS (
+			SELECT seg.customer, seg.segment,
+			       EXISTS (SELECT FROM held
+			               WHERE held.customer OPERATOR(pg_catalog.=) seg.customer) AS holds
+			FROM seg),
+		rates AS (
+			SELECT flagged.segment,
+			       pg_catalog.avg(flagged.holds::pg_catalog.int4)::pg_catalog.float8 AS rate
+			FROM flagged GROUP BY flagged.segment)
+		SELECT f.customer, f.segment, f.holds, r.rate
+		FROM flagged f JOIN rates r ON r.segment OPERATOR(pg_catalog.=) f.segment
+		ORDER BY r.rate DESC, f.segment, f.customer
+	$q$, segments, holdings) USING product;
+END
+$fn$;
+COMMENT ON FUNCTION cxsell.segment_propensity(text, text, text) IS
+	'per customer: segment, whether the customer holds the product, and the propensity: the adoption rate of the product in the customer''s segment';
+
+CREATE FUNCTION cxsell.channel_report(contacts_query text, confidence float8 DEFAULT 0.95,
+	OUT channel text, OUT contacts bigint, OUT responses bigint, OUT rate float8,
+	OUT lower float8, OUT upper float8, OUT best boolean, OUT p_value_vs_best float8)
+	RETURNS SETOF record
+	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
+AS $fn$
+DECLARE
+	contacts text;
+BEGIN
+	IF confidence IS NULL OR NOT (confidence OPERATOR(pg_catalog.>) 0
+								  AND confidence OPERATOR(pg_catalog.<) 1) THEN
+		RAISE EXCEPTION 'confidence level % is out of range', confidence
+			USING ERRCODE = '22023',
+			HINT = 'Use a level greater than 0 and less than 1, such as 0.95.';
+	END IF;
+	contacts := cxsell._query_text('contacts_query', contacts_query,
+								   '{channel,responded}', '{NULL,boolean}');
+	RETURN QUERY EXECUTE pg_catalog.format($q$
+		WITH c AS (
+			SELECT q.ch::pg_catalog.text AS channel, pg_catalog.count(*) AS contacts,
+			       pg_catalog.count(*) FILTER (WHERE q.r::pg_catalog.bool) AS responses
+			FROM (%s) AS q(ch, r)
+			WHERE q.ch IS NOT NULL AND q.r IS NOT NULL
+			GROUP BY 1),
+		b AS (
+			SELECT c.channel, c.contacts, c.responses FROM c
+			ORDER BY c.responses::pg_catalog.float8 OPERATOR(pg_catalog./) c.contacts DESC,
+			         c.contacts DESC, c.channel
+			LIMIT 1)
+		SELECT c.channel, c.contacts, c.responses, w.rate, w.lower, w.upper,
+		       c.channel OPERATOR(pg_catalog.=) b.channel,
+		       CASE WHEN c.channel OPERATOR(pg_catalog.=) b.channel THEN NULL ELSE t.p_value END
+		FROM c CROSS JOIN b,
+		     LATERAL cxsell.wilson_interval(c.responses, c.contacts, $1) w,
+		     LATERAL cxsell.two_proportion_test(c.responses, c.contacts, b.responses, b.contacts) t
+		ORDER BY w.rate DESC, c.contacts DESC, c.channel
+	$q$, contacts) USING confidence;
+END
+$fn$;
+COMMENT ON FUNCTION cxsell.channel_report(text, float8) IS
+	'per channel: contacts, responses, response rate with its Wilson interval, and the two-proportion z-test p-value against the best channel';
+
+ALTER TABLE cxsell.rule_set_rules ADD COLUMN q_value float8;
+ALTER TABLE cxsell.rule_set_pairs ADD COLUMN q_value float8;
+
 -- Managed analyses, rebuilt ---------------------------------------------------
 --
 -- The tables of the managed layer (definitions, results, run log) are
@@ -654,22 +1053,33 @@ BEGIN
 	DELETE FROM cxsell.rule_set_recommendations t WHERE t.name = r.name;
 
 	INSERT INTO cxsell.rule_set_patterns VALUES (r.name, p, now());
-	INSERT INTO cxsell.rule_set_rules
-	SELECT r.name, x.* FROM cxsell.rules(p, r.min_confidence, r.min_lift) x;
+	INSERT INTO cxsell.rule_set_rules (name, antecedent, consequent, antecedent_support,
+		consequent_support, support, confidence, lift, leverage, conviction, jaccard,
+		kulczynski, certainty, zhang, count, p_value, q_value)
+	SELECT r.name, x.antecedent, x.consequent, x.antecedent_support, x.consequent_support,
+		x.support, x.confidence, x.lift, x.leverage, x.conviction, x.jaccard, x.kulczynski,
+		x.certainty, x.zhang, x.count, x.p_value, x.q_value
+	FROM cxsell.rules(p, r.min_confidence, r.min_lift) x;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	total := total + n;
-	INSERT INTO cxsell.rule_set_pairs SELECT r.name, x.* FROM cxsell.item_pairs(p) x WHERE p IS NOT NULL;
+	INSERT INTO cxsell.rule_set_pairs (name, item_a, item_b, count_a, count_b, observed,
+		expected, support, lift, p_value, q_value, relation)
+	SELECT r.name, x.item_a, x.item_b, x.count_a, x.count_b, x.observed, x.expected,
+		x.support, x.lift, x.p_value, x.q_value, x.relation
+	FROM cxsell.item_pairs(p) x WHERE p IS NOT NULL;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	total := total + n;
 	IF r.has_customer THEN
-		INSERT INTO cxsell.rule_set_recommendations
-		SELECT r.name, c.customer, x.*
+		INSERT INTO cxsell.rule_set_recommendations (name, customer, rank, item, score,
+			confidence, lift, support, antecedent, source)
+		SELECT r.name, c.customer, x.rank, x.item, x.score, x.confidence, x.lift, x.support,
+			x.antecedent, x.source
 		FROM (SELECT s.customer, array_agg(DISTINCT s.item) AS held
 			  FROM pg_temp.cxsell_refresh_source s
 			  WHERE s.customer IS NOT NULL AND s.item IS NOT NULL
 			  GROUP BY s.customer) c,
 			 LATERAL cxsell.recommend(p, c.held, r.recommendations, r.rank_by,
-									  r.min_confidence, r.min_lift) x;
+									  r.min_confidence, greatest(r.min_lift, 1)) x;
 		GET DIAGNOSTICS n = ROW_COUNT;
 		total := total + n;
 	END IF;
@@ -1071,19 +1481,35 @@ CREATE OR REPLACE VIEW cxsell.current_rules WITH (security_barrier) AS
 SELECT t.name AS rule_set, t.antecedent, t.consequent, t.antecedent_support,
 	   t.consequent_support, t.support, t.confidence, t.lift, t.leverage,
 	   t.conviction, t.jaccard, t.kulczynski, t.certainty, t.zhang, t.count,
-	   t.p_value, p.refreshed_at
+	   t.p_value, p.refreshed_at, t.q_value
 FROM cxsell.rule_set_rules t JOIN cxsell.rule_set_patterns p ON p.name = t.name
 WHERE t.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v))
   AND p.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v));
 
-CREATE OR REPLACE VIEW cxsell.current_itemsets WITH (security_barrier) AS
+CREATE VIEW cxsell.current_itemsets WITH (security_barrier) AS
 SELECT p.name AS rule_set, i.items, i.size, i.count, i.support, p.refreshed_at
 FROM cxsell.rule_set_patterns p, cxsell.itemsets(p.patterns) i
 WHERE p.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v));
+DO $restore$
+DECLARE
+	g record;
+BEGIN
+	FOR g IN SELECT a.grantee, a.privilege_type, a.is_grantable
+			 FROM pg_temp.cxsell_saved_acl s, pg_catalog.aclexplode(s.relacl) a
+			 WHERE a.grantee <> 0
+			   AND a.grantee <> (SELECT c.relowner FROM pg_catalog.pg_class c
+								 WHERE c.oid = 'cxsell.current_itemsets'::pg_catalog.regclass) LOOP
+		EXECUTE pg_catalog.format('GRANT %s ON cxsell.current_itemsets TO %I%s', g.privilege_type,
+								  pg_catalog.pg_get_userbyid(g.grantee),
+								  CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+	END LOOP;
+END
+$restore$;
+DROP TABLE pg_temp.cxsell_saved_acl;
 
 CREATE OR REPLACE VIEW cxsell.current_item_pairs WITH (security_barrier) AS
 SELECT t.name AS rule_set, t.item_a, t.item_b, t.count_a, t.count_b, t.observed,
-	   t.expected, t.support, t.lift, t.p_value, t.relation, p.refreshed_at
+	   t.expected, t.support, t.lift, t.p_value, t.relation, p.refreshed_at, t.q_value
 FROM cxsell.rule_set_pairs t JOIN cxsell.rule_set_patterns p ON p.name = t.name
 WHERE t.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v))
   AND p.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v));

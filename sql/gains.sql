@@ -112,3 +112,10 @@ SELECT bool_and(p_value_vs_best IS NOT DISTINCT FROM
 FROM cxsell.channel_report('SELECT channel, responded FROM contacts');
 SELECT regress.err($$SELECT * FROM cxsell.channel_report('SELECT channel, responded FROM contacts', 1.5)$$);
 SELECT regress.err($$SELECT * FROM cxsell.channel_report(NULL)$$);
+-- likely mistakes: a table name, a responded column that is not a yes/no
+SELECT regress.err($$SELECT * FROM cxsell.channel_report('contacts')$$);
+SELECT regress.err($$SELECT * FROM cxsell.channel_report('SELECT channel, now() FROM contacts')$$);
+SELECT regress.err($$SELECT * FROM cxsell.channel_report('SELECT channel FROM contacts')$$);
+-- a responded column of 0 and 1 is read as false and true
+SELECT channel, contacts, responses
+FROM cxsell.channel_report('SELECT channel, responded::int FROM contacts');

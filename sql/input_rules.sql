@@ -34,8 +34,8 @@ SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, min_lift => -1)$$);
 SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, max_antecedent => -1)$$);
 SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, max_consequent => -2)$$);
 SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, max_rules => -3)$$);
-SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, order_by => 'popularity')$$);
-SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, order_by => NULL)$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, rank_by => 'popularity')$$);
+SELECT regress.err($$SELECT * FROM irp, cxsell.rules(p, rank_by => NULL)$$);
 
 -- item_pairs alpha must be in (0, 1)
 SELECT regress.err($$SELECT * FROM irp, cxsell.item_pairs(p, 0)$$);

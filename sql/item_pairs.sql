@@ -27,3 +27,19 @@ FROM ipp, cxsell.item_pairs(p);
 -- max_len = 1 mines single items only, but the pair counts are still there
 SELECT count(*) AS pairs, sum(observed) AS co_occurrences
 FROM cxsell.item_pairs((SELECT cxsell.mine(basket, item, 0.2, 1) FROM ip));
+
+-- q_value: every pair's p-value adjusted for all the pairs tested (here 10),
+-- Benjamini-Hochberg by default; relation is decided on it, so adjust =>
+-- 'none' decides on the raw p-value
+SELECT a.method, count(*) AS pairs,
+       regress.wrong_q(a.method, array_agg(x.p_value), array_agg(x.q_value)) AS wrong_q,
+       count(*) FILTER (WHERE x.relation <> CASE WHEN x.q_value >= 0.05 THEN 'independent'
+                                                 WHEN x.observed > x.expected THEN 'complement'
+                                                 ELSE 'substitute' END) AS wrong_relation,
+       string_agg(x.item_a || x.item_b || ' ' || x.relation, ', ' ORDER BY x.item_a, x.item_b)
+         FILTER (WHERE x.relation <> 'independent') AS found
+FROM ipp, unnest(ARRAY['bh', 'holm', 'none']) a(method), cxsell.item_pairs(p, adjust => a.method) x
+GROUP BY a.method ORDER BY a.method;
+SELECT regress.err($$SELECT * FROM ipp, cxsell.item_pairs(p, adjust => 'fdr')$$);
+SELECT regress.err($$SELECT * FROM ipp, cxsell.item_pairs(p, alpha => NULL)$$);
+SELECT count(*) FROM cxsell.item_pairs(NULL);

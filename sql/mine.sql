@@ -89,3 +89,20 @@ SELECT count(*) FROM saved, cxsell.itemsets(saved.p::text::cxsell.patterns);
 SELECT p::text = cxsell.patterns_in(cxsell.patterns_out(p))::text AS text_round_trip,
        p::text = encode(cxsell.patterns_send(p), 'hex') AS binary_is_hex
 FROM saved;
+
+-- likely mistakes.  min_support 1 (meant as 1%) keeps no item: a notice
+-- gives the fraction convention and the largest count
+SELECT (cxsell.summary(cxsell.mine(basket, item, 1))).items FROM lines;
+-- basket and item swapped: 3 "baskets" (the products) hold 3,000 "items"
+-- (the basket numbers), every one of them frequent; when memory runs out
+-- the hint points at the argument order
+SET cxsell.max_memory = '1MB';
+SELECT regexp_replace(regress.err($$
+  SELECT cxsell.mine(s.product, s.basket, 0.3)
+  FROM (SELECT b AS basket, 'p' || (b % 3) AS product FROM generate_series(1, 3000) b,
+               generate_series(1, 2) k) s$$), 'About \d+ kB', 'About N kB') AS swapped;
+SELECT regress.err($$
+  SELECT cxsell.mine(s.basket, s.product, 0.3)
+  FROM (SELECT b AS basket, 'p' || (b % 3) AS product FROM generate_series(1, 3000) b,
+               generate_series(1, 2) k) s$$) AS right_order;
+RESET cxsell.max_memory;

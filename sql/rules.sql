@@ -42,13 +42,13 @@ FROM rp, cxsell.rules(p, antecedents => ARRAY['beer', 'diaper', 'caviar', NULL])
 
 -- the three best rules by lift, by count, by p_value (smallest first)
 SELECT antecedent, consequent, round(lift::numeric, 4) AS lift
-FROM rp, cxsell.rules(p, max_rules => 3, order_by => 'lift');
+FROM rp, cxsell.rules(p, max_rules => 3, rank_by => 'lift');
 SELECT antecedent, consequent, count
-FROM rp, cxsell.rules(p, max_rules => 3, order_by => 'count');
+FROM rp, cxsell.rules(p, max_rules => 3, rank_by => 'count');
 SELECT antecedent, consequent, round(p_value::numeric, 4) AS p
-FROM rp, cxsell.rules(p, max_rules => 3, order_by => 'p_value');
+FROM rp, cxsell.rules(p, max_rules => 3, rank_by => 'p_value');
 -- every measure can order the rules
-SELECT m, (SELECT count(*) FROM rp, cxsell.rules(p, order_by => m)) AS rules
+SELECT m, (SELECT count(*) FROM rp, cxsell.rules(p, rank_by => m)) AS rules
 FROM unnest(ARRAY['confidence','lift','support','leverage','conviction','jaccard',
                   'kulczynski','certainty','zhang','count','p_value']) AS m;
 
@@ -73,3 +73,26 @@ FROM r;
 
 -- a NULL patterns value gives no rules
 SELECT count(*) FROM cxsell.rules(NULL);
+
+-- q_value: the p-values of every rule that passes the filters, adjusted
+-- together (before max_rules cuts the list), checked against the
+-- definitions in SQL on 60 seeded baskets
+CREATE TABLE rq AS
+SELECT cxsell.mine(b, i, 0.1) AS p
+FROM (SELECT b, 'i' || (abs(hashint4(b * 7 + k)) % 9) AS i
+      FROM generate_series(1, 60) b, generate_series(1, 4) k
+      UNION ALL
+      SELECT b, unnest(ARRAY['x', 'y']) FROM generate_series(1, 60) b WHERE b % 3 = 0) l;
+SELECT a.method, count(*) AS rules,
+       regress.wrong_q(a.method, array_agg(x.p_value), array_agg(x.q_value)) AS wrong_q,
+       count(*) FILTER (WHERE x.q_value < x.p_value) AS below_p,
+       count(*) FILTER (WHERE x.q_value < 0.05) AS significant
+FROM rq, unnest(ARRAY['bh', 'holm', 'none']) a(method),
+     cxsell.rules(p, min_confidence => 0.2, adjust => a.method) x
+GROUP BY a.method ORDER BY a.method;
+-- max_rules keeps the q-values of the full list
+SELECT bool_and(a.q_value = b.q_value) AS same_q
+FROM (SELECT * FROM rq, cxsell.rules(p, min_confidence => 0.2, max_rules => 10)) a
+JOIN (SELECT * FROM rq, cxsell.rules(p, min_confidence => 0.2)) b USING (antecedent, consequent);
+SELECT regress.err($$SELECT * FROM rq, cxsell.rules(p, adjust => 'BH')$$);
+SELECT regress.err($$SELECT * FROM rq, cxsell.rules(p, adjust => NULL)$$);

@@ -51,6 +51,43 @@ SELECT regress.err($$SELECT * FROM cxsell.segment_profiles('SELECT 1, 2', 'SELEC
 SELECT regress.err($$SELECT * FROM cxsell.segment_profiles(NULL, 'SELECT 1, 2')$$);
 SELECT regress.err($$SELECT * FROM cxsell.segment_propensity('SELECT 1, 2', 'SELECT 1, 2', NULL)$$);
 SELECT regress.err($$SELECT * FROM cxsell.segment_profiles('SELECT 1', 'SELECT 1, 2')$$);
+SELECT regress.err($$SELECT * FROM cxsell.segment_profiles('SELECT 1, 2', 'SELECT 1, 2', adjust => 'fdr')$$);
+SELECT regress.err($$SELECT * FROM cxsell.segment_profiles('SELECT 1, 2', 'SELECT 1, 2', adjust => NULL)$$);
+
+-- likely mistakes with query text, each reported in one line naming the
+-- argument: a table name, a syntax error, several statements, a write
+SELECT regress.err($$SELECT * FROM cxsell.segment_profiles('sg_customers', 'SELECT customer, product FROM sg_holdings')$$);
+SELECT regress.err($$SELECT * FROM cxsell.segment_profiles('SELECT customer, segment FROM sg_customers', 'public.sg_holdings;')$$);
+SELECT regress.err($$SELECT * FROM cxsell.segment_profiles('SELECT customer segment FROM FROM sg_customers', 'SELECT 1, 2')$$);
+SELECT regress.err($$SELECT * FROM cxsell.segment_propensity('SELECT 1, 2; SELECT 3, 4', 'SELECT 1, 2', 'sms')$$);
+SELECT regress.err($$SELECT * FROM cxsell.segment_propensity('SELECT 1, 2', 'DELETE FROM sg_holdings RETURNING customer, product', 'sms')$$);
+SELECT regress.err($$SELECT * FROM cxsell.segment_profiles('SELECT customer, segment FROM no_such_table', 'SELECT 1, 2')$$);
+-- a trailing semicolon is fine
+SELECT count(*) FROM cxsell.segment_profiles('SELECT customer, segment FROM sg_customers;',
+                                             'SELECT customer, product FROM sg_holdings ; ');
+-- columns swapped (segment, customer): no customer matches, a warning says
+-- so instead of a silent empty answer
+SELECT count(*) FROM cxsell.segment_profiles('SELECT segment, customer FROM sg_customers',
+                                             'SELECT customer, product FROM sg_holdings');
+
+-- q_value: the p-values adjusted for the whole table, Benjamini-Hochberg by
+-- default, Holm or none on request, against their definitions in SQL;
+-- direction is decided on q_value
+CREATE TABLE sg_many (customer int, segment text, product text);
+INSERT INTO sg_many
+SELECT c, 's' || (c % 6), 'p' || k
+FROM generate_series(1, 600) c, generate_series(1, 8) k
+WHERE abs(hashint4(c * 31 + k)) % 100 < 20 + 25 * (c % 6 = k % 6)::int + 2 * k;
+SELECT a.method, count(*) AS tests,
+       regress.wrong_q(a.method, array_agg(x.p_value), array_agg(x.q_value)) AS wrong_q,
+       count(*) FILTER (WHERE x.direction <> CASE WHEN x.q_value >= 0.05 THEN 'none'
+                                                  WHEN x.adoption_rate > x.overall_rate THEN 'over'
+                                                  ELSE 'under' END) AS wrong_direction,
+       count(*) FILTER (WHERE x.direction <> 'none') AS significant
+FROM unnest(ARRAY['bh', 'holm', 'none']) a(method),
+     cxsell.segment_profiles('SELECT DISTINCT customer, segment FROM sg_many',
+                             'SELECT customer, product FROM sg_many', 0.05, a.method) x
+GROUP BY a.method ORDER BY a.method;
 
 -- the pooled two-proportion z test, against scipy (norm.sf) to 1e-12
 WITH cases(xa, na, xb, nb, z, p) AS (VALUES

@@ -13,6 +13,8 @@
 #include "utils/tuplestore.h"
 #include "utils/memutils.h"
 
+#include "stats.h"
+
 /* settings (cxsell.c) */
 extern int	cxsell_max_memory_kb;
 extern int	cxsell_source_query_timeout_ms;
@@ -21,6 +23,8 @@ extern int	cxsell_source_query_timeout_ms;
 typedef enum CxWork
 {
 	CX_WORK_MINING,
+	CX_WORK_MINING_WIDE,		/* mining with more frequent items than
+								 * baskets: basket and item swapped? */
 	CX_WORK_CLUSTERING,
 	CX_WORK_RULES,
 	CX_WORK_COUNTING
@@ -101,6 +105,7 @@ typedef struct CxMineInput
 	const uint32 *bitems;
 	int64		min_count;
 	int32		max_len;
+	CxWork		work;			/* named when memory runs out */
 } CxMineInput;
 
 extern void CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
@@ -139,6 +144,8 @@ typedef struct CxMeasures
 extern void CxComputeMeasures(int64 n_ac, int64 n_a, int64 n_c, int64 n,
 							  bool with_p, CxMeasures *m);
 extern void CxCheckRuleThresholds(double min_confidence, double min_lift);
+extern cx_adjust_method CxAdjustArg(FunctionCallInfo fcinfo, int argno);
+extern void CxAdjustPValues(double *p, int64 m, cx_adjust_method method, CxWork work);
 
 /* features.c */
 extern const double *CxReadFeatures(struct ArrayType *arr, int32 expect, int32 *d);
@@ -159,6 +166,12 @@ extern void CxPinStoredSettings(Jsonb *settings);
 
 /* managed.c */
 extern bool CxMayActAs(Oid member, Oid role);
+
+/* query_text.c: query text given by users, as one SELECT */
+struct SelectStmt;
+extern struct SelectStmt *CxParseQueryText(const char *query, const char *what, char **text);
+extern char *CxWrapQueryText(const char *query, struct SelectStmt *parsed, const char *what,
+							 const char *select_list, const char *tail);
 
 /* result.c */
 extern Tuplestorestate *CxMaterializeSRF(FunctionCallInfo fcinfo, TupleDesc *tupdesc);

@@ -63,7 +63,7 @@ typedef struct Miner
 static void *
 Grow(Miner *m, void *ptr, int64 *cap, int64 want, Size elem)
 {
-	return CxGrowArray(ptr, cap, want, elem, m->cxt, m->limitcxt, CX_WORK_MINING);
+	return CxGrowArray(ptr, cap, want, elem, m->cxt, m->limitcxt, m->in->work);
 }
 
 /* Record the itemset prefix[0..plen) + {last} with its count. */
@@ -131,7 +131,7 @@ GetDepth(Miner *m, int32 d)
 		int32		i;
 
 		CxCheckMemory(m->limitcxt, (Size) n * (sizeof(int64) + 3 * sizeof(int32)),
-					  CX_WORK_MINING);
+					  m->in->work);
 		dp->slot = MemoryContextAlloc(m->cxt, n * sizeof(int32));
 		for (i = 0; i < n; i++)
 			dp->slot[i] = -1;
@@ -234,7 +234,7 @@ BuildNext(const Miner *m, Depth *dp, const Ext *exts, int32 a, int32 ntouched,
 		if (dp->next[dp->touched[k]] >= 0)
 			total += dp->cnt[dp->touched[k]];
 	CxCheckMemory(m->limitcxt, total * 2 * sizeof(uint32) + nnext * sizeof(Ext),
-				  CX_WORK_MINING);
+				  m->in->work);
 	old = MemoryContextSwitchTo(dp->cxt);
 	next = palloc(nnext * sizeof(Ext));
 	for (k = 0; k < ntouched; k++)
@@ -356,7 +356,7 @@ SortSets(Miner *m)
 
 	CxCheckMemory(m->limitcxt,
 				  (Size) nsets * (sizeof(int64) * 3 + sizeof(int32)) +
-				  (Size) m->nset_items * sizeof(uint32), CX_WORK_MINING);
+				  (Size) m->nset_items * sizeof(uint32), m->in->work);
 	order = MemoryContextAllocHuge(m->cxt, Max(nsets, 1) * sizeof(int64));
 	for (i = 0; i < nsets; i++)
 		order[i] = i;
@@ -412,7 +412,7 @@ CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
 
 	CxCheckMemory(limitcxt, (Size) (in->nitems + 1) *
 				  (sizeof(uint32) + sizeof(Depth) + sizeof(Ext) + sizeof(int64)) +
-				  (Size) in->tid_off[in->nitems] * sizeof(uint32), CX_WORK_MINING);
+				  (Size) in->tid_off[in->nitems] * sizeof(uint32), in->work);
 	m.prefix = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(uint32));
 	m.depth = MemoryContextAllocZero(cxt, (in->nitems + 1) * sizeof(Depth));
 	exts = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(Ext));

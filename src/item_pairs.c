@@ -1,26 +1,64 @@
 /*
  * item_pairs.c
- *		cxsell.item_pairs(patterns, alpha): the association matrix of the
- *		frequent items.
+ *		cxsell.item_pairs(patterns, alpha, adjust): the association matrix of
+ *		the frequent items.
  *
  * One row for every pair of frequent items, including pairs that never
- * co-occur: observed and expected co-occurrence, lift, and the two-sided
- * Fisher exact p-value of independence.  A pair is a 'complement' when it
- * co-occurs more than chance at level alpha, a 'substitute' when less, and
- * 'independent' otherwise.  Rows come ordered by item_a, then item_b.
+ * co-occur: observed and expected co-occurrence, lift, the two-sided Fisher
+ * exact p-value of independence, and that p-value adjusted for testing
+ * every pair at once (q_value; Benjamini-Hochberg by default).  A pair is a
+ * 'complement' when its q_value is below alpha and it co-occurs more than
+ * chance, a 'substitute' when less, and 'independent' otherwise.  Rows come
+ * ordered by item_a, then item_b.
  */
 #include "postgres.h"
-
-#include <math.h>
 
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 
 #include "cxsell.h"
-#include "stats.h"
 
 PG_FUNCTION_INFO_V1(patterns_item_pairs);
+
+/* One step over the pairs a < b in row order, with their co-occurrence. */
+typedef struct PairWalk
+{
+	const CxPatterns *p;
+	int32		a;
+	int32		b;
+	int64		next;			/* the next stored co-occurring pair */
+} PairWalk;
+
+static void
+PairWalkStart(PairWalk *w, const CxPatterns *p)
+{
+	w->p = p;
+	w->a = 0;
+	w->b = 0;
+	w->next = 0;
+}
+
+/* Move to the next pair; false when there is none.  *nab: its co-occurrence. */
+static bool
+PairWalkNext(PairWalk *w, int64 *nab)
+{
+	const CxPatterns *p = w->p;
+
+	if (++w->b >= p->nitems)
+	{
+		CHECK_FOR_INTERRUPTS();
+		w->a++;
+		w->b = w->a + 1;
+		if (w->b >= p->nitems)
+			return false;
+	}
+	*nab = 0;
+	if (w->next < p->npairs && p->pair_a[w->next] == (uint32) w->a &&
+		p->pair_b[w->next] == (uint32) w->b)
+		*nab = p->pair_count[w->next++];
+	return true;
+}
 
 Datum
 patterns_item_pairs(PG_FUNCTION_ARGS)
@@ -29,62 +67,77 @@ patterns_item_pairs(PG_FUNCTION_ARGS)
 	Tuplestorestate *store;
 	CxPatterns *p;
 	double		alpha;
+	cx_adjust_method adjust;
 	Datum	   *names;
-	int64		next = 0;
+	double	   *pv;
+	double	   *qv;
+	int64		npairs;
+	int64		i;
+	int64		nab;
 	int32		a;
-	int32		b;
+	PairWalk	w;
 
+	CxRequireArg(fcinfo, 1, "alpha", "Omit the argument to use its default, 0.05.");
 	alpha = PG_GETARG_FLOAT8(1);
 	if (!(alpha > 0.0 && alpha < 1.0))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("alpha %g is out of range", alpha),
 				 errhint("Use a significance level greater than 0 and less than 1, such as 0.05.")));
+	/* the 0.1 and 0.2 signatures: no adjust, no q_value, raw p decides */
+	adjust = PG_NARGS() > 2 ? CxAdjustArg(fcinfo, 2) : CX_ADJUST_NONE;
 	store = CxMaterializeSRF(fcinfo, &tupdesc);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
 	p = CxPatternsFromDatum(PG_GETARG_DATUM(0));
 
 	names = palloc(Max(p->nitems, 1) * sizeof(Datum));
 	for (a = 0; a < p->nitems; a++)
 		names[a] = CStringGetTextDatum(p->item_name[a]);
 
-	for (a = 0; a < p->nitems; a++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		for (b = a + 1; b < p->nitems; b++)
-		{
-			Datum		values[10];
-			bool		nulls[10] = {0};
-			int64		na = p->item_count[a];
-			int64		nb = p->item_count[b];
-			int64		nab = 0;
-			double		expected = (double) na * (double) nb / (double) p->n;
-			double		pv;
-			const char *relation = "independent";
+	/* every pair's p-value, then all of them adjusted together */
+	npairs = (int64) p->nitems * (p->nitems - 1) / 2;
+	CxCheckMemory(CurrentMemoryContext, (Size) Max(npairs, 1) * 2 * sizeof(double),
+				  CX_WORK_RULES);
+	pv = MemoryContextAllocHuge(CurrentMemoryContext, (Size) Max(npairs, 1) * sizeof(double));
+	qv = MemoryContextAllocHuge(CurrentMemoryContext, (Size) Max(npairs, 1) * sizeof(double));
+	PairWalkStart(&w, p);
+	for (i = 0; PairWalkNext(&w, &nab); i++)
+		qv[i] = pv[i] = cx_fisher_two_sided(nab, p->item_count[w.a], p->item_count[w.b], p->n);
+	CxAdjustPValues(qv, npairs, adjust, CX_WORK_RULES);
 
-			if (next < p->npairs && p->pair_a[next] == (uint32) a &&
-				p->pair_b[next] == (uint32) b)
-				nab = p->pair_count[next++];
-			pv = cx_fisher_two_sided(nab, na, nb, p->n);
-			if (pv < alpha)
-			{
-				if ((double) nab > expected)
-					relation = "complement";
-				else if ((double) nab < expected)
-					relation = "substitute";
-			}
-			values[0] = names[a];
-			values[1] = names[b];
-			values[2] = Int64GetDatum(na);
-			values[3] = Int64GetDatum(nb);
-			values[4] = Int64GetDatum(nab);
-			values[5] = Float8GetDatum(expected);
-			values[6] = Float8GetDatum((double) nab / (double) p->n);
-			values[7] = Float8GetDatum(CxLift(nab, na, nb, p->n));
-			values[8] = Float8GetDatum(pv);
-			values[9] = CStringGetTextDatum(relation);
-			tuplestore_putvalues(store, tupdesc, values, nulls);
-			pfree(DatumGetPointer(values[9]));
+	PairWalkStart(&w, p);
+	for (i = 0; PairWalkNext(&w, &nab); i++)
+	{
+		Datum		values[11];
+		bool		nulls[11] = {0};
+		int64		na = p->item_count[w.a];
+		int64		nb = p->item_count[w.b];
+		double		expected = (double) na * (double) nb / (double) p->n;
+		const char *relation = "independent";
+
+		if (qv[i] < alpha)
+		{
+			if ((double) nab > expected)
+				relation = "complement";
+			else if ((double) nab < expected)
+				relation = "substitute";
 		}
+		values[0] = names[w.a];
+		values[1] = names[w.b];
+		values[2] = Int64GetDatum(na);
+		values[3] = Int64GetDatum(nb);
+		values[4] = Int64GetDatum(nab);
+		values[5] = Float8GetDatum(expected);
+		values[6] = Float8GetDatum((double) nab / (double) p->n);
+		values[7] = Float8GetDatum(CxLift(nab, na, nb, p->n));
+		values[8] = Float8GetDatum(pv[i]);
+		values[9] = Float8GetDatum(qv[i]);
+		values[10] = CStringGetTextDatum(relation);
+		if (tupdesc->natts == 10)
+			values[9] = values[10];		/* 0.1 and 0.2: no q_value column */
+		tuplestore_putvalues(store, tupdesc, values, nulls);
+		pfree(DatumGetPointer(values[10]));
 	}
 	return (Datum) 0;
 }

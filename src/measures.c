@@ -13,6 +13,7 @@
 #include <math.h>
 
 #include "fmgr.h"
+#include "utils/builtins.h"
 #include "utils/float.h"
 
 #include "cxsell.h"
@@ -159,4 +160,45 @@ CxCheckRuleThresholds(double min_confidence, double min_lift)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("min_lift %g is out of range", min_lift),
 				 errhint("Use 0 for no lift threshold, or a positive value such as 1.")));
+}
+
+/*
+ * The p-value adjustment named by text argument `argno` ("bh", "holm" or
+ * "none").
+ */
+cx_adjust_method
+CxAdjustArg(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *name;
+
+	CxRequireArg(fcinfo, argno, "adjust", "Omit the argument to use its default, bh.");
+	name = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (strcmp(name, "bh") == 0)
+		return CX_ADJUST_BH;
+	if (strcmp(name, "holm") == 0)
+		return CX_ADJUST_HOLM;
+	if (strcmp(name, "none") == 0)
+		return CX_ADJUST_NONE;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unrecognized adjust \"%s\"", name),
+			 errhint("Use bh (Benjamini-Hochberg q-values), holm, or none for the p-values as they are.")));
+	return CX_ADJUST_BH;		/* not reached */
+}
+
+/*
+ * Adjust the m p-values p[] in place for being tested together (see
+ * cx_adjust_p), as part of `work` within cxsell.max_memory.
+ */
+void
+CxAdjustPValues(double *p, int64 m, cx_adjust_method method, CxWork work)
+{
+	cx_ranked_p *ranked;
+
+	if (method == CX_ADJUST_NONE || m == 0)
+		return;
+	CxCheckMemory(CurrentMemoryContext, (Size) m * sizeof(cx_ranked_p), work);
+	ranked = MemoryContextAllocHuge(CurrentMemoryContext, (Size) m * sizeof(cx_ranked_p));
+	cx_adjust_p(p, m, method, ranked, p);
+	pfree(ranked);
 }

@@ -24,6 +24,8 @@ MemoryHint(CxWork work)
 	{
 		case CX_WORK_MINING:
 			return "Raise cxsell.max_memory, raise min_support, or bound the itemset size with max_len.";
+		case CX_WORK_MINING_WIDE:
+			return "There are more frequent items than baskets: check the argument order, cxsell.mine(basket, item, min_support). Otherwise raise cxsell.max_memory or min_support, or bound the itemset size with max_len.";
 		case CX_WORK_CLUSTERING:
 			return "Raise cxsell.max_memory, or cluster a sample of the rows.";
 		case CX_WORK_RULES:

@@ -39,6 +39,7 @@ typedef struct Layout
 	uint32	   *tids;
 	int64	   *bas_off;		/* horizontal: basket b's frequent items */
 	uint32	   *bitems;
+	CxWork		work;			/* named when memory runs out */
 } Layout;
 
 /*
@@ -75,7 +76,7 @@ CompareItems(const void *a, const void *b, void *arg)
 static void *
 LayoutAlloc(Layout *l, Size size)
 {
-	CxCheckMemory(l->st->limitcxt, size, CX_WORK_MINING);
+	CxCheckMemory(l->st->limitcxt, size, l->work);
 	return MemoryContextAllocHuge(l->cxt, Max(size, 1));
 }
 
@@ -173,6 +174,18 @@ FrequentItems(Layout *l, int64 min_count)
 		l->nfreqpairs += l->icount[l->freq[f]];
 	}
 	return newid;
+}
+
+/* The number of baskets holding the most frequent item. */
+static int64
+MaxItemCount(const Layout *l)
+{
+	int64		most = 0;
+	uint32		i;
+
+	for (i = 0; i < l->ni; i++)
+		most = Max(most, l->icount[i]);
+	return most;
 }
 
 /* The vertical layout: each frequent item's baskets, ascending. */
@@ -277,6 +290,7 @@ mine_final(PG_FUNCTION_ARGS)
 	st = (MineState *) PG_GETARG_POINTER(0);
 	memset(&l, 0, sizeof(l));
 	l.st = st;
+	l.work = CX_WORK_MINING;
 	l.nb = st->rowform ? st->baskets.nvalues : st->nbaskets;
 	l.ni = st->items.nvalues;
 	if (l.nb == 0)
@@ -298,6 +312,16 @@ mine_final(PG_FUNCTION_ARGS)
 	n = l.nb;
 	min_count = MinCount(n, st->min_support);
 	newid = FrequentItems(&l, min_count);
+	/* likely mistakes: basket and item swapped; a percentage as min_support */
+	if ((int64) l.nfreq > (int64) l.nb)
+		l.work = CX_WORK_MINING_WIDE;
+	else if (l.nfreq == 0 && st->min_support >= 0.5)
+		ereport(NOTICE,
+				(errmsg("no item is in at least %lld of the %lld baskets",
+						(long long) min_count, (long long) n),
+				 errdetail("min_support %g asks for items in %g%% of the baskets; the most frequent item is in %lld.",
+						   st->min_support, st->min_support * 100.0, (long long) MaxItemCount(&l)),
+				 errhint("min_support is a fraction of the baskets: 0.01 means 1%%.")));
 	VerticalLayout(&l, newid);
 	pfree(l.items);
 	pfree(l.boff);
@@ -320,6 +344,7 @@ mine_final(PG_FUNCTION_ARGS)
 	in.bitems = l.bitems;
 	in.min_count = min_count;
 	in.max_len = st->max_len;
+	in.work = l.work;
 	CxMine(&in, &out, l.cxt, st->limitcxt);
 
 	MemoryContextSwitchTo(outcxt);

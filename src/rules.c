@@ -6,9 +6,10 @@
  * Every frequent itemset I of two or more items gives one candidate rule per
  * split of I into a non-empty antecedent A and consequent C; their supports
  * are stored because every subset of a frequent itemset is frequent.  Rows
- * come ordered by the order_by measure (descending; p_value ascending), then
+ * come ordered by the rank_by measure (descending; p_value ascending), then
  * confidence, lift and count descending, then antecedent size, antecedent
- * items and consequent items ascending.
+ * items and consequent items ascending.  q_value is the p-value adjusted for
+ * testing together every rule that passes the filters (before max_rules).
  */
 #include "postgres.h"
 
@@ -52,9 +53,11 @@ typedef struct Rule
 	uint64		amask;			/* which of its items form A */
 	int64		n_a;
 	int64		n_c;
-	double		key;			/* order_by measure */
+	double		key;			/* rank_by measure */
 	double		confidence;
 	double		lift;
+	double		p_value;
+	double		q_value;
 } Rule;
 
 typedef struct RuleSort
@@ -117,7 +120,7 @@ CompareRules(const void *a, const void *b, void *arg)
 	return CompareLists(lx, nx, ly, ny);
 }
 
-/* The measure named by order_by. */
+/* The measure named by rank_by. */
 static double
 OrderKey(RuleOrder order, const CxMeasures *m, int64 count)
 {
@@ -229,10 +232,10 @@ ConsiderSplit(RuleCollector *rc, int64 s, uint64 mask)
 	n_c = CxPatternsLookup(p, c_items, k - na);
 	if (n_a < 1 || n_c < 1)
 		elog(ERROR, "cxsell.patterns value lacks a subset of an itemset, please report a bug");
-	CxComputeMeasures(p->set_count[s], n_a, n_c, p->n,
-					  rc->order == ORDER_P_VALUE, &m);
+	CxComputeMeasures(p->set_count[s], n_a, n_c, p->n, false, &m);
 	if (m.confidence < rc->min_confidence || m.lift < rc->min_lift)
 		return;
+	m.p_value = cx_fisher_greater(p->set_count[s], n_a, n_c, p->n);
 	rc->rules = CxGrowArray(rc->rules, &rc->caprules, rc->nrules + 1, sizeof(Rule),
 							CurrentMemoryContext, CurrentMemoryContext, CX_WORK_RULES);
 	rule = &rc->rules[rc->nrules++];
@@ -243,6 +246,7 @@ ConsiderSplit(RuleCollector *rc, int64 s, uint64 mask)
 	rule->key = OrderKey(rc->order, &m, p->set_count[s]);
 	rule->confidence = m.confidence;
 	rule->lift = m.lift;
+	rule->p_value = m.p_value;
 }
 
 /*
@@ -284,7 +288,8 @@ ConsiderItemset(RuleCollector *rc, int64 s, const bool *allowed_a,
 
 /* Read and check the arguments of cxsell.rules() into rc. */
 static void
-RuleArguments(FunctionCallInfo fcinfo, RuleCollector *rc, int64 *max_rules)
+RuleArguments(FunctionCallInfo fcinfo, RuleCollector *rc, int64 *max_rules,
+			  cx_adjust_method *adjust)
 {
 	char	   *order_name;
 	bool		found = false;
@@ -295,13 +300,15 @@ RuleArguments(FunctionCallInfo fcinfo, RuleCollector *rc, int64 *max_rules)
 	CxRequireArg(fcinfo, 3, "max_antecedent", "Omit the argument to use its default.");
 	CxRequireArg(fcinfo, 4, "max_consequent", "Omit the argument to use its default.");
 	CxRequireArg(fcinfo, 7, "max_rules", "Omit the argument to use its default.");
-	CxRequireArg(fcinfo, 8, "order_by", "Omit the argument to use its default.");
+	CxRequireArg(fcinfo, 8, "rank_by", "Omit the argument to use its default.");
 	rc->min_confidence = PG_GETARG_FLOAT8(1);
 	rc->min_lift = PG_GETARG_FLOAT8(2);
 	rc->max_antecedent = PG_GETARG_INT32(3);
 	rc->max_consequent = PG_GETARG_INT32(4);
 	*max_rules = PG_GETARG_INT64(7);
 	order_name = text_to_cstring(PG_GETARG_TEXT_PP(8));
+	/* the 0.1 and 0.2 signatures have no adjust and no q_value column */
+	*adjust = PG_NARGS() > 9 ? CxAdjustArg(fcinfo, 9) : CX_ADJUST_NONE;
 
 	CxCheckRuleThresholds(rc->min_confidence, rc->min_lift);
 	RequireNonNegative(rc->max_antecedent, "max_antecedent",
@@ -320,7 +327,7 @@ RuleArguments(FunctionCallInfo fcinfo, RuleCollector *rc, int64 *max_rules)
 	if (!found)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unrecognized order_by measure \"%s\"", order_name),
+				 errmsg("unrecognized rank_by measure \"%s\"", order_name),
 				 errhint("Use one of confidence, lift, support, leverage, conviction, jaccard, kulczynski, certainty, zhang, count or p_value.")));
 }
 
@@ -333,10 +340,10 @@ EmitRule(const CxPatterns *p, const Rule *rule, Tuplestorestate *store,
 	uint32		items[MAX_RULE_ITEMSET];
 	int32		n;
 	CxMeasures	m;
-	Datum		values[15];
-	bool		nulls[15] = {0};
+	Datum		values[16];
+	bool		nulls[16] = {0};
 
-	CxComputeMeasures(n_ac, rule->n_a, rule->n_c, p->n, true, &m);
+	CxComputeMeasures(n_ac, rule->n_a, rule->n_c, p->n, false, &m);
 	n = SplitItems(p, rule->set, rule->amask, true, items);
 	values[0] = CxTextArray(p, items, n);
 	n = SplitItems(p, rule->set, rule->amask, false, items);
@@ -353,7 +360,9 @@ EmitRule(const CxPatterns *p, const Rule *rule, Tuplestorestate *store,
 	values[11] = Float8GetDatum(m.certainty);
 	values[12] = Float8GetDatum(m.zhang);
 	values[13] = Int64GetDatum(n_ac);
-	values[14] = Float8GetDatum(m.p_value);
+	values[14] = Float8GetDatum(rule->p_value);
+	values[15] = Float8GetDatum(rule->q_value);
+	Assert(tupdesc->natts == 16 || tupdesc->natts == 15);
 	tuplestore_putvalues(store, tupdesc, values, nulls);
 	pfree(DatumGetPointer(values[0]));
 	pfree(DatumGetPointer(values[1]));
@@ -372,10 +381,12 @@ patterns_rules(PG_FUNCTION_ARGS)
 	int64		s;
 	int64		r;
 	RuleSort	rs;
+	cx_adjust_method adjust;
+	double	   *q;
 	ErrorContextCallback call;
 
 	memset(&rc, 0, sizeof(rc));
-	RuleArguments(fcinfo, &rc, &max_rules);
+	RuleArguments(fcinfo, &rc, &max_rules, &adjust);
 	store = CxMaterializeSRF(fcinfo, &tupdesc);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
@@ -391,6 +402,17 @@ patterns_rules(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 		ConsiderItemset(&rc, s, allowed_a, allowed_c);
 	}
+
+	/* adjust the p-values of every rule that passed, together */
+	CxCheckMemory(CurrentMemoryContext, (Size) Max(rc.nrules, 1) * sizeof(double),
+				  CX_WORK_RULES);
+	q = MemoryContextAllocHuge(CurrentMemoryContext, (Size) Max(rc.nrules, 1) * sizeof(double));
+	for (r = 0; r < rc.nrules; r++)
+		q[r] = rc.rules[r].p_value;
+	CxAdjustPValues(q, rc.nrules, adjust, CX_WORK_RULES);
+	for (r = 0; r < rc.nrules; r++)
+		rc.rules[r].q_value = q[r];
+	pfree(q);
 
 	rs.p = p;
 	rs.ascending = (rc.order == ORDER_P_VALUE);

@@ -24,6 +24,7 @@
 #include "stats.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -523,4 +524,66 @@ cx_two_proportion_z(int64_t x_a, int64_t n_a, int64_t x_b, int64_t n_b,
 	*z = (ra - rb) / se;
 	*p_value = erfc(fabs(*z) / 1.4142135623730951);
 	return true;
+}
+
+static int
+cx_compare_ranked(const void *a, const void *b)
+{
+	const cx_ranked_p *x = (const cx_ranked_p *) a;
+	const cx_ranked_p *y = (const cx_ranked_p *) b;
+
+	if (x->p != y->p)
+		return x->p < y->p ? -1 : 1;
+	return (x->index > y->index) - (x->index < y->index);
+}
+
+void
+cx_adjust_p(const double *p, int64_t m, cx_adjust_method method,
+			cx_ranked_p *work, double *q)
+{
+	int64_t		i;
+	double		acc;
+
+	if (method == CX_ADJUST_NONE)
+	{
+		for (i = 0; i < m; i++)
+			q[i] = p[i];
+		return;
+	}
+	for (i = 0; i < m; i++)
+	{
+		work[i].p = p[i];
+		work[i].index = i;
+	}
+	qsort(work, (size_t) m, sizeof(cx_ranked_p), cx_compare_ranked);
+	if (method == CX_ADJUST_BH)
+	{
+		acc = 1.0;
+		for (i = m - 1; i >= 0; i--)
+		{
+			double		v = work[i].p * (double) m / (double) (i + 1);
+
+			if ((i & 65535) == 0)
+				CX_CHECK_INTERRUPTS();
+			if (v < acc)
+				acc = v;
+			q[work[i].index] = acc;
+		}
+	}
+	else
+	{
+		acc = 0.0;
+		for (i = 0; i < m; i++)
+		{
+			double		v = work[i].p * (double) (m - i);
+
+			if ((i & 65535) == 0)
+				CX_CHECK_INTERRUPTS();
+			if (v > 1.0)
+				v = 1.0;
+			if (v > acc)
+				acc = v;
+			q[work[i].index] = acc;
+		}
+	}
 }

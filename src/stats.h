@@ -66,4 +66,31 @@ double cx_chi2_sf(double x, double df);
 bool cx_two_proportion_z(int64_t x_a, int64_t n_a, int64_t x_b, int64_t n_b,
 						 double *z, double *p_value);
 
+/* Ways to adjust p-values for the number of tests made together. */
+typedef enum cx_adjust_method
+{
+	CX_ADJUST_NONE,				/* the p-values as they are */
+	CX_ADJUST_HOLM,				/* Holm (1979): family-wise error rate */
+	CX_ADJUST_BH				/* Benjamini-Hochberg (1995): false discovery
+								 * rate; the q-values */
+} cx_adjust_method;
+
+/* A p-value and its position, the work space of cx_adjust_p. */
+typedef struct cx_ranked_p
+{
+	double		p;
+	int64_t		index;
+} cx_ranked_p;
+
+/*
+ * Adjust the m p-values p[] (each in [0, 1]) for being tested together,
+ * into q[] (which may be p itself), using `work` (m entries).  With p's
+ * sorted ascending, p(1) <= ... <= p(m):
+ *   BH:   q(i) = min over k >= i of min(1, m p(k) / k)
+ *   Holm: q(i) = max over k <= i of min(1, (m - k + 1) p(k))
+ * Equal p-values get equal adjusted values.
+ */
+void cx_adjust_p(const double *p, int64_t m, cx_adjust_method method,
+				 cx_ranked_p *work, double *q);
+
 #endif /* CX_STATS_H */

@@ -127,84 +127,6 @@ LeaveOwner(const OwnerContext *cx)
 	SetUserIdAndSecContext(cx->save_userid, cx->save_sec_context);
 }
 
-/* Reject a source query. */
-static void
-RejectQuery(const char *detail)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("a source query must be exactly one SELECT statement"),
-			 errdetail("%s", detail),
-			 errhint("Store one SELECT (WITH ... SELECT is fine); it must not write, lock rows or use SELECT INTO.")));
-}
-
-/*
- * Parse `query`: it must be one SELECT that writes nothing.  *text receives
- * the statement's own text (without a trailing semicolon).
- */
-static SelectStmt *
-ParseSourceQuery(const char *query, char **text)
-{
-	List	   *stmts = raw_parser(query, RAW_PARSE_DEFAULT);
-	RawStmt    *raw;
-	SelectStmt *select;
-	ListCell   *lc;
-
-	if (list_length(stmts) != 1)
-		RejectQuery(psprintf("The text holds %d statements.", list_length(stmts)));
-	raw = linitial_node(RawStmt, stmts);
-	Assert(raw->stmt_location >= 0);
-	if (!IsA(raw->stmt, SelectStmt))
-		RejectQuery(psprintf("Its command is %s.",
-							 GetCommandTagName(CreateCommandTag(raw->stmt))));
-	select = (SelectStmt *) raw->stmt;
-	*text = raw->stmt_len > 0 ? pnstrdup(query + raw->stmt_location, raw->stmt_len)
-		: pstrdup(query + raw->stmt_location);
-	if (select->intoClause != NULL)
-		RejectQuery("It is a SELECT INTO statement, which creates a table.");
-	if (select->lockingClause != NIL)
-		RejectQuery("It locks the rows it reads (FOR UPDATE or FOR SHARE).");
-	if (select->withClause != NULL)
-	{
-		foreach(lc, select->withClause->ctes)
-		{
-			CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc);
-
-			if (!IsA(cte->ctequery, SelectStmt))
-				RejectQuery(psprintf("Its WITH query \"%s\" runs %s.",
-									 cte->ctename,
-									 GetCommandTagName(CreateCommandTag(cte->ctequery))));
-		}
-	}
-	return select;
-}
-
-/*
- * Wrap the parsed source query `parsed` (text `query`) as
- * "SELECT <select_list> FROM (<query>) AS q <tail>" and prove, by parsing
- * the result, that the source query inside is the one parsed alone.
- */
-static char *
-WrapSourceQuery(const char *query, SelectStmt *parsed, const char *select_list,
-				const char *tail)
-{
-	StringInfoData buf;
-	List	   *stmts;
-	SelectStmt *outer = NULL;
-
-	initStringInfo(&buf);
-	appendStringInfo(&buf, "SELECT %s FROM (\n%s\n) AS q %s",
-					 select_list, query, tail);
-	stmts = raw_parser(buf.data, RAW_PARSE_DEFAULT);
-	if (list_length(stmts) == 1 && IsA(linitial_node(RawStmt, stmts)->stmt, SelectStmt))
-		outer = (SelectStmt *) linitial_node(RawStmt, stmts)->stmt;
-	if (outer == NULL || list_length(outer->fromClause) != 1 ||
-		!IsA(linitial(outer->fromClause), RangeSubselect) ||
-		!equal(((RangeSubselect *) linitial(outer->fromClause))->subquery, parsed))
-		RejectQuery("It does not stay one query when read as a subquery.");
-	return buf.data;
-}
-
 /* Send one row (name, type) per column of `desc` to `dest`. */
 static void
 SendColumns(TupleDesc desc, DestReceiver *dest)
@@ -292,8 +214,8 @@ cxsell_source_worker(Datum main_arg)
 	PushActiveSnapshot(GetTransactionSnapshot());
 
 	EnterOwner(shared->owner, settings, &cx);
-	parsed = ParseSourceQuery(query, &query);
-	sql = WrapSourceQuery(query, parsed, select_list,
+	parsed = CxParseQueryText(query, "a source query", &query);
+	sql = CxWrapQueryText(query, parsed, "a source query", select_list,
 						  shared->columns_only ? "LIMIT 0" : "");
 	pgstat_report_activity(STATE_RUNNING, sql);
 	dest = CreateTupleQueueDestReceiver(rows);

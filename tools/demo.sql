@@ -16,7 +16,7 @@ SELECT baskets, min_count, items, itemsets, max_itemset_size FROM mined, cxsell.
 SELECT array_to_string(antecedent, ' + ') AS "who buys", array_to_string(consequent, ' + ') AS "also buys",
        round(support::numeric, 3) AS support, round(confidence::numeric, 3) AS confidence,
        round(lift::numeric, 2) AS lift, count AS baskets, to_char(p_value, '9.9EEEE') AS p_value
-FROM mined, cxsell.rules(p, min_confidence => 0.3, max_consequent => 1, max_rules => 10, order_by => 'lift');
+FROM mined, cxsell.rules(p, min_confidence => 0.3, max_consequent => 1, max_rules => 10, rank_by => 'lift');
 
 \echo
 \echo '== Complements and substitutes among the frequent products (two-sided Fisher, alpha 0.001)'

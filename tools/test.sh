@@ -5,7 +5,8 @@
 #   2. the isolation tests in test/isolation (concurrent refreshes, readers),
 #   3. the TAP tests in test/t (real data sets, cancellation, operations,
 #      security of the managed layer, ...);
-# and once, the statistics checks of src/stats.c against scipy/mpmath.
+# and once, the statistics checks of src/stats.c against scipy/mpmath and
+# exact definitions.
 #
 # Servers: PostgreSQL 15 from Debian's packages and, when the pinned sources
 # are beside the repository (../shared/vendor, or CXSELL_VENDOR_DIR),
@@ -115,7 +116,7 @@ for PG_CONFIG in "${SERVERS[@]}"; do
 done
 
 echo "== statistics checks"
-for check in check_stats.py check_rates.py; do
+for check in check_stats.py check_rates.py check_adjust.py; do
 	log=$WORK/$check.log
 	if (cd "$WORK/src/test/stats" && as_test_user /usr/bin/python3 "$check") >"$log" 2>&1; then
 		tail -n 1 "$log"

@@ -240,7 +240,7 @@ my @train = grep { !$lines{$_}{test} } keys %lines;
 my @cases = grep { $lines{$_}{test} && @{ $lines{$_}{items} } >= 2 } sort keys %lines;
 
 # independent recommendation: per candidate item its best rule A -> {c}
-# (A held, A u {c} frequent), ranked; popularity fills the rest
+# (A held, A u {c} frequent, lift >= 1), ranked; popularity fills the rest
 sub recommend
 {
 	my ($model, $held, $n, $method) = @_;
@@ -259,6 +259,7 @@ sub recommend
 			my $na = $model->{count}{ join("\x01", @a) };
 			my $conf = $cnt / $na;
 			my $lift = ($cnt * $model->{n}) / ($na * $model->{count}{$c});
+			next if $lift < 1;    # recommend's default min_lift
 			my $cur = $best{$c};
 			my $better = !$cur || $conf > $cur->{conf}
 			  || ($conf == $cur->{conf} && ($cnt > $cur->{cnt}

@@ -101,6 +101,8 @@ $node->safe_psql('upgrade', q{
 	  cxsell.rule_set_rules, cxsell.rule_set_pairs, cxsell.rule_set_recommendations,
 	  cxsell.refresh_log TO cx_old_analyst;
 	GRANT USAGE ON SEQUENCE cxsell.refresh_log_id_seq TO cx_old_analyst;
+	CREATE ROLE cx_old_dashboard;
+	GRANT SELECT ON cxsell.current_itemsets, cxsell.current_rules TO cx_old_dashboard;
 	SET ROLE cx_old_analyst;
 	SELECT cxsell.create_rule_set('old', 'SELECT basket, item FROM public.lines', 0.1);
 	CALL cxsell.refresh('old');
@@ -112,6 +114,10 @@ is($node->safe_psql('upgrade', q{
 	SELECT count(*) FROM pg_class c, aclexplode(c.relacl) a
 	WHERE c.relnamespace = 'cxsell'::regnamespace AND a.grantee = 'cx_old_analyst'::regrole}),
 	'0', 'and the old analyst keeps no privilege on the tables');
+is($node->safe_psql('upgrade', q{
+	SELECT has_table_privilege('cx_old_dashboard', 'cxsell.current_itemsets', 'SELECT'),
+	       has_table_privilege('cx_old_dashboard', 'cxsell.current_rules', 'SELECT')}),
+	't|t', 'a dashboard keeps its grants on the views, including one the update recreates');
 is($node->safe_psql('upgrade', q{
 	SELECT name || ' ' || owner || ' ' || last_status
 	FROM cxsell.analyses JOIN cxsell.refresh_status USING (kind, name)}),
