@@ -1506,6 +1506,7 @@ BEGIN
 END
 $restore$;
 DROP TABLE pg_temp.cxsell_saved_acl;
+COMMENT ON VIEW cxsell.current_itemsets IS 'the frequent itemsets of each rule set the current role may read, from its last successful refresh';
 
 CREATE OR REPLACE VIEW cxsell.current_item_pairs WITH (security_barrier) AS
 SELECT t.name AS rule_set, t.item_a, t.item_b, t.count_a, t.count_b, t.observed,
@@ -1577,3 +1578,243 @@ REVOKE EXECUTE ON FUNCTION
 REVOKE EXECUTE ON PROCEDURE cxsell.refresh(text), cxsell.refresh_all(),
 	cxsell._refresh_run(text, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA cxsell_internal FROM PUBLIC;
+
+-- Comments for BI tools and \d+: the schema, every column of every table
+-- and view, and the support functions -----------------------------------------
+
+COMMENT ON SCHEMA cxsell IS
+	'cxsell: cross-sell mining (association rules, recommendations, k-means segments, campaign statistics) and managed analyses';
+
+-- A column's comment by its name, for every table and view of the extension
+-- that has it, unless the list after it names the relation.
+DO $comments$
+DECLARE
+	c record;
+BEGIN
+	FOR c IN
+		WITH by_column(col, note) AS (VALUES
+			('rule_set', 'the managed rule set the row belongs to'),
+			('segmentation', 'the managed segmentation the row belongs to'),
+			('antecedent', 'the items of the rule''s if-part, sorted'),
+			('consequent', 'the items of the rule''s then-part, sorted'),
+			('antecedent_support', 'the fraction of baskets holding the antecedent'),
+			('consequent_support', 'the fraction of baskets holding the consequent'),
+			('support', 'the fraction of baskets holding the antecedent and the consequent together'),
+			('confidence', 'support / antecedent_support: how often the consequent comes with the antecedent'),
+			('lift', 'confidence / consequent_support: above 1 the items go together more often than chance, below 1 less'),
+			('leverage', 'support - antecedent_support x consequent_support: the excess of baskets over chance, as a fraction'),
+			('conviction', '(1 - consequent_support) / (1 - confidence); Infinity when the rule never fails'),
+			('jaccard', 'baskets with antecedent and consequent / baskets with either'),
+			('kulczynski', 'the mean of the confidences of the rule and of its reverse'),
+			('certainty', 'certainty factor: the gain in the consequent''s probability given the antecedent, from -1 to 1'),
+			('zhang', 'Zhang''s measure of association, from -1 (never together) to 1 (always together)'),
+			('count', 'the number of baskets holding the antecedent and the consequent'),
+			('p_value', 'the one-sided Fisher exact p-value of a positive association (rule more often true than chance)'),
+			('q_value', 'p_value adjusted for the number of rules tested together (Benjamini-Hochberg): the false discovery rate at which the rule is significant'),
+			('refreshed_at', 'when the analysis was last refreshed successfully'),
+			('item_a', 'the first item of the pair (the smaller name)'),
+			('item_b', 'the second item of the pair'),
+			('count_a', 'the number of baskets holding item_a'),
+			('count_b', 'the number of baskets holding item_b'),
+			('observed', 'the number of baskets holding both items'),
+			('expected', 'the number of baskets expected to hold both if the items were independent: count_a x count_b / baskets'),
+			('relation', 'complement (together more than chance), substitute (less) or independent, decided on q_value < 0.05'),
+			('customer', 'the customer, as text'),
+			('rank', 'the position of the recommendation for the customer, 1 = best'),
+			('item', 'the recommended item'),
+			('score', 'the ranking measure: the rule''s confidence (or lift, by the rule set''s rank_by); the item''s support for popularity rows'),
+			('source', 'rule: recommended by a rule whose antecedent the customer holds; popularity: a frequent item filling the list'),
+			('items', 'the items of the frequent itemset, sorted'),
+			('size', 'the number of items in the itemset'),
+			('segment', 'the segment (cluster) number, 1 = the largest'),
+			('distance', 'the customer''s distance to the segment''s centre, in the space the model clustered in'),
+			('centroid', 'the segment''s centre, in the features'' original units'),
+			('within_ss', 'the sum of squared distances of the segment''s customers to its centre (clustering space)'),
+			('kind', 'rule set or segmentation'),
+			('name', 'the analysis''s name'),
+			('owner', 'the role the source query runs as: the role that last wrote it'),
+			('source_query', 'the stored query the analysis reads its rows from'),
+			('search_path', 'the search_path the source query runs under, saved when it was written'),
+			('settings', 'other settings the source query runs under, saved when it was written'),
+			('parameters', 'the thresholds (rule set) or k and options (segmentation), as JSON'),
+			('created_at', 'when the analysis was defined'),
+			('updated_at', 'when the analysis was last changed'),
+			('id', 'the run''s number'),
+			('started_at', 'when the run started'),
+			('finished_at', 'when the run ended (NULL while it runs or when it was interrupted)'),
+			('duration', 'finished_at - started_at'),
+			('status', 'running, success, error or interrupted (its backend or transaction is gone)'),
+			('rows_written', 'the result rows the run wrote'),
+			('sqlstate', 'the SQLSTATE of a failed run'),
+			('error', 'the error of a failed run'),
+			('run_by', 'the role that started the run'),
+			('pid', 'the backend that ran the refresh'),
+			('lock_key', 'the random key of the advisory lock the run''s backend holds while the run is alive'),
+			('last_success_at', 'when the last successful refresh finished'),
+			('age', 'how long ago the last successful refresh finished'),
+			('last_run_at', 'when the last refresh started, whatever its outcome'),
+			('last_status', 'the outcome of the last refresh'),
+			('last_duration', 'how long the last refresh took'),
+			('last_rows_written', 'the result rows the last refresh wrote'),
+			('last_error_at', 'when the last failed refresh happened'),
+			('last_error', 'the error of the last failed refresh'),
+			('has_customer', 'whether the source query has a customer column, so that recommendations are made'),
+			('min_support', 'the smallest fraction of baskets a frequent itemset must appear in'),
+			('max_len', 'the largest itemset size mined (0: no limit)'),
+			('min_confidence', 'the smallest confidence of the rules kept and of the rules that recommend'),
+			('min_lift', 'the smallest lift of the rules kept (recommendations use rules with lift >= max(1, min_lift))'),
+			('recommendations', 'how many items to recommend to each customer'),
+			('rank_by', 'how recommendations are ranked: confidence, lift or popularity'),
+			('k', 'the number of segments'),
+			('options', 'the k-means options (seed, restarts, max_iter, tol, standardize), as JSON'),
+			('patterns', 'the mined frequent itemsets and counts (read with cxsell.itemsets, cxsell.rules, cxsell.summary)'),
+			('model', 'the fitted k-means model (read with cxsell.centroids, cxsell.summary, cxsell.cluster)'),
+			('superuser', 'whether the current role is a superuser (sees every analysis)'),
+			('owners', 'the roles whose analyses the current role may read')),
+		by_relation(rel, col, note) AS (VALUES
+			('cxsell.rule_set_rules', 'name', 'the rule set (cxsell.rule_sets.name)'),
+			('cxsell.rule_set_pairs', 'name', 'the rule set (cxsell.rule_sets.name)'),
+			('cxsell.rule_set_patterns', 'name', 'the rule set (cxsell.rule_sets.name)'),
+			('cxsell.rule_set_recommendations', 'name', 'the rule set (cxsell.rule_sets.name)'),
+			('cxsell.segmentation_models', 'name', 'the segmentation (cxsell.segmentations.name)'),
+			('cxsell.segment_assignments', 'name', 'the segmentation (cxsell.segmentations.name)'),
+			('cxsell.refresh_log', 'name', 'the analysis refreshed'),
+			('cxsell.refresh_history', 'name', 'the analysis refreshed'),
+			('cxsell_internal.visible_rule_sets', 'name', 'a rule set the current role may read'),
+			('cxsell_internal.visible_segmentations', 'name', 'a segmentation the current role may read'),
+			('cxsell.refresh_log', 'owner', 'the owner of the analysis when it ran: roles with its privileges may read the entry'),
+			('cxsell.refresh_history', 'owner', 'the owner of the analysis when it ran'),
+			('cxsell.refresh_log', 'parameters', 'the thresholds or options the run used, read once it held the analysis''s lock'),
+			('cxsell.refresh_history', 'parameters', 'the thresholds or options the run used'),
+			('cxsell.current_itemsets', 'support', 'the fraction of baskets holding the itemset'),
+			('cxsell.current_itemsets', 'count', 'the number of baskets holding the itemset'),
+			('cxsell.rule_set_pairs', 'support', 'the fraction of baskets holding both items'),
+			('cxsell.current_item_pairs', 'support', 'the fraction of baskets holding both items'),
+			('cxsell.rule_set_pairs', 'lift', 'observed / expected: above 1 the items go together more often than chance'),
+			('cxsell.current_item_pairs', 'lift', 'observed / expected: above 1 the items go together more often than chance'),
+			('cxsell.rule_set_pairs', 'p_value', 'the two-sided Fisher exact p-value of the items'' independence'),
+			('cxsell.current_item_pairs', 'p_value', 'the two-sided Fisher exact p-value of the items'' independence'),
+			('cxsell.rule_set_pairs', 'q_value', 'p_value adjusted for every pair tested (Benjamini-Hochberg)'),
+			('cxsell.current_item_pairs', 'q_value', 'p_value adjusted for every pair tested (Benjamini-Hochberg)'),
+			('cxsell.rule_set_recommendations', 'support', 'the support of the recommending rule (of the item, for popularity rows)'),
+			('cxsell.current_recommendations', 'support', 'the support of the recommending rule (of the item, for popularity rows)'),
+			('cxsell.rule_set_recommendations', 'confidence', 'the confidence of the recommending rule (the item''s support, for popularity rows)'),
+			('cxsell.current_recommendations', 'confidence', 'the confidence of the recommending rule (the item''s support, for popularity rows)'),
+			('cxsell.rule_set_recommendations', 'lift', 'the lift of the recommending rule (1 for popularity rows)'),
+			('cxsell.current_recommendations', 'lift', 'the lift of the recommending rule (1 for popularity rows)'),
+			('cxsell.rule_set_recommendations', 'antecedent', 'the items held that fire the rule (empty for popularity rows)'),
+			('cxsell.current_recommendations', 'antecedent', 'the items held that fire the rule (empty for popularity rows)'),
+			('cxsell.current_segment_profiles', 'size', 'the number of customers in the segment'),
+			('cxsell_internal.live_runs', 'pid', 'the backend holding a run''s lock'),
+			('cxsell_internal.live_runs', 'lock_key', 'the key of the run''s advisory lock'),
+			('cxsell.gains_bucket', 'bucket', 'the bucket number, 1 = the highest scores'),
+			('cxsell.gains_bucket', 'customers', 'the customers in the bucket'),
+			('cxsell.gains_bucket', 'responders', 'the responders in the bucket'),
+			('cxsell.gains_bucket', 'response_rate', 'responders / customers in the bucket'),
+			('cxsell.gains_bucket', 'cumulative_customers_pct', 'the percentage of all customers in this and the better buckets'),
+			('cxsell.gains_bucket', 'cumulative_responders_pct', 'the percentage of all responders in this and the better buckets (the gain)'),
+			('cxsell.gains_bucket', 'lift', 'the bucket''s response rate / the overall response rate'),
+			('cxsell.gains_bucket', 'cumulative_lift', 'the response rate of this and the better buckets / the overall response rate'),
+			('cxsell.kmeans_sweep', 'k', 'the number of clusters fitted'),
+			('cxsell.kmeans_sweep', 'inertia', 'the sum of squared distances to the nearest centre (lower is tighter)'),
+			('cxsell.kmeans_sweep', 'silhouette', 'the mean silhouette (from -1 to 1, higher is better separated), on a seeded sample of at most 10,000 points'),
+			('cxsell.kmeans_sweep', 'iterations', 'the iterations of the best restart'),
+			('cxsell.kmeans_sweep', 'converged', 'whether the best restart converged'),
+			('cxsell.chi_square_result', 'statistic', 'Pearson''s chi-square statistic'),
+			('cxsell.chi_square_result', 'df', 'the degrees of freedom: (rows - 1) x (columns - 1)'),
+			('cxsell.chi_square_result', 'p_value', 'the p-value of the statistic (NULL when df is 0)'),
+			('cxsell.chi_square_result', 'rows', 'the distinct row labels'),
+			('cxsell.chi_square_result', 'columns', 'the distinct column labels'),
+			('cxsell.chi_square_result', 'n', 'the observations'))
+		SELECT format('%I.%I', n.nspname, r.relname) AS rel, a.attname AS col,
+			   coalesce(o.note, g.note) AS note
+		FROM pg_catalog.pg_class r
+		JOIN pg_catalog.pg_namespace n ON n.oid = r.relnamespace
+		JOIN pg_catalog.pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+		LEFT JOIN by_relation o ON o.rel = format('%I.%I', n.nspname, r.relname) AND o.col = a.attname
+		LEFT JOIN by_column g ON g.col = a.attname
+		WHERE n.nspname IN ('cxsell', 'cxsell_internal') AND r.relkind IN ('r', 'v', 'c')
+		  AND coalesce(o.note, g.note) IS NOT NULL
+	LOOP
+		EXECUTE format('COMMENT ON COLUMN %s.%I IS %L', c.rel, c.col, c.note);
+	END LOOP;
+END
+$comments$;
+
+-- The support functions of the aggregates and types, and the helpers.
+DO $comments$
+DECLARE
+	f record;
+BEGIN
+	FOR f IN
+		SELECT p.oid::pg_catalog.regprocedure AS fn,
+			   CASE WHEN p.proname ~ '^(mine|kmeans|kmeans_sweep|gains|chisq_table)_'
+					THEN format('support function of aggregate cxsell.%s',
+								CASE split_part(p.proname, '_', 1)
+									WHEN 'chisq' THEN 'chi_square'
+									ELSE regexp_replace(p.proname, '_(row_|array_)?(trans|final|combine|serialize|deserialize)$', '') END)
+					WHEN p.proname = 'auc_final' THEN 'support function of aggregate cxsell.auc'
+					WHEN p.proname ~ '^(patterns|kmodel)_(in|out|recv|send)$'
+					THEN format('text and binary input/output of type cxsell.%s', split_part(p.proname, '_', 1))
+			   END AS note
+		FROM pg_catalog.pg_proc p
+		WHERE p.pronamespace = 'cxsell'::regnamespace
+		  AND pg_catalog.obj_description(p.oid, 'pg_proc') IS NULL
+	LOOP
+		IF f.note IS NOT NULL THEN
+			EXECUTE format('COMMENT ON FUNCTION %s IS %L', f.fn, f.note);
+		END IF;
+	END LOOP;
+END
+$comments$;
+COMMENT ON FUNCTION cxsell._check_rule_options(float8, int4, int4, text, float8, float8, boolean) IS
+	'internal (cxsell.backtest): check mining and recommendation thresholds with the messages of cxsell.mine and cxsell.recommend';
+COMMENT ON FUNCTION cxsell._can_commit() IS
+	'internal (cxsell.refresh_all): whether the calling procedure may commit';
+
+-- The bodies of the managed functions, and their helpers.
+DO $comments$
+DECLARE
+	f record;
+BEGIN
+	FOR f IN
+		SELECT p.oid::pg_catalog.regprocedure AS fn, p.proname
+		FROM pg_catalog.pg_proc p
+		WHERE p.pronamespace = 'cxsell_internal'::regnamespace
+		  AND pg_catalog.obj_description(p.oid, 'pg_proc') IS NULL
+		  AND EXISTS (SELECT FROM pg_catalog.pg_proc g
+					  WHERE g.pronamespace = 'cxsell'::regnamespace AND g.proname = p.proname)
+	LOOP
+		EXECUTE format('COMMENT ON FUNCTION %s IS %L', f.fn,
+					   format('body of cxsell.%s, called by that gate as the extension''s owner with the calling role', f.proname));
+	END LOOP;
+END
+$comments$;
+COMMENT ON FUNCTION cxsell_internal.authorize(name, name, text, text, text) IS
+	'raise an error unless the caller may act for the owner of an analysis';
+COMMENT ON FUNCTION cxsell_internal.check_rule_set(cxsell.rule_sets, boolean) IS
+	'check a rule set''s thresholds and, when asked, its source query (as its owner)';
+COMMENT ON FUNCTION cxsell_internal.check_segmentation(cxsell.segmentations, boolean) IS
+	'check a segmentation''s k and options and, when asked, its source query (as its owner)';
+COMMENT ON FUNCTION cxsell_internal.check_name(text, boolean) IS
+	'check an analysis name and, for a new one, that it is free';
+COMMENT ON FUNCTION cxsell_internal.analysis(text) IS
+	'the kind, stored name and owner of an analysis, or an error naming it';
+COMMENT ON FUNCTION cxsell_internal.change_owner(text, text, name, name) IS
+	'record that a new role wrote an analysis''s query: it becomes the owner and the previous owner''s results go';
+COMMENT ON FUNCTION cxsell_internal.refresh_rule_set(cxsell.rule_sets) IS
+	'replace a rule set''s results from its source query; the rows written';
+COMMENT ON FUNCTION cxsell_internal.refresh_segmentation(cxsell.segmentations) IS
+	'replace a segmentation''s model and assignments from its source query; the rows written';
+COMMENT ON FUNCTION cxsell_internal.log_finish(bigint, bigint, jsonb, jsonb) IS
+	'record the end of a refresh run: success with its rows, or the error';
+COMMENT ON FUNCTION cxsell_internal.session_settings() IS
+	'the settings of the calling session that a source query keeps (besides search_path)';
+COMMENT ON FUNCTION cxsell_internal.query_settings(text, jsonb) IS
+	'the settings a stored source query runs under: its search_path and other saved settings';
+COMMENT ON FUNCTION cxsell_internal.source_query_columns(text, text, name, jsonb, text, text[], text) IS
+	'the columns of an analysis''s source query, checked as its owner; errors name the analysis';
+COMMENT ON FUNCTION cxsell_internal.own_run(name, bigint) IS
+	'the run log entry of a run this backend started for the caller, or an error';
+COMMENT ON FUNCTION cxsell_internal.same_owner(cxsell.refresh_log, name) IS
+	'raise an error when an analysis changed owner since its run started';
