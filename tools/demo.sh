@@ -27,7 +27,12 @@ PSQL=(as_test_user "$PG_BINDIR/psql" -X -q -v ON_ERROR_STOP=1 -h "$WORK" -p "$PO
 "${PSQL[@]}" -c "CREATE DATABASE demo" >/dev/null
 "${PSQL[@]}" -d demo -c "CREATE EXTENSION cxsell"
 
-echo "== loading seeded sample data (tools/sample_data.sql)"
-# the scripts are read by this shell, so the server user need not see the checkout
-"${PSQL[@]}" -d demo <"$ROOT/tools/sample_data.sql" >/dev/null
-"${PSQL[@]}" -d demo <"$ROOT/tools/demo.sql"
+echo "== loading the sample data (tools/sample_data.sql)"
+# psql reads the data files from test/data below its working directory: a
+# copy the test user can read, whatever the checkout's permissions
+mkdir -p "$WORK/sample/test" "$WORK/sample/tools"
+cp -r "$ROOT/test/data" "$WORK/sample/test/"
+cp "$ROOT/tools/sample_data.sql" "$ROOT/tools/demo.sql" "$WORK/sample/tools/"
+[ "$(id -u)" = 0 ] && chown -R "$TEST_USER" "$WORK/sample"
+(cd "$WORK/sample" && "${PSQL[@]}" -d demo -f tools/sample_data.sql >/dev/null)
+(cd "$WORK/sample" && "${PSQL[@]}" -d demo -f tools/demo.sql)

@@ -19,12 +19,12 @@ SELECT array_to_string(antecedent, ' + ') AS "who buys", array_to_string(consequ
 FROM mined, cxsell.rules(p, min_confidence => 0.3, max_consequent => 1, max_rules => 10, rank_by => 'lift');
 
 \echo
-\echo '== Complements and substitutes among the frequent products (two-sided Fisher, alpha 0.001)'
+\echo '== Complements and substitutes among the frequent products (two-sided Fisher, q-value below 0.001)'
 SELECT item_a, item_b, observed, round(expected::numeric, 1) AS expected,
-       round(lift::numeric, 2) AS lift, to_char(p_value, '9.9EEEE') AS p_value, relation
+       round(lift::numeric, 2) AS lift, to_char(q_value, '9.9EEEE') AS q_value, relation
 FROM mined, cxsell.item_pairs(p, alpha => 0.001)
 WHERE relation <> 'independent'
-ORDER BY relation, p_value, item_a, item_b
+ORDER BY relation, q_value, item_a, item_b
 LIMIT 14;
 
 \echo
@@ -43,9 +43,9 @@ SELECT customer,
              avg((item IN ('pasta', 'pasta sauce', 'parmesan'))::int)]::float8[] AS f
 FROM sample_lines GROUP BY customer;
 CREATE TABLE model AS SELECT cxsell.kmeans(f, 3, '{"standardize": true}') AS m FROM usage;
-SELECT cluster, size,
-       array_to_string(ARRAY(SELECT round(v::numeric, 2) FROM unnest(centroid) v), ' | ')
-         AS "baskets | lines per basket | phone share | pasta share"
+SELECT cluster, size, round(centroid[1]::numeric, 2) AS baskets,
+       round(centroid[2]::numeric, 2) AS "lines per basket",
+       round(centroid[3]::numeric, 2) AS "phone share", round(centroid[4]::numeric, 2) AS "pasta share"
 FROM model, cxsell.centroids(m);
 
 \echo

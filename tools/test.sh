@@ -106,7 +106,7 @@ for PG_CONFIG in "${SERVERS[@]}"; do
 	# a copy the test user can read, whatever the checkout's permissions
 	rm -rf "$WORK/src"
 	mkdir "$WORK/src"
-	cp -r "$ROOT/sql" "$ROOT/expected" "$ROOT/test" "$ROOT/src" "$WORK/src/"
+	cp -r "$ROOT/sql" "$ROOT/expected" "$ROOT/test" "$ROOT/src" "$ROOT/tools" "$ROOT/README.md" "$WORK/src/"
 	[ "$(id -u)" = 0 ] && chown -R "$TEST_USER" "$WORK/src"
 	run_suite pg_regress "$PGXS_DIR/test/regress/pg_regress" . \
 		$(make -s -C "$ROOT" PG_CONFIG="$PG_CONFIG" regress-list)
