@@ -11,9 +11,10 @@ use Exporter 'import';
 use File::Basename;
 use File::Spec;
 use File::Temp;
+use IPC::Run;
 use IO::Uncompress::Gunzip qw(gunzip $GunzipError);
 
-our @EXPORT_OK = qw(data_file wilson95);
+our @EXPORT_OK = qw(data_file load_sample_data wilson95);
 
 # The repository's test data folder (test/data), or $CXSELL_DATA_DIR.
 sub data_dir
@@ -71,6 +72,35 @@ sub data_file
 		  unless $got eq $want;
 	}
 	return $path;
+}
+
+# Load tools/sample_data.sql (the README's sample tables, from the data
+# files of test/data) into database $db of $node, as the README does: psql
+# run from the repository root, or from a folder whose test/data is
+# $CXSELL_DATA_DIR when that is set.
+sub load_sample_data
+{
+	my ($node, $db) = @_;
+	my $root = File::Spec->rel2abs(File::Spec->catdir(dirname(__FILE__), File::Spec->updir,
+			File::Spec->updir));
+	my $script = File::Spec->catfile($root, 'tools', 'sample_data.sql');
+	my $dir = $root;
+	my $tmp;
+	if ($ENV{CXSELL_DATA_DIR})
+	{
+		$tmp = File::Temp->newdir('cxsell_sample_XXXX', TMPDIR => 1);
+		$dir = $tmp->dirname;
+		mkdir "$dir/test" or die "cannot create $dir/test: $!";
+		symlink(File::Spec->rel2abs($ENV{CXSELL_DATA_DIR}), "$dir/test/data")
+		  or die "cannot link $dir/test/data: $!";
+	}
+	my ($out, $err) = ('', '');
+	my $ok = IPC::Run::run(
+		[ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr($db), '-f', $script ],
+		'<', \undef, '>', \$out, '2>', \$err,
+		init => sub { chdir $dir or die "cannot enter $dir: $!" });
+	die "loading $script into $db failed:\n$err$out" unless $ok;
+	return;
 }
 
 # The 95% Wilson score interval of s successes in n trials, from the

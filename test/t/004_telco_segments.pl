@@ -15,7 +15,7 @@ use warnings;
 
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
-use CxsellTest qw(data_file wilson95);
+use CxsellTest qw(data_file load_sample_data wilson95);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
@@ -55,41 +55,16 @@ is($rows, 7043, 'the file holds 7,043 customers');
 my $node = PostgreSQL::Test::Cluster->new('telco');
 $node->init;
 $node->start;
-my $cols_sql = join(', ', map { "\"$_\" text" } @cols);
-(my $csv_sql = $csv) =~ s/'/''/g;
-$node->safe_psql('postgres', qq{
-	CREATE EXTENSION cxsell;
-	CREATE TABLE telco_raw ($cols_sql);
-	COPY telco_raw FROM '$csv_sql' WITH (FORMAT csv, HEADER true);
-	-- TotalCharges is blank for the 11 customers of tenure 0: they have paid nothing
-	CREATE TABLE telco AS
-	SELECT "customerID" AS customer,
-	       "tenure"::float8 AS tenure, "MonthlyCharges"::float8 AS monthly,
-	       coalesce(nullif(trim("TotalCharges"), '')::float8, 0) AS total,
-	       "Churn" = 'No' AS retained,
-	       ("PhoneService" = 'Yes')::int + ("MultipleLines" = 'Yes')::int
-	       + ("InternetService" <> 'No')::int + ("OnlineSecurity" = 'Yes')::int
-	       + ("OnlineBackup" = 'Yes')::int + ("DeviceProtection" = 'Yes')::int
-	       + ("TechSupport" = 'Yes')::int + ("StreamingTV" = 'Yes')::int
-	       + ("StreamingMovies" = 'Yes')::int AS depth
-	FROM telco_raw;
-	CREATE TABLE telco_holdings AS
-	SELECT "customerID" AS customer, s.service
-	FROM telco_raw, LATERAL (VALUES
-	  ('phone', "PhoneService" = 'Yes'), ('multiple lines', "MultipleLines" = 'Yes'),
-	  ('internet', "InternetService" <> 'No'), ('fiber', "InternetService" = 'Fiber optic'),
-	  ('online security', "OnlineSecurity" = 'Yes'), ('online backup', "OnlineBackup" = 'Yes'),
-	  ('device protection', "DeviceProtection" = 'Yes'), ('tech support', "TechSupport" = 'Yes'),
-	  ('streaming tv', "StreamingTV" = 'Yes'), ('streaming movies', "StreamingMovies" = 'Yes')) s(service, holds)
-	WHERE holds;
-});
+$node->safe_psql('postgres', 'CREATE EXTENSION cxsell');
+# the README's tables: telco_customers, telco_services (tools/sample_data.sql)
+load_sample_data($node, 'postgres');
 
 # depth of relationship vs retention, with 95% Wilson intervals
 my $out = $node->safe_psql('postgres', q{
 	SELECT depth, count(*), count(*) FILTER (WHERE retained), w.rate, w.lower, w.upper
-	FROM telco, LATERAL (SELECT * FROM cxsell.wilson_interval(
-	  (SELECT count(*) FROM telco t2 WHERE t2.depth = telco.depth AND t2.retained),
-	  (SELECT count(*) FROM telco t2 WHERE t2.depth = telco.depth))) w
+	FROM telco_customers telco, LATERAL (SELECT * FROM cxsell.wilson_interval(
+	  (SELECT count(*) FROM telco_customers t2 WHERE t2.depth = telco.depth AND t2.retained),
+	  (SELECT count(*) FROM telco_customers t2 WHERE t2.depth = telco.depth))) w
 	GROUP BY depth, w.rate, w.lower, w.upper ORDER BY depth});
 my $ok = 1;
 note('depth | customers | retained | rate | 95% interval');
@@ -108,10 +83,10 @@ is(scalar(split /\n/, $out), scalar(keys %customers), 'every depth is reported')
 $node->safe_psql('postgres', q{
 	CREATE TABLE telco_model AS
 	SELECT cxsell.kmeans(ARRAY[tenure, monthly, total], 4, '{"standardize": true, "seed": 1}') AS m
-	FROM telco;
+	FROM telco_customers;
 	CREATE TABLE telco_segments AS
 	SELECT customer, cxsell.cluster(m, ARRAY[tenure, monthly, total]) AS segment
-	FROM telco, telco_model;
+	FROM telco_customers, telco_model;
 });
 is($node->safe_psql('postgres', 'SELECT sum(size) FROM telco_model, cxsell.centroids(m)'),
 	'7043', 'every customer is in a segment');
@@ -122,11 +97,11 @@ is($node->safe_psql('postgres', q{
 
 # segment profiles: consistent with a plain count, and some segment over-indexes
 my $profiles = q{cxsell.segment_profiles('SELECT customer, segment FROM telco_segments',
-                                          'SELECT customer, service FROM telco_holdings')};
+                                          'SELECT customer, service FROM telco_services')};
 is($node->safe_psql('postgres', qq{
 	SELECT count(*) FROM $profiles p
 	JOIN (SELECT s.segment::text, h.service, count(*) AS holders
-	      FROM telco_segments s JOIN telco_holdings h USING (customer)
+	      FROM telco_segments s JOIN telco_services h USING (customer)
 	      GROUP BY 1, 2) c ON c.segment = p.segment AND c.service = p.product
 	WHERE c.holders <> p.holders}), '0', 'holders per segment and service match a plain count');
 is($node->safe_psql('postgres', qq{

@@ -17,14 +17,14 @@ use warnings;
 use File::Spec;
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
-use CxsellTest qw(data_file wilson95);
+use CxsellTest qw(data_file load_sample_data wilson95);
 use POSIX qw(erfc floor);
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 
 my $bank_csv = data_file('bank_marketing', 'bank-full.csv');
-my $groceries_csv = data_file('groceries', 'groceries.csv');
+my $groceries_csv = data_file('groceries', 'groceries.csv');    # checked against SHA256SUMS; loaded by sample_data.sql
 
 sub close_rel
 {
@@ -70,20 +70,9 @@ is(scalar(@scored), 45211, 'the file holds 45,211 contacts');
 my $node = PostgreSQL::Test::Cluster->new('campaigns');
 $node->init(extra => [ '--locale=C', '--encoding=UTF8' ]);
 $node->start;
-my $cols_sql = join(', ', map { "\"$_\" text" } @cols);
-(my $bank_sql = $bank_csv) =~ s/'/''/g;
-$node->safe_psql('postgres', qq{
-	CREATE EXTENSION cxsell;
-	CREATE TABLE bank_raw ($cols_sql);
-	COPY bank_raw FROM '$bank_sql' WITH (FORMAT csv, DELIMITER ';', HEADER true);
-	CREATE TABLE bank AS
-	SELECT row_number() OVER () AS customer, contact AS channel, y = 'yes' AS responded,
-	       3 * (poutcome = 'success')::int + (contact = 'cellular')::int
-	       + (housing = 'no')::int + 2 * (month IN ('mar', 'sep', 'oct', 'dec'))::int
-	       + (age::int >= 60)::int
-	       + least(greatest(balance::float8, 0), 20000) / 20000 AS score
-	FROM bank_raw;
-});
+$node->safe_psql('postgres', 'CREATE EXTENSION cxsell');
+# the README's tables: bank and groceries (tools/sample_data.sql)
+load_sample_data($node, 'postgres');
 
 # channels: rate, Wilson interval, p-value against the best (pooled z test)
 my @by_rate = sort {
@@ -202,22 +191,6 @@ note(sprintf('AUC %.6f (independent %.6f)', $cauc, $auc));
 ok(close_rel($cauc, $auc, 1e-9), 'AUC matches');
 
 # --- groceries: backtest of recommendations -------------------------------
-open($fh, '<', $groceries_csv) or die "cannot open $groceries_csv: $!";
-my $tsv = File::Spec->rel2abs($node->basedir . '/groceries.tsv');
-open(my $tf, '>', $tsv) or die "cannot write $tsv: $!";
-my $nb = 0;
-while (my $line = <$fh>)
-{
-	chomp $line;
-	$nb++;
-	print $tf "$nb\t$_\n" for split /,/, $line, -1;
-}
-close $fh;
-close $tf;
-$node->safe_psql('postgres', qq{
-	CREATE TABLE groceries (basket int, item text);
-	COPY groceries FROM '$tsv';
-});
 
 # The split and the hidden items follow their documented definition and use
 # only PostgreSQL's built-in hash; everything after is recomputed here.
