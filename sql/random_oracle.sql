@@ -36,6 +36,7 @@ BEGIN
     FROM d x JOIN d y ON x.basket = y.basket AND x.item < y.item
              JOIN d z ON z.basket = x.basket AND y.item < z.item
     GROUP BY x.item, y.item, z.item;
+  ANALYZE d, brute;
   CREATE TEMP TABLE p ON COMMIT DROP AS SELECT cxsell.mine(basket, item, minsup, 3) AS p FROM ro_data;
 
   -- frequent itemsets of up to three items
@@ -48,8 +49,10 @@ BEGIN
   SELECT bad + count(*) INTO bad FROM
     (SELECT items, c FROM brute
      WHERE cardinality(items) = 2
-       AND (SELECT count(*) FROM d WHERE item = items[1])::float8 / n >= minsup
-       AND (SELECT count(*) FROM d WHERE item = items[2])::float8 / n >= minsup) b
+       AND items[1] IN (SELECT f.items[1] FROM brute f
+                        WHERE cardinality(f.items) = 1 AND f.c::float8 / n >= minsup)
+       AND items[2] IN (SELECT f.items[1] FROM brute f
+                        WHERE cardinality(f.items) = 1 AND f.c::float8 / n >= minsup)) b
     FULL JOIN (SELECT ARRAY[item_a::int, item_b::int] AS items, observed AS c
                FROM p, cxsell.item_pairs(p.p) WHERE observed > 0) m USING (items)
   WHERE b.c IS DISTINCT FROM m.c;

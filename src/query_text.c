@@ -184,6 +184,7 @@ ParseArgument(const char *query, const char *what, const char *columns, char **t
 static TupleDesc
 DescribeQuery(const char *text)
 {
+	MemoryContext caller = CurrentMemoryContext;
 	SPIPlanPtr	plan;
 	CachedPlanSource *source;
 	TupleDesc	desc;
@@ -194,6 +195,8 @@ DescribeQuery(const char *text)
 	if (plan == NULL)
 		elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 	source = linitial(SPI_plan_get_plan_sources(plan));
+	/* SPI_finish frees SPI's memory: the copy goes to the caller's */
+	MemoryContextSwitchTo(caller);
 	desc = CreateTupleDescCopy(source->resultDesc);
 	SPI_finish();
 	return desc;

@@ -223,6 +223,7 @@ is($node->safe_psql('source', q{SELECT count(*) > 0 FROM cxsell.current_rules WH
 SKIP:
 {
 	skip "pg_cron is not installed for this server ($cron_lib)", 4 unless $with_cron;
+	note("waiting for pg_cron $cron to run the job (up to a minute) ...");
 	ok($node->poll_query_until('postgres',
 			q{SELECT count(*) > 0 FROM cron.job_run_details WHERE status IN ('succeeded', 'failed')}),
 		"pg_cron $cron ran the nightly job ($every)");
