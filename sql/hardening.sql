@@ -43,6 +43,31 @@ SET statement_timeout = '500ms';
 SELECT cxsell.p_value(2305843009213693951, 4611686018427387903, 4611686018427387903, 9223372036854775806);
 SELECT cxsell.p_value_two_sided(2305843009213693951, 4611686018427387903, 4611686018427387903, 9223372036854775806);
 RESET statement_timeout;
+-- ... and so do rules and item pairs of a valid patterns value made by hand:
+-- n = 2^60 baskets, items a and b each in half of them, together in a
+-- quarter plus 2^29 (each Fisher tail runs over some 10^9 terms: about 8 s
+-- uncancelled)
+CREATE FUNCTION pg_temp.u32(v bigint) RETURNS bytea LANGUAGE sql
+AS $$ SELECT decode(lpad(to_hex(v), 8, '0'), 'hex') $$;
+CREATE FUNCTION pg_temp.u64(v numeric) RETURNS bytea LANGUAGE sql
+AS $$ SELECT decode(lpad(to_hex((v / 4294967296)::bigint), 8, '0')
+                    || lpad(to_hex((v % 4294967296)::bigint), 8, '0'), 'hex') $$;
+CREATE TABLE hd_huge AS
+SELECT encode('CXP'::bytea || '\x01'::bytea || pg_temp.u64(2::numeric ^ 60)
+  || float8send(2::float8 ^ -40) || pg_temp.u32(0) || pg_temp.u64(2::numeric ^ 20)
+  || pg_temp.u32(2) || pg_temp.u32(1) || 'a'::bytea || pg_temp.u32(1) || 'b'::bytea
+  || pg_temp.u64(3)
+  || pg_temp.u32(1) || pg_temp.u64(2::numeric ^ 59) || pg_temp.u32(0)
+  || pg_temp.u32(1) || pg_temp.u64(2::numeric ^ 59) || pg_temp.u32(1)
+  || pg_temp.u32(2) || pg_temp.u64(2::numeric ^ 58 + 2::numeric ^ 29) || pg_temp.u32(0) || pg_temp.u32(1)
+  || pg_temp.u64(1) || pg_temp.u32(0) || pg_temp.u32(1) || pg_temp.u64(2::numeric ^ 58 + 2::numeric ^ 29),
+  'hex')::cxsell.patterns AS p;
+SELECT baskets, items, itemsets, co_occurring_pairs FROM hd_huge, cxsell.summary(p);
+SET statement_timeout = '500ms';
+SELECT count(*) FROM hd_huge, cxsell.rules(p);
+SELECT count(*) FROM hd_huge, cxsell.item_pairs(p);
+RESET statement_timeout;
+DROP TABLE hd_huge;
 
 -- counts whose sums overflow are inconsistent, not negative measures
 SELECT regress.err($$SELECT cxsell.jaccard(3, 9223372036854775807, 9223372036854775807, 9223372036854775807)$$);

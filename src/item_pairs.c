@@ -76,6 +76,7 @@ patterns_item_pairs(PG_FUNCTION_ARGS)
 	int64		nab;
 	int32		a;
 	PairWalk	w;
+	ErrorContextCallback call;
 
 	CxRequireArg(fcinfo, 1, "alpha", "Omit the argument to use its default, 0.05.");
 	alpha = PG_GETARG_FLOAT8(1);
@@ -90,6 +91,7 @@ patterns_item_pairs(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
 	p = CxPatternsFromDatum(PG_GETARG_DATUM(0));
+	CxEnterCall(&call, "function cxsell.item_pairs");
 
 	names = palloc(Max(p->nitems, 1) * sizeof(Datum));
 	for (a = 0; a < p->nitems; a++)
@@ -139,5 +141,6 @@ patterns_item_pairs(PG_FUNCTION_ARGS)
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 		pfree(DatumGetPointer(values[10]));
 	}
+	CxLeaveCall(&call);
 	return (Datum) 0;
 }
