@@ -72,6 +72,9 @@ EmitSet(Miner *m, int32 plen, uint32 last, int64 count)
 {
 	CxPatterns *out = m->out;
 
+	/* an itemset's items ascend, and its count makes it frequent */
+	Assert(plen == 0 || m->prefix[plen - 1] < last);
+	Assert(count >= m->in->min_count && count <= m->in->nbaskets);
 	if (out->nsets == m->set_cap)
 	{
 		int64		cap = m->set_cap;

@@ -225,6 +225,10 @@ Update(const double *x, int64 n, int32 d, int32 k, double *centroids,
 		const double *p = x + i * d;
 		int32		j;
 
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+		Assert(labels[i] >= 0 && labels[i] < k);
+
 		for (j = 0; j < d; j++)
 			s[j] += p[j];
 		counts[labels[i]]++;
@@ -292,12 +296,16 @@ CxKmeansRun(const double *x, int64 n, int32 d, const CxKmeansParams *params,
 	int32		j;
 	int64		i;
 
+	/* the caller has checked k against the points, and the features */
+	Assert(k >= 1 && (int64) k <= n && d >= 1);
+
 	/* tolerance relative to the mean variance of the features */
 	for (j = 0; j < d; j++)
 	{
 		double		mean = 0.0;
 		double		ss = 0.0;
 
+		CHECK_FOR_INTERRUPTS();
 		for (i = 0; i < n; i++)
 			mean += x[i * d + j];
 		mean /= (double) n;
@@ -344,6 +352,7 @@ CxKmeansRun(const double *x, int64 n, int32 d, const CxKmeansParams *params,
 			memset(res->wss, 0, k * sizeof(double));
 			for (i = 0; i < n; i++)
 			{
+				Assert(labels[i] >= 0 && labels[i] < k);
 				res->sizes[labels[i]]++;
 				res->wss[labels[i]] += dist[i];
 			}

@@ -137,6 +137,9 @@ ReservePairs(MineState *st, int64 extra)
 static inline void
 AddPair(MineState *st, uint32 basket, uint32 item)
 {
+	/* a pair names a basket and an item the state has numbered */
+	Assert(item < st->items.nvalues);
+	Assert(st->rowform ? basket < st->baskets.nvalues : basket < st->nbaskets);
 	if (st->npairs == st->basket_cap)
 		ReservePairs(st, 1);
 	st->pair_basket[st->npairs] = basket;

@@ -85,6 +85,10 @@ CxPatternsEncode(const CxPatterns *p)
 	{
 		int32		k;
 
+		/* the format's invariants: sets by size, counts in [min_count, n] */
+		Assert(s == 0 || p->set_size[s - 1] <= p->set_size[s]);
+		Assert(p->set_count[s] >= p->min_count && p->set_count[s] <= p->n);
+		Assert(s >= p->nitems || (p->set_size[s] == 1 && p->set_items[p->set_off[s]] == (uint32) s));
 		cx_put_u32(&buf, p->set_size[s]);
 		cx_put_u64(&buf, p->set_count[s]);
 		for (k = 0; k < p->set_size[s]; k++)
@@ -93,6 +97,10 @@ CxPatternsEncode(const CxPatterns *p)
 	cx_put_u64(&buf, p->npairs);
 	for (s = 0; s < p->npairs; s++)
 	{
+		/* pairs of frequent items a < b, in (a, b) order */
+		Assert(p->pair_a[s] < p->pair_b[s] && p->pair_b[s] < (uint32) p->nitems);
+		Assert(s == 0 || p->pair_a[s - 1] < p->pair_a[s] ||
+			   (p->pair_a[s - 1] == p->pair_a[s] && p->pair_b[s - 1] < p->pair_b[s]));
 		cx_put_u32(&buf, p->pair_a[s]);
 		cx_put_u32(&buf, p->pair_b[s]);
 		cx_put_u64(&buf, p->pair_count[s]);

@@ -320,33 +320,45 @@ RelayMessage(const char *data, Size len, MemoryContext cxt)
 	MemoryContextSwitchTo(old);
 }
 
-/*
- * Run the source query `query` of `owner` under `settings` in a worker and
- * put what it returns into `store` (rows of `desc`): the columns named in
- * `select_list`, or, with `columns_only`, one (name, type) row per column.
- */
+/* A source query's run: its shared memory, queues and worker. */
+typedef struct SourceRun
+{
+	dsm_segment *seg;
+	SourceShared *shared;
+	shm_mq_handle *errors;
+	shm_mq_handle *rows;
+	BackgroundWorkerHandle *handle;
+} SourceRun;
+
+/* Copy `len` bytes of `data` into a chunk of `toc` under `key`. */
 static void
-RunInWorker(Oid owner, Jsonb *settings, const char *query,
-			const char *select_list, bool columns_only,
-			Tuplestorestate *store, TupleDesc desc)
+PutChunk(shm_toc *toc, uint64 key, const void *data, Size len)
+{
+	char	   *p = shm_toc_allocate(toc, len);
+
+	memcpy(p, data, len);
+	shm_toc_insert(toc, key, p);
+}
+
+/* A queue of `size` bytes under `key`, read by this backend. */
+static shm_mq_handle *
+CreateQueue(shm_toc *toc, dsm_segment *seg, uint64 key, Size size)
+{
+	shm_mq	   *mq = shm_mq_create(shm_toc_allocate(toc, size), size);
+
+	shm_toc_insert(toc, key, mq);
+	shm_mq_set_receiver(mq, MyProc);
+	return shm_mq_attach(mq, seg, NULL);
+}
+
+/* The shared memory of a run: what the worker reads, and both queues. */
+static void
+CreateSegment(SourceRun *run, Oid owner, Jsonb *settings, const char *query,
+			  const char *select_list, bool columns_only)
 {
 	shm_toc_estimator e;
 	Size		size;
-	dsm_segment *seg;
 	shm_toc    *toc;
-	SourceShared *shared;
-	char	   *p;
-	shm_mq	   *mq;
-	shm_mq_handle *errors;
-	shm_mq_handle *rows;
-	BackgroundWorker worker;
-	BackgroundWorkerHandle *handle;
-	TupleQueueReader *reader;
-	TupleTableSlot *slot;
-	MemoryContext relay_cxt;
-	TimestampTz deadline;
-	bool		rows_done = false;
-	bool		errors_done = false;
 
 	shm_toc_initialize_estimator(&e);
 	shm_toc_estimate_chunk(&e, sizeof(SourceShared));
@@ -358,32 +370,27 @@ RunInWorker(Oid owner, Jsonb *settings, const char *query,
 	shm_toc_estimate_keys(&e, 6);
 	size = shm_toc_estimate(&e);
 
-	seg = dsm_create(size, 0);
-	toc = shm_toc_create(SQ_MAGIC, dsm_segment_address(seg), size);
-	shared = shm_toc_allocate(toc, sizeof(SourceShared));
-	shared->database = MyDatabaseId;
-	shared->session_user = GetSessionUserId();
-	shared->owner = owner;
-	shared->columns_only = columns_only;
-	shared->finished = false;
-	shm_toc_insert(toc, SQ_KEY_SHARED, shared);
-	p = shm_toc_allocate(toc, VARSIZE(settings));
-	memcpy(p, settings, VARSIZE(settings));
-	shm_toc_insert(toc, SQ_KEY_SETTINGS, p);
-	p = shm_toc_allocate(toc, strlen(query) + 1);
-	strcpy(p, query);
-	shm_toc_insert(toc, SQ_KEY_QUERY, p);
-	p = shm_toc_allocate(toc, strlen(select_list) + 1);
-	strcpy(p, select_list);
-	shm_toc_insert(toc, SQ_KEY_SELECT, p);
-	mq = shm_mq_create(shm_toc_allocate(toc, SQ_ERROR_QUEUE_SIZE), SQ_ERROR_QUEUE_SIZE);
-	shm_toc_insert(toc, SQ_KEY_ERRORS, mq);
-	shm_mq_set_receiver(mq, MyProc);
-	errors = shm_mq_attach(mq, seg, NULL);
-	mq = shm_mq_create(shm_toc_allocate(toc, SQ_ROW_QUEUE_SIZE), SQ_ROW_QUEUE_SIZE);
-	shm_toc_insert(toc, SQ_KEY_ROWS, mq);
-	shm_mq_set_receiver(mq, MyProc);
-	rows = shm_mq_attach(mq, seg, NULL);
+	run->seg = dsm_create(size, 0);
+	toc = shm_toc_create(SQ_MAGIC, dsm_segment_address(run->seg), size);
+	run->shared = shm_toc_allocate(toc, sizeof(SourceShared));
+	run->shared->database = MyDatabaseId;
+	run->shared->session_user = GetSessionUserId();
+	run->shared->owner = owner;
+	run->shared->columns_only = columns_only;
+	run->shared->finished = false;
+	shm_toc_insert(toc, SQ_KEY_SHARED, run->shared);
+	PutChunk(toc, SQ_KEY_SETTINGS, settings, VARSIZE(settings));
+	PutChunk(toc, SQ_KEY_QUERY, query, strlen(query) + 1);
+	PutChunk(toc, SQ_KEY_SELECT, select_list, strlen(select_list) + 1);
+	run->errors = CreateQueue(toc, run->seg, SQ_KEY_ERRORS, SQ_ERROR_QUEUE_SIZE);
+	run->rows = CreateQueue(toc, run->seg, SQ_KEY_ROWS, SQ_ROW_QUEUE_SIZE);
+}
+
+/* Start the worker of a run; it is stopped when the segment goes. */
+static void
+LaunchWorker(SourceRun *run)
+{
+	BackgroundWorker worker;
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -393,25 +400,37 @@ RunInWorker(Oid owner, Jsonb *settings, const char *query,
 	snprintf(worker.bgw_function_name, BGW_MAXLEN, "cxsell_source_worker");
 	snprintf(worker.bgw_name, BGW_MAXLEN, "cxsell source query for PID %d", MyProcPid);
 	snprintf(worker.bgw_type, BGW_MAXLEN, "cxsell source query");
-	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(seg));
+	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(run->seg));
 	worker.bgw_notify_pid = MyProcPid;
-	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
+	if (!RegisterDynamicBackgroundWorker(&worker, &run->handle))
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("no background worker is free to run a source query"),
 				 errdetail("A source query runs in a background worker of its own."),
 				 errhint("Raise max_worker_processes, or refresh when fewer parallel queries run.")));
-	on_dsm_detach(seg, StopWorker, PointerGetDatum(handle));
-	shm_mq_set_handle(errors, handle);
-	shm_mq_set_handle(rows, handle);
+	on_dsm_detach(run->seg, StopWorker, PointerGetDatum(run->handle));
+	shm_mq_set_handle(run->errors, run->handle);
+	shm_mq_set_handle(run->rows, run->handle);
+}
 
-	/* relay notices and errors while reading rows, until both queues end */
-	reader = CreateTupleQueueReader(rows);
-	slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
-	relay_cxt = AllocSetContextCreate(CurrentMemoryContext, "cxsell relayed message",
-									  ALLOCSET_SMALL_SIZES);
-	deadline = cxsell_source_query_timeout_ms > 0 ?
+/*
+ * Relay the worker's notices and errors while putting its rows (of `desc`)
+ * into `store`, until both queues end; stop past
+ * cxsell.source_query_timeout.
+ */
+static void
+ReceiveRows(SourceRun *run, Tuplestorestate *store, TupleDesc desc)
+{
+	TupleQueueReader *reader = CreateTupleQueueReader(run->rows);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, &TTSOpsMinimalTuple);
+	MemoryContext relay_cxt = AllocSetContextCreate(CurrentMemoryContext,
+													"cxsell relayed message",
+													ALLOCSET_SMALL_SIZES);
+	TimestampTz deadline = cxsell_source_query_timeout_ms > 0 ?
 		TimestampTzPlusMilliseconds(GetCurrentTimestamp(), cxsell_source_query_timeout_ms) : 0;
+	bool		rows_done = false;
+	bool		errors_done = false;
+
 	while (!rows_done || !errors_done)
 	{
 		bool		progress = false;
@@ -420,7 +439,7 @@ RunInWorker(Oid owner, Jsonb *settings, const char *query,
 		{
 			Size		len;
 			void	   *data;
-			shm_mq_result res = shm_mq_receive(errors, &len, &data, true);
+			shm_mq_result res = shm_mq_receive(run->errors, &len, &data, true);
 
 			if (res == SHM_MQ_SUCCESS)
 			{
@@ -461,16 +480,33 @@ RunInWorker(Oid owner, Jsonb *settings, const char *query,
 		}
 		CHECK_FOR_INTERRUPTS();
 	}
-	pg_read_barrier();
-	if (!shared->finished)
-		ereport(ERROR,
-				(errcode(ERRCODE_INTERNAL_ERROR),
-				 errmsg("the background worker running a source query exited before it finished")));
 	ExecDropSingleTupleTableSlot(slot);
 	DestroyTupleQueueReader(reader);
 	MemoryContextDelete(relay_cxt);
-	cancel_on_dsm_detach(seg, StopWorker, PointerGetDatum(handle));
-	dsm_detach(seg);
+}
+
+/*
+ * Run the source query `query` of `owner` under `settings` in a worker and
+ * put what it returns into `store` (rows of `desc`): the columns named in
+ * `select_list`, or, with `columns_only`, one (name, type) row per column.
+ */
+static void
+RunInWorker(Oid owner, Jsonb *settings, const char *query,
+			const char *select_list, bool columns_only,
+			Tuplestorestate *store, TupleDesc desc)
+{
+	SourceRun	run;
+
+	CreateSegment(&run, owner, settings, query, select_list, columns_only);
+	LaunchWorker(&run);
+	ReceiveRows(&run, store, desc);
+	pg_read_barrier();
+	if (!run.shared->finished)
+		ereport(ERROR,
+				(errcode(ERRCODE_INTERNAL_ERROR),
+				 errmsg("the background worker running a source query exited before it finished")));
+	cancel_on_dsm_detach(run.seg, StopWorker, PointerGetDatum(run.handle));
+	dsm_detach(run.seg);
 }
 
 /* The role named `owner`, which the current user must be able to act as. */

@@ -25,6 +25,8 @@
 # cxsell, 1 otherwise.
 source "$(dirname "$0")/common.sh"
 
+PG_CONFIG=${PG_CONFIG:-$DEBIAN_PG_CONFIG}
+PG_BINDIR=$("$PG_CONFIG" --bindir)
 install_packages postgresql-server-dev-15 make gcc valgrind python3
 
 # the Makefile's order (sql/setup.sql, which the other tests rely on, first)
