@@ -146,8 +146,10 @@ SELECT pg_column_size(p) > 2000 AS p_out_of_line, pg_column_size(m) > 2000 AS m_
 FROM hd_stored;
 -- (the same queries once before, so that no catalog cache grows while
 -- DEBUG1 messages are shown)
-SELECT count(*) FROM hd_stored s, LATERAL cxsell.recommend(s.p, ARRAY['item 1'], 2) r;
-SELECT cxsell.cluster(s.m, array_fill(1::float8, ARRAY[100])) FROM hd_stored s;
+SELECT count(*) FROM hd_stored s, generate_series(1, 50) c,
+       LATERAL cxsell.recommend(s.p, ARRAY['item ' || c], 2) r;
+SELECT sum(cxsell.cluster(s.m, array_fill(c::float8, ARRAY[100]))) FROM hd_stored s,
+       generate_series(1, 50) c;
 SET client_min_messages = debug1;
 SELECT count(*) FROM hd_stored s, generate_series(1, 50) c,
        LATERAL cxsell.recommend(s.p, ARRAY['item ' || c], 2) r;
