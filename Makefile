@@ -10,7 +10,9 @@ OBJS = \
 	src/bytes.o \
 	src/value_io.o \
 	src/mine_state.o \
+	src/mine_layout.o \
 	src/mine_final.o \
+	src/son.o \
 	src/eclat.o \
 	src/patterns.o \
 	src/itemsets.o \

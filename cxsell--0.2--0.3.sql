@@ -1582,6 +1582,204 @@ REVOKE EXECUTE ON PROCEDURE cxsell.refresh(text), cxsell.refresh_all(),
 	cxsell._refresh_run(text, jsonb) FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA cxsell_internal FROM PUBLIC;
 
+-- Mining a distributed table ------------------------------------------------------
+--
+-- cxsell.mine_distributed mines a table that Citus spreads over shards by the
+-- partition algorithm (see src/son.c): every node mines the baskets of its
+-- shards, every node counts the union of what they found, and the
+-- coordinator builds the result from the counts alone.  The result is the
+-- value cxsell.mine gives over the same rows.  On a table that is not
+-- distributed it is cxsell.mine.
+
+CREATE FUNCTION cxsell._son_candidates(local cxsell.patterns[]) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'son_candidates'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell._son_candidates(cxsell.patterns[]) IS
+	'internal (cxsell.mine_distributed): the itemsets of mining results, as candidates to count';
+CREATE FUNCTION cxsell._son_union(candidates bytea[]) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'son_union'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell._son_union(bytea[]) IS
+	'internal (cxsell.mine_distributed): the union of the candidates the nodes found';
+CREATE FUNCTION cxsell._son_candidate_items(candidates bytea) RETURNS text[]
+	AS 'MODULE_PATHNAME', 'son_candidate_items'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell._son_candidate_items(bytea) IS
+	'internal (cxsell.mine_distributed): the names of the candidate items, in candidate order';
+CREATE FUNCTION cxsell._son_count_trans(internal, anyelement, anycompatible, bytea)
+	RETURNS internal AS 'MODULE_PATHNAME', 'son_count_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell._son_count_final(internal) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'son_count_final'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE AGGREGATE cxsell._son_count(basket anyelement, item anycompatible, candidates bytea) (
+	SFUNC = cxsell._son_count_trans, STYPE = internal,
+	FINALFUNC = cxsell._son_count_final
+);
+COMMENT ON AGGREGATE cxsell._son_count(anyelement, anycompatible, bytea) IS
+	'internal (cxsell.mine_distributed): one shard''s baskets and its counts of the candidate items, itemsets and item pairs';
+COMMENT ON FUNCTION cxsell._son_count_trans(internal, anyelement, anycompatible, bytea) IS
+	'support function of aggregate cxsell._son_count';
+COMMENT ON FUNCTION cxsell._son_count_final(internal) IS
+	'support function of aggregate cxsell._son_count';
+CREATE FUNCTION cxsell._son_patterns(candidates bytea, counts bytea[], min_support float8,
+	max_len int4, item_type regtype, item_collation oid) RETURNS cxsell.patterns
+	AS 'MODULE_PATHNAME', 'son_patterns'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell._son_patterns(bytea, bytea[], float8, int4, regtype, oid) IS
+	'internal (cxsell.mine_distributed): the patterns value of the whole table from the shards'' counts, items ordered as cxsell.mine orders values of that type and collation';
+
+-- Runs `expr` over every node's part of the table (as l(b, i)) on that node,
+-- all nodes at once, with Citus's own connections; returns the non-null
+-- answers.  Values travel as base64.
+CREATE FUNCTION cxsell._son_on_nodes(relation regclass, step text, nodes text[], ports int4[],
+	parts text[], expr text) RETURNS bytea[]
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+AS $fn$
+DECLARE
+	commands text[];
+	failure text;
+	answers bytea[];
+	received bigint;
+BEGIN
+	SELECT pg_catalog.array_agg(pg_catalog.format(
+			'SELECT pg_catalog.encode(%s, ''base64'') FROM (%s) l', expr, p.part) ORDER BY p.o)
+	INTO commands
+	FROM pg_catalog.unnest(parts) WITH ORDINALITY p(part, o);
+	SELECT pg_catalog.string_agg(r.result, '; ') FILTER (WHERE NOT r.success),
+		   pg_catalog.array_agg(pg_catalog.decode(r.result, 'base64'))
+			 FILTER (WHERE r.success AND r.result OPERATOR(pg_catalog.<>) ''),
+		   pg_catalog.sum(pg_catalog.octet_length(r.result))
+	INTO failure, answers, received
+	FROM pg_catalog.master_run_on_worker(nodes, ports, commands, true) r;
+	IF failure IS NOT NULL THEN
+		RAISE EXCEPTION 'cxsell.mine_distributed: % on the shards of % failed: %', step, relation, failure
+			USING ERRCODE = '58000';
+	END IF;
+	RAISE DEBUG 'cxsell.mine_distributed: % on % nodes sent % bytes and received % bytes',
+		step, pg_catalog.cardinality(nodes),
+		(SELECT pg_catalog.sum(pg_catalog.octet_length(c)) FROM pg_catalog.unnest(commands) c), received;
+	RETURN answers;
+END
+$fn$;
+COMMENT ON FUNCTION cxsell._son_on_nodes(regclass, text, text[], int4[], text[], text) IS
+	'internal (cxsell.mine_distributed): one step of the plan, run on every node at once';
+
+-- Runs the caller's own filter with the caller's rights; everything else in
+-- it is schema-qualified, operators included.
+CREATE FUNCTION cxsell.mine_distributed(relation regclass, basket name, item name,
+	min_support float8, max_len int4 DEFAULT 0, filter text DEFAULT NULL)
+	RETURNS cxsell.patterns
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+AS $fn$
+DECLARE
+	basket_type oid;
+	item_type oid;
+	item_collation oid;
+	dist_column name;
+	where_sql text := '';
+	part_sql text;
+	nodes text[];
+	ports int4[];
+	node_parts text[];
+	candidates bytea;
+	counts bytea[];
+	baskets bigint;
+	result cxsell.patterns;
+BEGIN
+	IF relation IS NULL OR basket IS NULL OR item IS NULL THEN
+		RAISE EXCEPTION 'relation, basket and item must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Name the table and its basket and item columns.';
+	END IF;
+	PERFORM cxsell._check_rule_options(min_support, max_len, 1, 'confidence', 0, 0, true);
+	SELECT a.atttypid INTO basket_type FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid OPERATOR(pg_catalog.=) relation AND a.attname OPERATOR(pg_catalog.=) basket
+	  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+	SELECT a.atttypid, a.attcollation INTO item_type, item_collation FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid OPERATOR(pg_catalog.=) relation AND a.attname OPERATOR(pg_catalog.=) item
+	  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+	IF basket_type IS NULL OR item_type IS NULL THEN
+		RAISE EXCEPTION 'relation % has no column %', relation,
+				pg_catalog.quote_ident(CASE WHEN basket_type IS NULL THEN basket ELSE item END)
+			USING ERRCODE = '42703',
+			HINT = 'Name the basket and item columns of the table.';
+	END IF;
+	IF filter IS NOT NULL THEN
+		where_sql := ' WHERE (' OPERATOR(pg_catalog.||) filter OPERATOR(pg_catalog.||) ')';
+	END IF;
+
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+		EXECUTE 'SELECT pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
+				 FROM pg_catalog.pg_dist_partition p
+				 WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1
+				   AND p.partmethod OPERATOR(pg_catalog.=) ''h'''
+			INTO dist_column USING relation;
+	END IF;
+	IF dist_column IS NULL THEN
+		EXECUTE pg_catalog.format('SELECT cxsell.mine(%I, %I, $1, $2) FROM %s%s',
+								  basket, item, relation, where_sql)
+			INTO result USING min_support, max_len;
+		RETURN result;
+	END IF;
+
+	-- the shards, one placement each, grouped by the node that holds them:
+	-- each node's shards are one part of the table, read by one query
+	part_sql := pg_catalog.format('SELECT %I AS b, %I AS i FROM @@shard@@%s', basket, item, where_sql);
+	EXECUTE 'SELECT pg_catalog.array_agg(g.nodename ORDER BY g.nodename, g.nodeport),
+					pg_catalog.array_agg(g.nodeport ORDER BY g.nodename, g.nodeport),
+					pg_catalog.array_agg(g.part ORDER BY g.nodename, g.nodeport)
+			 FROM (SELECT x.nodename, x.nodeport,
+						  pg_catalog.string_agg(pg_catalog.replace($2, ''@@shard@@'', x.shard),
+												'' UNION ALL '' ORDER BY x.shardid) AS part
+				   FROM (SELECT DISTINCT ON (s.shardid) s.shardid, n.nodename, n.nodeport,
+								pg_catalog.shard_name(s.logicalrelid, s.shardid)::pg_catalog.text AS shard
+						 FROM pg_catalog.pg_dist_shard s
+						 JOIN pg_catalog.pg_dist_placement p ON p.shardid OPERATOR(pg_catalog.=) s.shardid
+						 JOIN pg_catalog.pg_dist_node n ON n.groupid OPERATOR(pg_catalog.=) p.groupid
+						 WHERE s.logicalrelid OPERATOR(pg_catalog.=) $1
+						 ORDER BY s.shardid, n.nodename, n.nodeport) x
+				   GROUP BY x.nodename, x.nodeport) g'
+		INTO nodes, ports, node_parts USING relation, part_sql;
+
+	-- pass 1: every node mines its baskets at (a hair under) the same
+	-- relative support and returns what it found as candidates
+	candidates := cxsell._son_union(cxsell._son_on_nodes(relation, 'pass 1', nodes, ports, node_parts,
+		pg_catalog.format('cxsell._son_candidates(ARRAY[cxsell.mine(l.b, l.i, %L::pg_catalog.float8, %s)])',
+						  (min_support * (1 - 1e-12))::pg_catalog.text, max_len)));
+
+	-- pass 2: every node counts the candidates
+	counts := cxsell._son_on_nodes(relation, 'pass 2', nodes, ports, node_parts,
+		pg_catalog.format('cxsell._son_count(l.b, l.i, pg_catalog.decode(%L, ''base64''))',
+						  pg_catalog.encode(candidates, 'base64')));
+	IF counts IS NULL THEN
+		RETURN NULL;
+	END IF;
+
+	result := cxsell._son_patterns(candidates, counts, min_support, max_len, item_type, item_collation);
+
+	-- baskets must not straddle shards: on a table distributed by another
+	-- column, the shards' baskets must add up to the table's
+	IF dist_column OPERATOR(pg_catalog.<>) basket AND result IS NOT NULL THEN
+		EXECUTE pg_catalog.format('SELECT pg_catalog.count(DISTINCT %I) FROM %s WHERE %I IS NOT NULL AND %I IS NOT NULL%s',
+								  basket, relation, basket, item,
+								  CASE WHEN filter IS NULL THEN ''
+									   ELSE ' AND (' OPERATOR(pg_catalog.||) filter OPERATOR(pg_catalog.||) ')' END)
+			INTO baskets;
+		IF baskets OPERATOR(pg_catalog.<>) (cxsell.summary(result)).baskets THEN
+			RAISE EXCEPTION 'baskets of % lie on more than one shard', relation
+				USING ERRCODE = '22023',
+				DETAIL = pg_catalog.format('The table is distributed by %I; the shards hold %s baskets between them, the table %s.',
+										   dist_column, (cxsell.summary(result)).baskets, baskets),
+				HINT = 'Distribute the table by the basket column, or by a column that keeps each basket''s lines together (such as the customer).';
+		END IF;
+	END IF;
+	RETURN result;
+END
+$fn$;
+COMMENT ON FUNCTION cxsell.mine_distributed(regclass, name, name, float8, int4, text) IS
+	'cxsell.mine over a table Citus distributes by basket (or by a column that keeps baskets together): shards mine and count on their workers, the coordinator receives counts; the same value as cxsell.mine';
+
 -- Comments for BI tools and \d+: the schema, every column of every table
 -- and view, and the support functions -----------------------------------------
 

@@ -305,8 +305,8 @@ RESET ROLE;
 
 -- 10. nothing of the managed layer is executable by PUBLIC, and no table,
 --     view or sequence of the extension grants anything to PUBLIC; the
---     internal functions PUBLIC may execute are listed (the one left serves
---     cxsell.backtest, a primitive)
+--     internal functions PUBLIC may execute are listed (they serve the
+--     primitives, such as cxsell.backtest and cxsell.mine_distributed)
 SELECT p.oid::regprocedure AS executable_by_public
 FROM pg_proc p, aclexplode(coalesce(p.proacl, acldefault('f', p.proowner))) a
 WHERE p.pronamespace IN ('cxsell'::regnamespace, 'cxsell_internal'::regnamespace)

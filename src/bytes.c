@@ -70,6 +70,30 @@ cx_get_u64(CxReader *r)
 	return pg_ntoh64(be);
 }
 
+/* A number written by cx_put_varint, in its shortest form. */
+uint64
+cx_get_varint(CxReader *r)
+{
+	uint64		v = 0;
+	int			shift;
+
+	for (shift = 0; shift < 64; shift += 7)
+	{
+		uint8		b = cx_get_u8(r);
+
+		if (shift == 63 && b > 1)
+			CxReaderFail(r, "A number is out of range");
+		v |= (uint64) (b & 0x7F) << shift;
+		if ((b & 0x80) == 0)
+		{
+			if (b == 0 && shift > 0)
+				CxReaderFail(r, "A number is not in its shortest form");
+			return v;
+		}
+	}
+	CxReaderFail(r, "A number is out of range");
+}
+
 double
 cx_get_f64(CxReader *r)
 {
@@ -125,13 +149,17 @@ CxStateEnd(StringInfo buf)
 	return (bytea *) buf->data;
 }
 
-/* Start reading a serialised state, checking its magic and version. */
+/*
+ * Start reading a serialised value, checking its magic and version; bad
+ * bytes fail with `errcode` (data corrupted for aggregate states, invalid
+ * binary representation for values a caller passes).
+ */
 void
 CxStateOpen(CxReader *r, bytea *bytes, const char *magic, uint8 version,
-			const char *what)
+			const char *what, int errcode)
 {
 	CxReaderInit(r, VARDATA_ANY(bytes), VARSIZE_ANY_EXHDR(bytes), what,
-				 ERRCODE_DATA_CORRUPTED);
+				 errcode);
 	if (memcmp(cx_get_bytes(r, 3), magic, 3) != 0)
 		CxReaderFail(r, "The bytes do not start with the state's magic number");
 	if (cx_get_u8(r) != version)

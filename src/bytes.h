@@ -54,6 +54,21 @@ cx_put_f64(StringInfo buf, double v)
 	cx_put_u64(buf, x.u);
 }
 
+/* An unsigned number in 7-bit groups, low group first (1 to 10 bytes). */
+static inline void
+cx_put_varint(StringInfo buf, uint64 v)
+{
+	char		b[10];
+	int			n = 0;
+
+	do
+	{
+		b[n++] = (char) ((v & 0x7F) | (v >= 0x80 ? 0x80 : 0));
+		v >>= 7;
+	} while (v != 0);
+	appendBinaryStringInfo(buf, b, n);
+}
+
 extern void CxReaderInit(CxReader *r, const char *data, Size len,
 						 const char *what, int errcode);
 #if PG_VERSION_NUM >= 180000
@@ -65,6 +80,7 @@ extern const char *cx_get_bytes(CxReader *r, Size n);
 extern uint8 cx_get_u8(CxReader *r);
 extern uint32 cx_get_u32(CxReader *r);
 extern uint64 cx_get_u64(CxReader *r);
+extern uint64 cx_get_varint(CxReader *r);
 extern double cx_get_f64(CxReader *r);
 extern void CxReaderEnd(const CxReader *r);
 
@@ -76,6 +92,6 @@ extern void CxStateBegin(StringInfo buf, const char *magic, uint8 version);
 extern void CxStateReserve(StringInfo buf, Size more);
 extern bytea *CxStateEnd(StringInfo buf);
 extern void CxStateOpen(CxReader *r, bytea *bytes, const char *magic,
-						uint8 version, const char *what);
+						uint8 version, const char *what, int errcode);
 
 #endif							/* CXSELL_BYTES_H */

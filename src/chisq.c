@@ -27,6 +27,7 @@
 
 #include "bytes.h"
 #include "cxsell.h"
+#include "pair_counts.h"
 #include "stats.h"
 #include "value_io.h"
 
@@ -40,25 +41,6 @@ PG_FUNCTION_INFO_V1(chisq_final);
 
 #define CHISQ_STATE_VERSION 1
 
-/* One cell of the table: (row, column) numbers and a count. */
-typedef struct ChisqCell
-{
-	uint64		key;			/* row << 32 | column */
-	int64		count;
-	char		status;
-} ChisqCell;
-
-#define SH_PREFIX chisq_cells
-#define SH_ELEMENT_TYPE ChisqCell
-#define SH_KEY_TYPE uint64
-#define SH_KEY key
-#define SH_HASH_KEY(tb, k) hash_bytes_uint32((uint32) (k) ^ murmurhash32((uint32) ((k) >> 32)))
-#define SH_EQUAL(tb, a, b) ((a) == (b))
-#define SH_SCOPE static inline
-#define SH_DECLARE
-#define SH_DEFINE
-#include "lib/simplehash.h"
-
 typedef struct ChisqState
 {
 	MemoryContext cxt;
@@ -66,7 +48,7 @@ typedef struct ChisqState
 	CxTypeInfo	col_ti;
 	CxValueSet	rows;
 	CxValueSet	cols;
-	chisq_cells_hash *cells;
+	cx_pair_counts_hash *cells;
 	int64		n;				/* observations */
 } ChisqState;
 
@@ -83,7 +65,7 @@ ChisqStateCreate(MemoryContext parent, Oid row_type, Oid col_type, Oid collation
 	CxTypeInfoInit(&st->col_ti, col_type, collation, "column label");
 	CxValueSetInit(&st->rows, &st->row_ti, cxt, parent, CX_WORK_COUNTING);
 	CxValueSetInit(&st->cols, &st->col_ti, cxt, parent, CX_WORK_COUNTING);
-	st->cells = chisq_cells_create(cxt, 16, NULL);
+	st->cells = cx_pair_counts_create(cxt, 16, NULL);
 	MemoryContextSwitchTo(old);
 	return st;
 }
@@ -93,7 +75,7 @@ static void
 AddCell(ChisqState *st, uint32 row, uint32 col, int64 count)
 {
 	bool		found;
-	ChisqCell  *cell = chisq_cells_insert(st->cells, (uint64) row << 32 | col, &found);
+	CxPairCount  *cell = cx_pair_counts_insert(st->cells, (uint64) row << 32 | col, &found);
 
 	cell->count = found ? cell->count + count : count;
 	st->n += count;
@@ -128,8 +110,8 @@ chisq_table_combine(PG_FUNCTION_ARGS)
 	ChisqState *src;
 	uint32	   *row_map;
 	uint32	   *col_map;
-	chisq_cells_iterator it;
-	ChisqCell  *cell;
+	cx_pair_counts_iterator it;
+	CxPairCount  *cell;
 	uint32		i;
 	ErrorContextCallback call;
 
@@ -151,8 +133,8 @@ chisq_table_combine(PG_FUNCTION_ARGS)
 		row_map[i] = CxValueSetId(&dst->rows, src->rows.values[i]);
 	for (i = 0; i < src->cols.nvalues; i++)
 		col_map[i] = CxValueSetId(&dst->cols, src->cols.values[i]);
-	chisq_cells_start_iterate(src->cells, &it);
-	while ((cell = chisq_cells_iterate(src->cells, &it)) != NULL)
+	cx_pair_counts_start_iterate(src->cells, &it);
+	while ((cell = cx_pair_counts_iterate(src->cells, &it)) != NULL)
 	{
 		CHECK_FOR_INTERRUPTS();
 		AddCell(dst, row_map[cell->key >> 32], col_map[cell->key & PG_UINT32_MAX],
@@ -170,8 +152,8 @@ chisq_table_serialize(PG_FUNCTION_ARGS)
 {
 	ChisqState *st = (ChisqState *) PG_GETARG_POINTER(0);
 	StringInfoData buf;
-	chisq_cells_iterator it;
-	ChisqCell  *cell;
+	cx_pair_counts_iterator it;
+	CxPairCount  *cell;
 	uint32		i;
 
 	CxStateBegin(&buf, "CXC", CHISQ_STATE_VERSION);
@@ -186,8 +168,8 @@ chisq_table_serialize(PG_FUNCTION_ARGS)
 		CxWriteValue(&buf, &st->col_ti, st->cols.values[i]);
 	cx_put_u64(&buf, st->cells->members);
 	CxStateReserve(&buf, (Size) st->cells->members * 16);
-	chisq_cells_start_iterate(st->cells, &it);
-	while ((cell = chisq_cells_iterate(st->cells, &it)) != NULL)
+	cx_pair_counts_start_iterate(st->cells, &it);
+	while ((cell = cx_pair_counts_iterate(st->cells, &it)) != NULL)
 	{
 		cx_put_u32(&buf, (uint32) (cell->key >> 32));
 		cx_put_u32(&buf, (uint32) (cell->key & PG_UINT32_MAX));
@@ -242,7 +224,8 @@ chisq_table_deserialize(PG_FUNCTION_ARGS)
 	uint64		ncells;
 	uint64		k;
 
-	CxStateOpen(&r, bytes, "CXC", CHISQ_STATE_VERSION, "cxsell.chi_square state");
+	CxStateOpen(&r, bytes, "CXC", CHISQ_STATE_VERSION, "cxsell.chi_square state",
+				ERRCODE_DATA_CORRUPTED);
 	collation = cx_get_u32(&r);
 	row_type = ReadType(&r);
 	col_type = ReadType(&r);
@@ -258,13 +241,13 @@ chisq_table_deserialize(PG_FUNCTION_ARGS)
 		uint32		col = cx_get_u32(&r);
 		int64		count = (int64) cx_get_u64(&r);
 		bool		found;
-		ChisqCell  *cell;
+		CxPairCount  *cell;
 
 		CHECK_FOR_INTERRUPTS();
 		if (row >= st->rows.nvalues || col >= st->cols.nvalues || count < 1 ||
 			count > PG_INT64_MAX - st->n)
 			CxReaderFail(&r, "A cell of the state is malformed");
-		cell = chisq_cells_insert(st->cells, (uint64) row << 32 | col, &found);
+		cell = cx_pair_counts_insert(st->cells, (uint64) row << 32 | col, &found);
 		if (found)
 			CxReaderFail(&r, "A cell of the state appears twice");
 		cell->count = count;
@@ -310,8 +293,8 @@ chisq_table_final(PG_FUNCTION_ARGS)
 	int64	   *colsum;
 	uint32	   *rorder;
 	uint32	   *corder;
-	chisq_cells_iterator it;
-	ChisqCell  *cell;
+	cx_pair_counts_iterator it;
+	CxPairCount  *cell;
 	uint32		nr;
 	uint32		nc;
 	uint32		r;
@@ -332,8 +315,8 @@ chisq_table_final(PG_FUNCTION_ARGS)
 	nc = st->cols.nvalues;
 	rowsum = palloc0(nr * sizeof(int64));
 	colsum = palloc0(nc * sizeof(int64));
-	chisq_cells_start_iterate(st->cells, &it);
-	while ((cell = chisq_cells_iterate(st->cells, &it)) != NULL)
+	cx_pair_counts_start_iterate(st->cells, &it);
+	while ((cell = cx_pair_counts_iterate(st->cells, &it)) != NULL)
 	{
 		rowsum[cell->key >> 32] += cell->count;
 		colsum[cell->key & PG_UINT32_MAX] += cell->count;
@@ -348,7 +331,7 @@ chisq_table_final(PG_FUNCTION_ARGS)
 			uint32		ri = rorder[r];
 			uint32		ci = corder[c];
 			double		e = (double) rowsum[ri] * (double) colsum[ci] / (double) st->n;
-			ChisqCell  *o = chisq_cells_lookup(st->cells, (uint64) ri << 32 | ci);
+			CxPairCount  *o = cx_pair_counts_lookup(st->cells, (uint64) ri << 32 | ci);
 			double		d = (double) (o != NULL ? o->count : 0) - e;
 
 			stat += d * d / e;

@@ -174,7 +174,8 @@ gains_deserialize(PG_FUNCTION_ARGS)
 	uint64		n;
 	uint64		i;
 
-	CxStateOpen(&r, bytes, "CXG", GAINS_STATE_VERSION, "cxsell.gains state");
+	CxStateOpen(&r, bytes, "CXG", GAINS_STATE_VERSION, "cxsell.gains state",
+				ERRCODE_DATA_CORRUPTED);
 	buckets = (int32) cx_get_u32(&r);
 	n = cx_get_u64(&r);
 	if (buckets < 1 || n > (r.len - r.pos) / 9)

@@ -345,7 +345,8 @@ kmeans_deserialize(PG_FUNCTION_ARGS)
 	uint64		n;
 	uint64		i;
 
-	CxStateOpen(&r, bytes, "CXK", KMEANS_STATE_VERSION, "cxsell.kmeans state");
+	CxStateOpen(&r, bytes, "CXK", KMEANS_STATE_VERSION, "cxsell.kmeans state",
+				ERRCODE_DATA_CORRUPTED);
 	params.k = (int32) cx_get_u32(&r);
 	k_min = (int32) cx_get_u32(&r);
 	params.seed = (int64) cx_get_u64(&r);

@@ -162,6 +162,20 @@ mine_row_trans(PG_FUNCTION_ARGS)
 
 	CxEnterAggregate(&call, fcinfo);
 	GetMineParams(fcinfo, 3, &min_support, &max_len);
+	st = CxMineAddRow(fcinfo, aggcxt, st, min_support, max_len);
+	CxLeaveCall(&call);
+	PG_RETURN_POINTER(st);
+}
+
+/*
+ * Add the row (basket, item) of arguments 1 and 2 to `st`, created in
+ * `aggcxt` on the first row (NULL `st`) with these parameters.  Rows with a
+ * NULL basket or item are skipped.
+ */
+MineState *
+CxMineAddRow(FunctionCallInfo fcinfo, MemoryContext aggcxt, MineState *st,
+			 double min_support, int32 max_len)
+{
 	if (st == NULL)
 		st = MineStateCreate(aggcxt, true, min_support, max_len,
 							 get_fn_expr_argtype(fcinfo->flinfo, 1),
@@ -184,8 +198,7 @@ mine_row_trans(PG_FUNCTION_ARGS)
 		st->last_basket = basket;
 		AddPair(st, basket, CxValueSetId(&st->items, PG_GETARG_DATUM(2)));
 	}
-	CxLeaveCall(&call);
-	PG_RETURN_POINTER(st);
+	return st;
 }
 
 /*
@@ -427,7 +440,8 @@ mine_deserialize(PG_FUNCTION_ARGS)
 	uint64		k;
 	const char *pairs;
 
-	CxStateOpen(&r, bytes, "CXM", MINE_STATE_VERSION, "cxsell.mine state");
+	CxStateOpen(&r, bytes, "CXM", MINE_STATE_VERSION, "cxsell.mine state",
+				ERRCODE_DATA_CORRUPTED);
 	flags = cx_get_u8(&r);
 	if ((flags & ~MINE_FLAG_ROWFORM) != 0)
 		CxReaderFail(&r, "The state has unknown flags");

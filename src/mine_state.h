@@ -40,4 +40,7 @@ typedef struct MineState
 	int64		item_cap;
 } MineState;
 
+extern MineState *CxMineAddRow(FunctionCallInfo fcinfo, MemoryContext aggcxt,
+							   MineState *st, double min_support, int32 max_len);
+
 #endif							/* CXSELL_MINE_STATE_H */

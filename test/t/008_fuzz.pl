@@ -48,6 +48,15 @@ $node->safe_psql('postgres', q{
 	  RETURN st;
 	END $$;
 	CREATE TABLE outcomes (q text, st text);
+	-- the partition plan's steps over two halves of a small table
+	CREATE TABLE fuzz_lines AS
+	SELECT b, (ARRAY['a', 'b', 'c', 'd', 'e'])[1 + (b * k) % 5] AS i
+	FROM generate_series(1, 40) b, generate_series(1, 3) k;
+	CREATE TABLE son_plan AS
+	SELECT cxsell._son_candidates(array_agg(m)) AS cand
+	FROM (SELECT cxsell.mine(b, i, 0.1) m FROM fuzz_lines GROUP BY b % 2) p;
+	ALTER TABLE son_plan ADD COLUMN cnt bytea;
+	UPDATE son_plan SET cnt = (SELECT cxsell._son_count(b, i, cand) FROM fuzz_lines);
 });
 
 # --- generators ----------------------------------------------------------------
@@ -129,7 +138,29 @@ sub a_kmodel
 		"jsonb_set($json, '{means,0}', '\"NaN\"')::text::cxsell.kmodel");
 }
 
+sub a_candidates
+{
+	return pick('(SELECT cand FROM son_plan)',
+		"(SELECT overlay(cand placing '\\xff' from 1 + ${\ int(rand(60))} for 1) FROM son_plan)",
+		"(SELECT substring(cand from 1 for ${\ int(rand(60))}) FROM son_plan)",
+		"'\\x43584301'::bytea", "'\\x'::bytea", 'NULL::bytea');
+}
+
+sub some_counts
+{
+	return pick('ARRAY[(SELECT cnt FROM son_plan)]', 'ARRAY[(SELECT cnt FROM son_plan), (SELECT cnt FROM son_plan)]',
+		"ARRAY[(SELECT overlay(cnt placing '\\x7f' from 1 + ${\ int(rand(200))} for 1) FROM son_plan)]",
+		"ARRAY[(SELECT substring(cnt from 1 for ${\ int(rand(200))}) FROM son_plan)]",
+		"'{}'::bytea[]", 'ARRAY[NULL::bytea]', 'NULL::bytea[]');
+}
+
 my %gen = (
+	candidates => \&a_candidates, counts => \&some_counts,
+	regtype => sub { pick("'text'", "'int4'", "'point'", "'cxsell.patterns'", 'NULL') },
+	oid => sub { pick('0', '100', '950', '12345', 'NULL') },
+	relation => sub { pick("'fuzz_lines'", "'pg_class'", "'son_plan'", 'NULL') },
+	name => sub { pick("'b'", "'i'", "'relname'", "'x'", 'NULL') },
+	filter => sub { pick('NULL', "'b > 10'", "'1 / 0 = 1'", "')'", "'i = ''a'''") },
 	int8 => \&an_int8, int4 => \&an_int4, float8 => \&a_float8, text => \&a_text,
 	'text[]' => \&a_text_array, 'float8[]' => \&a_float8_array, jsonb => \&a_jsonb,
 	patterns => \&a_patterns, kmodel => \&a_kmodel,
@@ -149,7 +180,10 @@ my @functions = (
 	[ 'recommend', qw(patterns text[] int4 text float8 float8 bool) ],
 	[ 'channel_report', qw(text float8) ],
 	[ 'segment_profiles', qw(text text float8) ],
-	[ 'backtest', qw(text float8 int4 float8 int8 text float8 float8 bool int4) ]);
+	[ 'backtest', qw(text float8 int4 float8 int8 text float8 float8 bool int4) ],
+	[ 'mine_distributed', qw(relation name name float8 int4 filter) ],
+	[ '_son_candidate_items', 'candidates' ],
+	[ '_son_patterns', qw(candidates counts float8 int4 regtype oid) ]);
 
 # aggregates over generated rows: name, row expressions over g (1..rows)
 my @aggregates = (
@@ -162,7 +196,9 @@ my @aggregates = (
 	[ 'kmeans_sweep', sub { (pick('ARRAY[g, g % 3]::float8[]', a_float8_array()), an_int4(), an_int4()) } ],
 	[ 'gains', sub { (pick('g::float8', 'g % 3', a_float8()), pick('g % 2 = 0', 'NULL::bool'), an_int4()) } ],
 	[ 'auc', sub { (pick('g::float8', a_float8()), pick('g % 2 = 0', 'g % 5 = 0', 'true')) } ],
-	[ 'chi_square', sub { (pick('g % 3', "'x'", 'NULL::int', 'g::float8 % 2'), pick('g % 2 = 0', "(g % 4)::text")) } ]);
+	[ 'chi_square', sub { (pick('g % 3', "'x'", 'NULL::int', 'g::float8 % 2'), pick('g % 2 = 0', "(g % 4)::text")) } ],
+	[ '_son_count', sub { (pick('g % 7', 'g', 'NULL::int'), pick("(ARRAY['a', 'b', 'c'])[1 + g % 3]", 'g % 5', 'NULL::text'),
+				a_candidates()) } ]);
 
 my @queries;
 for my $f (@functions)
