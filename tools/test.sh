@@ -11,7 +11,9 @@
 # Servers: PostgreSQL 15 from Debian's packages and, when the pinned sources
 # are beside the repository (../shared/vendor, or CXSELL_VENDOR_DIR),
 # PostgreSQL 18 built with assertions by tools/pg18.sh (cached outside the
-# checkout); when they are absent, the run says that it skipped 18 and why.
+# checkout), with pg_cron and Citus (test/t/010_citus.pl runs a coordinator
+# and two workers there); when they are absent, the run says that it
+# skipped 18 and why.
 # PG_CONFIG=/path/to/pg_config tests that one server instead.
 #
 # Ends with one line "cxsell tests: N passed, M failed" (N counts every
@@ -80,7 +82,7 @@ run_tap() {
 		echo "-- $t"
 		(cd "$WORK/src" && as_test_user env PATH="$BINDIR:$PATH" \
 			PERL5LIB="$PGXS_DIR/test/perl" PG_REGRESS="$PGXS_DIR/test/regress/pg_regress" \
-			CXSELL_REQUIRE_PG_CRON=1 \
+			CXSELL_REQUIRE_PG_CRON=1 CXSELL_REQUIRE_CITUS="$REQUIRE_CITUS" \
 			prove -v "$t" 2>&1) | tee "$log" | grep -E --line-buffered '^(not )?ok [0-9]+|^Bail|^# +Failed|^# .*\.\.\.$|Dubious|^Result' || true
 		n_ok=$(grep -cE '^ok [0-9]+' "$log" || true)
 		n_bad=$(grep -cE '^not ok [0-9]+' "$log" || true)
@@ -101,6 +103,10 @@ for PG_CONFIG in "${SERVERS[@]}"; do
 		LABEL="$LABEL, assertions on"
 	fi
 	BINDIR=$("$PG_CONFIG" --bindir)
+	# Citus where tools/pg18.sh built it beside this server (test/t/010_citus.pl
+	# skips, saying so, on a server without it)
+	REQUIRE_CITUS=
+	grep -qs '^citus=' "$(dirname "$BINDIR")/cxsell-harness.info" && REQUIRE_CITUS=1
 	PGXS_DIR=$(dirname "$("$PG_CONFIG" --pgxs)")/..
 	build_and_install "$PG_CONFIG"
 	# a copy the test user can read, whatever the checkout's permissions

@@ -1,0 +1,202 @@
+#
+# 010_citus.pl -- cxsell on a Citus cluster: a coordinator and two workers
+# on loopback.
+#
+# FIMI retail is distributed by basket.  cxsell.mine_distributed gives the
+# value cxsell.mine gives over the same rows (a local copy on the
+# coordinator), byte for byte, at 1%, 0.5% and 0.1% support, with max_len
+# and with a filter; so rules and item_pairs read the same.  The workers
+# do the mining: the coordinator receives candidates and counts, a small
+# fraction of the bytes a row gather moves.  A table distributed by
+# customer (baskets inside customers) mines the same; one distributed by
+# item (baskets cut across shards) is refused.  A role reads what its
+# grants allow, on the workers too.
+#
+# Needs Citus built for the server under test (tools/pg18.sh builds it
+# for PostgreSQL 18); a server without it skips the whole file, saying so,
+# unless CXSELL_REQUIRE_CITUS is set.
+
+use strict;
+use warnings;
+
+use File::Basename;
+use File::Spec;
+use lib File::Spec->catdir(dirname(__FILE__), File::Spec->updir, 'perl');
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use Time::HiRes qw(time);
+
+use CxsellTest qw(data_file);
+
+my $probe = PostgreSQL::Test::Cluster->new('probe');
+my $citus_lib = $probe->config_data('--pkglibdir') . '/citus.so';
+if (!-e $citus_lib)
+{
+	die "Citus is not installed for this server ($citus_lib not found)\n"
+	  if $ENV{CXSELL_REQUIRE_CITUS};
+	plan skip_all => "Citus is not installed for this server ($citus_lib not found); "
+	  . 'tools/test.sh runs this file on PostgreSQL 18 with Citus built by tools/pg18.sh';
+}
+
+# --- the cluster ----------------------------------------------------------
+my @nodes;
+for my $name (qw(coordinator worker1 worker2))
+{
+	my $node = PostgreSQL::Test::Cluster->new($name);
+	$node->init;
+	$node->append_conf('postgresql.conf',
+		"shared_preload_libraries = 'citus'\nlisten_addresses = '127.0.0.1'\n"
+		  . "max_worker_processes = 16\nmax_connections = 60\n");
+	$node->append_conf('pg_hba.conf', "host all all 127.0.0.1/32 trust\n");
+	$node->start;
+	# cxsell on every node before the node joins (Citus would propagate
+	# the CREATE EXTENSION by two-phase commit, which the install script's
+	# functions, pinned to search_path pg_catalog, pg_temp, do not allow)
+	$node->safe_psql('postgres', 'CREATE EXTENSION citus; CREATE EXTENSION cxsell');
+	push @nodes, $node;
+}
+my ($coord, @workers) = @nodes;
+$coord->safe_psql('postgres',
+	"SELECT citus_set_coordinator_host('127.0.0.1', " . $coord->port . ')');
+$coord->safe_psql('postgres', "SELECT citus_add_node('127.0.0.1', " . $_->port . ')')
+  for @workers;
+is( $workers[1]->safe_psql('postgres',
+		q{SELECT extversion FROM pg_extension WHERE extname = 'cxsell'}),
+	$coord->safe_psql('postgres',
+		q{SELECT extversion FROM pg_extension WHERE extname = 'cxsell'}),
+	'the extension is on every node');
+
+# --- FIMI retail, distributed by basket, and a local copy -------------------
+my $retail = data_file('retail', 'retail.dat');
+$coord->safe_psql('postgres', qq{
+	CREATE TABLE retail_raw (basket bigserial, line text);
+	COPY retail_raw (line) FROM '$retail';
+	CREATE TABLE retail_local AS
+	SELECT basket::int AS basket, item::int AS item
+	FROM retail_raw, unnest(string_to_array(trim(line), ' ')) item;
+	CREATE TABLE retail (basket int, item int);
+	SELECT create_distributed_table('retail', 'basket');
+	INSERT INTO retail SELECT * FROM retail_local;
+	-- baskets inside customers: distributed by customer
+	CREATE TABLE retail_by_customer (customer int, basket int, item int);
+	SELECT create_distributed_table('retail_by_customer', 'customer');
+	INSERT INTO retail_by_customer SELECT basket % 997, basket, item FROM retail_local;
+	-- baskets cut across shards: distributed by item
+	CREATE TABLE retail_by_item (basket int, item int);
+	SELECT create_distributed_table('retail_by_item', 'item');
+	INSERT INTO retail_by_item SELECT * FROM retail_local;
+	ANALYZE;
+});
+is($coord->safe_psql('postgres', 'SELECT count(*) FROM retail'), '908576', 'retail: 908,576 lines');
+is( $coord->safe_psql('postgres',
+		q{SELECT count(DISTINCT nodename || nodeport) FROM citus_shards WHERE table_name = 'retail'::regclass}),
+	'2', 'its shards lie on the two workers');
+
+# The tuple bytes a row gather moves: cxsell.mine run on the distributed table
+my $gather = $coord->safe_psql('postgres',
+	'EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF) SELECT cxsell.mine(basket, item, 0.01) FROM retail');
+my ($gather_size, $gather_unit) = $gather =~ /Tuple data received from nodes: (\d+) (bytes|kB|MB)/;
+my $gather_bytes = $gather_size * { bytes => 1, kB => 1024, MB => 1024 * 1024 }->{$gather_unit};
+like($gather, qr/Custom Scan \(Citus Adaptive\) \(actual rows=908576.*Task Count: 32/s,
+	"cxsell.mine on the distributed table gathers the rows ($gather_size $gather_unit)");
+
+# Run mine_distributed with the bytes it moved reported: (md5, seconds,
+# bytes received by the coordinator)
+sub mine_distributed
+{
+	my ($db, $args) = @_;
+	my $t0 = time;
+	my ($ret, $out, $err) = $coord->psql($db,
+		"SET client_min_messages = debug1; SELECT md5(cxsell.mine_distributed($args)::text)");
+	my $secs = time - $t0;
+	die "mine_distributed($args) failed: $err" if $ret != 0;
+	my $received = 0;
+	$received += $1 while $err =~ /cxsell.mine_distributed: pass \d on \d+ nodes sent \d+ bytes and received (\d+) bytes/g;
+	return ($out, $secs, $received);
+}
+
+for my $case (
+	[ '0.01',  0, undef ],
+	[ '0.005', 0, undef ],
+	[ '0.001', 0, undef ],
+	[ '0.005', 2, undef ],
+	[ '0.002', 3, 'item < 1000 AND basket % 3 <> 0' ])
+{
+	my ($s, $len, $filter) = @$case;
+	my $where = defined $filter ? "WHERE $filter" : '';
+	my $flit = defined $filter ? "'" . ($filter =~ s/'/''/gr) . "'" : 'NULL';
+	my $t0 = time;
+	my $local = $coord->safe_psql('postgres',
+		"SELECT md5(cxsell.mine(basket, item, $s, $len)::text) FROM retail_local $where");
+	my $local_secs = time - $t0;
+	my ($dist, $secs, $received) =
+	  mine_distributed('postgres', "'retail', 'basket', 'item', $s, $len, $flit");
+	my $label = "min_support $s, max_len $len" . (defined $filter ? ", filter $filter" : '');
+	is($dist, $local, "$label: the same value as cxsell.mine, byte for byte");
+	note(sprintf('%s: distributed %.2f s, local %.2f s; coordinator received %d bytes (%.1f%% of the row gather)',
+			$label, $secs, $local_secs, $received, 100 * $received / $gather_bytes));
+	cmp_ok($received, '<', $gather_bytes * ($s >= 0.005 ? 0.05 : 0.6),
+		"$label: the coordinator receives counts, not rows");
+}
+
+# rules and item pairs read the stored distributed value as any other
+$coord->safe_psql('postgres', q{
+	CREATE TABLE mined AS
+	SELECT cxsell.mine_distributed('retail', 'basket', 'item', 0.005) AS d,
+	       (SELECT cxsell.mine(basket, item, 0.005) FROM retail_local) AS l});
+is( $coord->safe_psql('postgres', q{
+	SELECT (SELECT md5(string_agg(r::text, ',')) FROM mined, cxsell.rules(d, 0.1) r)
+	     = (SELECT md5(string_agg(r::text, ',')) FROM mined, cxsell.rules(l, 0.1) r)
+	   AND (SELECT md5(string_agg(p::text, ',')) FROM mined, cxsell.item_pairs(d) p)
+	     = (SELECT md5(string_agg(p::text, ',')) FROM mined, cxsell.item_pairs(l) p)
+	   AND (SELECT count(*) FROM mined, cxsell.rules(d, 0.1)) > 0}),
+	't', 'rules and item_pairs of the distributed value equal those of the local one');
+
+# distributed by customer: every basket lies in one shard
+my ($by_customer) = mine_distributed('postgres', q{'retail_by_customer', 'basket', 'item', 0.005});
+is( $by_customer,
+	$coord->safe_psql('postgres', 'SELECT md5(cxsell.mine(basket, item, 0.005)::text) FROM retail_local'),
+	'a table distributed by customer mines the same');
+
+# distributed by item: baskets straddle shards, the answer would be wrong
+my ($ret, $out, $err) = $coord->psql('postgres',
+	q{SELECT cxsell.mine_distributed('retail_by_item', 'basket', 'item', 0.01)});
+like($err, qr/ERROR:  baskets of retail_by_item lie on more than one shard.*DETAIL:  The table is distributed by item/s,
+	'a table whose baskets straddle shards is refused');
+
+# a table that is not distributed: cxsell.mine on the coordinator
+is( $coord->safe_psql('postgres',
+		q{SELECT md5(cxsell.mine_distributed('retail_local', 'basket', 'item', 0.01)::text)}),
+	$coord->safe_psql('postgres', 'SELECT md5(cxsell.mine(basket, item, 0.01)::text) FROM retail_local'),
+	'a local table on the coordinator: cxsell.mine');
+
+# rights: a role reads on the workers what its grants allow
+# (Citus creates the roles on the workers and passes the grants on)
+$coord->safe_psql('postgres', q{
+	CREATE ROLE cx_analyst LOGIN;
+	CREATE ROLE cx_outsider LOGIN;
+	GRANT SELECT ON retail TO cx_analyst;
+	GRANT USAGE ON SCHEMA cxsell TO cx_analyst, cx_outsider;
+});
+my $as_analyst = $coord->safe_psql('postgres', q{
+	SET ROLE cx_analyst;
+	SELECT md5(cxsell.mine_distributed('retail', 'basket', 'item', 0.01)::text)});
+is($as_analyst,
+	$coord->safe_psql('postgres', 'SELECT md5(cxsell.mine(basket, item, 0.01)::text) FROM retail_local'),
+	'a role granted SELECT mines the distributed table');
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET ROLE cx_outsider;
+	SELECT cxsell.mine_distributed('retail', 'basket', 'item', 0.01)});
+like($err, qr/permission denied/, 'a role without SELECT is refused');
+# the filter runs on the workers with the caller's rights: text that
+# breaks out of it reads nothing the role could not read anyway
+($ret, $out, $err) = $coord->psql('postgres', q{
+	SET ROLE cx_analyst;
+	SELECT cxsell.mine_distributed('retail', 'basket', 'item', 0.01, 0,
+	  'true) UNION ALL SELECT 1, 1 FROM pg_authid WHERE (true')});
+like($err, qr/permission denied for (table|relation) pg_authid/,
+	'a filter that breaks out of its parentheses still runs with the role\'s rights');
+
+$_->stop for @nodes;
+done_testing();
