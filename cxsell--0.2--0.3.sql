@@ -1746,7 +1746,7 @@ BEGIN
 	-- relative support and returns what it found as candidates
 	candidates := cxsell._son_union(cxsell._son_on_nodes(relation, 'pass 1', nodes, ports, node_parts,
 		pg_catalog.format('cxsell._son_candidates(ARRAY[cxsell.mine(l.b, l.i, %L::pg_catalog.float8, %s)])',
-						  (min_support * (1 - 1e-12))::pg_catalog.text, max_len)));
+						  (min_support OPERATOR(pg_catalog.*) 0.999999999999::pg_catalog.float8)::pg_catalog.text, max_len)));
 
 	-- pass 2: every node counts the candidates
 	counts := cxsell._son_on_nodes(relation, 'pass 2', nodes, ports, node_parts,

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# citus_bench.sh -- cxsell.mine_distributed on a Citus cluster (a coordinator
+# and two workers on this machine) against cxsell.mine on one node, over
+# FIMI retail copied SCALE times (baskets renumbered per copy).
+#
+#   bash test/bench/citus_bench.sh [SCALE ...]        (default: 10)
+#
+# Uses the PostgreSQL 18 + Citus build of tools/pg18.sh (with cxsell
+# installed into it: make PG_CONFIG=<that pg_config> install).  The single
+# node is the coordinator itself, reading a local copy of the same rows with
+# the server's default parallel settings; the distributed table is
+# distributed by basket over the two workers.  For each support: median of
+# three interleaved runs, the bytes the coordinator received (its DEBUG
+# lines) against the tuple bytes a row gather moves, and the peak resident
+# memory of the coordinator's backend (VmHWM, shared buffers it touched
+# included).  Prints a Markdown table.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SCALES=("${@:-10}")
+log() { echo "== $*" >&2; }
+die() { echo "citus_bench: $*" >&2; exit 1; }
+
+PG_CONFIG=$(bash "$ROOT/tools/pg18.sh" --require citus | tail -n 1) ||
+	die "PostgreSQL 18 with Citus is not available (tools/pg18.sh)"
+BIN=$("$PG_CONFIG" --bindir)
+[ -e "$("$PG_CONFIG" --pkglibdir)/cxsell.so" ] ||
+	die "cxsell is not installed for $PG_CONFIG (make PG_CONFIG=$PG_CONFIG install)"
+
+if [ "$(id -u)" = 0 ]; then as_server() { runuser -u postgres -- "$@"; }; else as_server() { "$@"; }; fi
+WORK=$(mktemp -d /tmp/citus_bench.XXXXXX)
+chmod 755 "$WORK"
+[ "$(id -u)" = 0 ] && chown postgres "$WORK"
+PORTS=(6101 6102 6103)
+cleanup() {
+	for p in "${PORTS[@]}"; do as_server "$BIN/pg_ctl" -D "$WORK/n$p" -m immediate stop >/dev/null 2>&1 || true; done
+	rm -rf "$WORK"
+}
+trap cleanup EXIT
+psql_at() { local port=$1; shift; as_server "$BIN/psql" -X -q -h "$WORK" -p "$port" -U postgres -d postgres "$@"; }
+
+log "starting a coordinator and two workers in $WORK"
+for p in "${PORTS[@]}"; do
+	as_server "$BIN/initdb" -D "$WORK/n$p" -A trust -U postgres >/dev/null
+	cat >>"$WORK/n$p/postgresql.conf" <<CONF
+port = $p
+listen_addresses = '127.0.0.1'
+unix_socket_directories = '$WORK'
+shared_preload_libraries = 'citus'
+max_worker_processes = 16
+CONF
+	echo "host all all 127.0.0.1/32 trust" >>"$WORK/n$p/pg_hba.conf"
+	as_server "$BIN/pg_ctl" -D "$WORK/n$p" -l "$WORK/n$p.log" -w start >/dev/null
+	psql_at "$p" -c "CREATE EXTENSION citus" -c "CREATE EXTENSION cxsell"
+done
+psql_at "${PORTS[0]}" -c "SELECT citus_set_coordinator_host('127.0.0.1', ${PORTS[0]})" \
+	-c "SELECT citus_add_node('127.0.0.1', ${PORTS[1]})" -c "SELECT citus_add_node('127.0.0.1', ${PORTS[2]})" >/dev/null
+
+gunzip -c "$ROOT/test/data/retail/retail.dat.gz" >"$WORK/retail.dat"
+[ "$(id -u)" = 0 ] && chown postgres "$WORK/retail.dat"
+C=${PORTS[0]}
+psql_at "$C" -c "CREATE TABLE retail_raw (basket bigserial, line text)" \
+	-c "COPY retail_raw (line) FROM '$WORK/retail.dat'" \
+	-c "CREATE TABLE retail_once AS SELECT basket::int AS basket, item::int AS item
+	    FROM retail_raw, unnest(string_to_array(trim(line), ' ')) item"
+
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# time one statement in a fresh session; prints "seconds peak_kB debug_lines"
+run() {
+	local sql=$1 out
+	out=$(psql_at "$C" -t -A -v ON_ERROR_STOP=1 2>&1 <<SQL
+SET client_min_messages = debug1;
+SELECT pg_backend_pid() AS pid \gset
+\timing on
+$sql
+\timing off
+\! grep VmHWM /proc/:pid/status
+SQL
+)
+	local ms kb recv
+	ms=$(grep -o 'Time: [0-9.]*' <<<"$out" | tail -n 1 | awk '{print $2}')
+	kb=$(grep -o 'VmHWM: *[0-9]*' <<<"$out" | awk '{print $2}')
+	recv=$(grep -o 'received [0-9]* bytes' <<<"$out" | awk '{s += $2} END {print s + 0}')
+	echo "$ms $kb $recv"
+}
+
+echo "| data | lines | min_support | itemsets | one node (s) | distributed (s) | ratio | received by coordinator | row gather | coordinator peak RSS, one node / distributed |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+for scale in "${SCALES[@]}"; do
+	log "retail x$scale: loading"
+	psql_at "$C" -c "DROP TABLE IF EXISTS retail_local, retail_dist" \
+		-c "CREATE TABLE retail_local AS SELECT basket + k * 100000 AS basket, item
+		    FROM retail_once, generate_series(0, $scale - 1) k" \
+		-c "CREATE TABLE retail_dist (basket int, item int)" \
+		-c "SELECT create_distributed_table('retail_dist', 'basket')" >/dev/null
+	psql_at "$C" -c "INSERT INTO retail_dist SELECT * FROM retail_local" -c "VACUUM ANALYZE retail_local, retail_dist"
+	lines=$(psql_at "$C" -t -A -c "SELECT count(*) FROM retail_local")
+	gather=$(psql_at "$C" -t -A -c "EXPLAIN (ANALYZE, VERBOSE, TIMING OFF, COSTS OFF)
+		SELECT count(*) FROM (SELECT basket, item FROM retail_dist OFFSET 0) s" |
+		grep -o 'Tuple data received from nodes: [0-9]* [kMG]*B' | awk '{print $6, $7}')
+	for s in 0.01 0.001; do
+		same=$(psql_at "$C" -t -A -c "SELECT (SELECT cxsell.mine(basket, item, $s) FROM retail_local)::text
+			= cxsell.mine_distributed('retail_dist', 'basket', 'item', $s)::text")
+		[ "$same" = t ] || die "x$scale at $s: the distributed value differs from cxsell.mine"
+		sets=$(psql_at "$C" -t -A -c "SELECT itemsets FROM cxsell.summary(
+			cxsell.mine_distributed('retail_dist', 'basket', 'item', $s))")
+		: >"$WORK/local" ; : >"$WORK/dist"
+		for i in 1 2 3; do
+			log "x$scale, $s: run $i"
+			run "SELECT length(cxsell.mine(basket, item, $s)::text) FROM retail_local;" >>"$WORK/local"
+			run "SELECT length(cxsell.mine_distributed('retail_dist', 'basket', 'item', $s)::text);" >>"$WORK/dist"
+		done
+		lt=$(awk '{print $1}' "$WORK/local" | median)
+		dt=$(awk '{print $1}' "$WORK/dist" | median)
+		lk=$(awk '{print $2}' "$WORK/local" | median)
+		dk=$(awk '{print $2}' "$WORK/dist" | median)
+		recv=$(awk '{print $3}' "$WORK/dist" | median)
+		awk -v sc="$scale" -v n="$lines" -v s="$s" -v sets="$sets" -v lt="$lt" -v dt="$dt" \
+			-v recv="$recv" -v g="$gather" -v lk="$lk" -v dk="$dk" 'BEGIN {
+			printf "| retail x%s | %d | %s | %d | %.2f | %.2f | %.2fx | %.2f MB | %s | %d / %d MB |\n",
+				sc, n, s, sets, lt / 1000, dt / 1000, lt / dt, recv / 1048576, g, lk / 1024, dk / 1024 }'
+	done
+done
