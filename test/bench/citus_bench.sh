@@ -70,16 +70,17 @@ run() {
 	out=$(psql_at "$C" -t -A -v ON_ERROR_STOP=1 2>&1 <<SQL
 SET client_min_messages = debug1;
 SELECT pg_backend_pid() AS pid \gset
+\setenv CXPID :pid
 \timing on
 $sql
 \timing off
-\! grep VmHWM /proc/:pid/status
+\! grep VmHWM /proc/\$CXPID/status
 SQL
 )
 	local ms kb recv
 	ms=$(grep -o 'Time: [0-9.]*' <<<"$out" | tail -n 1 | awk '{print $2}')
-	kb=$(grep -o 'VmHWM: *[0-9]*' <<<"$out" | awk '{print $2}')
-	recv=$(grep -o 'received [0-9]* bytes' <<<"$out" | awk '{s += $2} END {print s + 0}')
+	kb=$(grep -o 'VmHWM:[[:space:]]*[0-9]*' <<<"$out" | awk '{print $2}')
+	recv=$({ grep -o 'received [0-9]* bytes' <<<"$out" || true; } | awk '{s += $2} END {print s + 0}')
 	echo "$ms $kb $recv"
 }
 
