@@ -6,7 +6,7 @@
 #
 # Environment:
 #   CXSELL_DATA_DIR  data folder holding retail/retail.dat
-#                    (default: <repo>/../shared/data)
+#                    (default: the repository's test/data/retail/retail.dat.gz)
 #   BENCH_OUT        also write the Markdown report to this file
 #   BENCH_REPS       timed runs per query, after one warm-up (default 5)
 #   BENCH_SUPPORTS   minimum supports (default "0.01 0.005 0.001")
@@ -38,8 +38,11 @@ T_START=$(date +%s)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
-DATA_DIR=${CXSELL_DATA_DIR:-$ROOT/../shared/data}
-DATA_FILE=$DATA_DIR/retail/retail.dat
+if [ -n "${CXSELL_DATA_DIR:-}" ]; then
+	DATA_FILE=$CXSELL_DATA_DIR/retail/retail.dat
+else
+	DATA_FILE=$ROOT/test/data/retail/retail.dat.gz
+fi
 REPS=${BENCH_REPS:-5}
 SUPPORTS=${BENCH_SUPPORTS:-0.01 0.005 0.001}
 TIMEOUT_S=${BENCH_TIMEOUT_S:-600}
@@ -106,7 +109,7 @@ log "timing library $LIB_SRC (sha256 $LIB_SHA..., built $LIB_OPT; $n_fn C functi
 # ---------------------------------------------------------------------------
 
 log "loading $DATA_FILE"
-awk '{ for (i = 1; i <= NF; i++) printf "%d\t%s\n", NR, $i }' "$DATA_FILE" |
+gzip -cdf "$DATA_FILE" | awk '{ for (i = 1; i <= NF; i++) printf "%d\t%s\n", NR, $i }' |
 	sql -c "COPY retail (basket, item) FROM STDIN"
 sql -c "VACUUM ANALYZE retail"
 read -r N_ROWS N_BASKETS N_ITEMS < <(sql -F ' ' -c \
