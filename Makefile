@@ -29,6 +29,7 @@ OBJS = \
 	src/silhouette.o \
 	src/rates.o \
 	src/gains.o \
+	src/expanded_state.o \
 	src/chisq.o \
 	src/recommend.o \
 	src/txn.o \

@@ -32,6 +32,181 @@ CREATE AGGREGATE cxsell.chi_square(row_label anyelement, column_label anycompati
 COMMENT ON AGGREGATE cxsell.chi_square(anyelement, anycompatible) IS
 	'Pearson chi-square test of independence of two labels (e.g. channel x responded), one row per observation';
 
+-- Statistics whose states Citus aggregates on the workers ---------------------
+--
+-- Citus pushes a custom aggregate down to the workers only when its state
+-- has a concrete type with text and binary forms and a combine function,
+-- and its arguments are not polymorphic.  gains and auc count the rows per
+-- distinct score (cxsell.score_counts); chi_square gets overloads for text
+-- and boolean labels whose state is the contingency table
+-- (cxsell.contingency_table).  Both states are expanded objects updated in
+-- place: a row costs no copy.
+
+DROP AGGREGATE cxsell.gains(float8, boolean);
+DROP AGGREGATE cxsell.gains(float8, boolean, int4);
+DROP AGGREGATE cxsell.auc(float8, boolean);
+DROP FUNCTION cxsell.gains_trans(internal, float8, boolean);
+DROP FUNCTION cxsell.gains_trans(internal, float8, boolean, int4);
+DROP FUNCTION cxsell.gains_combine(internal, internal);
+DROP FUNCTION cxsell.gains_serialize(internal);
+DROP FUNCTION cxsell.gains_deserialize(bytea, internal);
+DROP FUNCTION cxsell.gains_final(internal);
+DROP FUNCTION cxsell.auc_final(internal);
+
+CREATE TYPE cxsell.score_counts;
+CREATE FUNCTION cxsell.score_counts_in(cstring) RETURNS cxsell.score_counts
+	AS 'MODULE_PATHNAME', 'score_counts_in'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.score_counts_out(cxsell.score_counts) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'score_counts_out'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.score_counts_recv(internal) RETURNS cxsell.score_counts
+	AS 'MODULE_PATHNAME', 'score_counts_recv'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.score_counts_send(cxsell.score_counts) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'score_counts_send'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE cxsell.score_counts (
+	INPUT = cxsell.score_counts_in,
+	OUTPUT = cxsell.score_counts_out,
+	RECEIVE = cxsell.score_counts_recv,
+	SEND = cxsell.score_counts_send,
+	INTERNALLENGTH = VARIABLE,
+	STORAGE = extended
+);
+COMMENT ON TYPE cxsell.score_counts IS
+	'partial state of cxsell.gains and cxsell.auc: responders and others per distinct score (text form: hexadecimal)';
+COMMENT ON FUNCTION cxsell.score_counts_in(cstring) IS
+	'text and binary input/output of type cxsell.score_counts';
+COMMENT ON FUNCTION cxsell.score_counts_out(cxsell.score_counts) IS
+	'text and binary input/output of type cxsell.score_counts';
+COMMENT ON FUNCTION cxsell.score_counts_recv(internal) IS
+	'text and binary input/output of type cxsell.score_counts';
+COMMENT ON FUNCTION cxsell.score_counts_send(cxsell.score_counts) IS
+	'text and binary input/output of type cxsell.score_counts';
+
+CREATE FUNCTION cxsell.score_counts_trans(cxsell.score_counts, float8, boolean)
+	RETURNS cxsell.score_counts AS 'MODULE_PATHNAME', 'score_counts_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.score_counts_trans(cxsell.score_counts, float8, boolean, int4)
+	RETURNS cxsell.score_counts AS 'MODULE_PATHNAME', 'score_counts_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.score_counts_combine(cxsell.score_counts, cxsell.score_counts)
+	RETURNS cxsell.score_counts AS 'MODULE_PATHNAME', 'score_counts_combine'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.gains_counts_final(cxsell.score_counts) RETURNS cxsell.gains_bucket[]
+	AS 'MODULE_PATHNAME', 'gains_counts_final'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.auc_counts_final(cxsell.score_counts) RETURNS float8
+	AS 'MODULE_PATHNAME', 'auc_counts_final'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell.score_counts_trans(cxsell.score_counts, float8, boolean) IS
+	'support function of aggregates cxsell.gains and cxsell.auc';
+COMMENT ON FUNCTION cxsell.score_counts_trans(cxsell.score_counts, float8, boolean, int4) IS
+	'support function of aggregate cxsell.gains';
+COMMENT ON FUNCTION cxsell.score_counts_combine(cxsell.score_counts, cxsell.score_counts) IS
+	'support function of aggregates cxsell.gains and cxsell.auc';
+COMMENT ON FUNCTION cxsell.gains_counts_final(cxsell.score_counts) IS
+	'support function of aggregate cxsell.gains';
+COMMENT ON FUNCTION cxsell.auc_counts_final(cxsell.score_counts) IS
+	'support function of aggregate cxsell.auc';
+
+CREATE AGGREGATE cxsell.gains(score float8, responded boolean) (
+	SFUNC = cxsell.score_counts_trans, STYPE = cxsell.score_counts,
+	FINALFUNC = cxsell.gains_counts_final,
+	COMBINEFUNC = cxsell.score_counts_combine,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE cxsell.gains(score float8, responded boolean, buckets int4) (
+	SFUNC = cxsell.score_counts_trans, STYPE = cxsell.score_counts,
+	FINALFUNC = cxsell.gains_counts_final,
+	COMBINEFUNC = cxsell.score_counts_combine,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE cxsell.auc(score float8, responded boolean) (
+	SFUNC = cxsell.score_counts_trans, STYPE = cxsell.score_counts,
+	FINALFUNC = cxsell.auc_counts_final,
+	COMBINEFUNC = cxsell.score_counts_combine,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cxsell.gains(float8, boolean) IS
+	'gains table by decile of score: one cxsell.gains_bucket per bucket';
+COMMENT ON AGGREGATE cxsell.gains(float8, boolean, int4) IS
+	'gains table with the given number of buckets: one cxsell.gains_bucket per bucket';
+COMMENT ON AGGREGATE cxsell.auc(float8, boolean) IS
+	'area under the ROC curve of a score for a yes/no outcome (ties count one half)';
+
+CREATE TYPE cxsell.contingency_table;
+CREATE FUNCTION cxsell.contingency_table_in(cstring) RETURNS cxsell.contingency_table
+	AS 'MODULE_PATHNAME', 'contingency_table_in'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.contingency_table_out(cxsell.contingency_table) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'contingency_table_out'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.contingency_table_recv(internal) RETURNS cxsell.contingency_table
+	AS 'MODULE_PATHNAME', 'contingency_table_recv'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell.contingency_table_send(cxsell.contingency_table) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'contingency_table_send'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE TYPE cxsell.contingency_table (
+	INPUT = cxsell.contingency_table_in,
+	OUTPUT = cxsell.contingency_table_out,
+	RECEIVE = cxsell.contingency_table_recv,
+	SEND = cxsell.contingency_table_send,
+	INTERNALLENGTH = VARIABLE,
+	STORAGE = extended
+);
+COMMENT ON TYPE cxsell.contingency_table IS
+	'partial state of cxsell.chi_square over text and boolean labels: the labels and the count of each cell (text form: hexadecimal)';
+COMMENT ON FUNCTION cxsell.contingency_table_in(cstring) IS
+	'text and binary input/output of type cxsell.contingency_table';
+COMMENT ON FUNCTION cxsell.contingency_table_out(cxsell.contingency_table) IS
+	'text and binary input/output of type cxsell.contingency_table';
+COMMENT ON FUNCTION cxsell.contingency_table_recv(internal) IS
+	'text and binary input/output of type cxsell.contingency_table';
+COMMENT ON FUNCTION cxsell.contingency_table_send(cxsell.contingency_table) IS
+	'text and binary input/output of type cxsell.contingency_table';
+
+CREATE FUNCTION cxsell.contingency_combine(cxsell.contingency_table, cxsell.contingency_table)
+	RETURNS cxsell.contingency_table AS 'MODULE_PATHNAME', 'contingency_combine'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.contingency_final(cxsell.contingency_table)
+	RETURNS cxsell.chi_square_result AS 'MODULE_PATHNAME', 'contingency_final'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell.contingency_combine(cxsell.contingency_table, cxsell.contingency_table) IS
+	'support function of aggregate cxsell.chi_square (text and boolean labels)';
+COMMENT ON FUNCTION cxsell.contingency_final(cxsell.contingency_table) IS
+	'support function of aggregate cxsell.chi_square (text and boolean labels)';
+DO $overloads$
+DECLARE
+	t record;
+BEGIN
+	FOR t IN
+		SELECT r.typ AS row_type, c.typ AS column_type
+		FROM unnest('{text,boolean}'::text[]) WITH ORDINALITY r(typ, o),
+			 unnest('{text,boolean}'::text[]) WITH ORDINALITY c(typ, p)
+		ORDER BY r.o, c.p
+	LOOP
+		EXECUTE format($sql$
+			CREATE FUNCTION cxsell.contingency_trans(cxsell.contingency_table, %1$s, %2$s)
+				RETURNS cxsell.contingency_table AS 'MODULE_PATHNAME', 'contingency_trans'
+				LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+			COMMENT ON FUNCTION cxsell.contingency_trans(cxsell.contingency_table, %1$s, %2$s) IS
+				'support function of aggregate cxsell.chi_square (text and boolean labels)';
+			CREATE AGGREGATE cxsell.chi_square(row_label %1$s, column_label %2$s) (
+				SFUNC = cxsell.contingency_trans, STYPE = cxsell.contingency_table,
+				FINALFUNC = cxsell.contingency_final,
+				COMBINEFUNC = cxsell.contingency_combine,
+				PARALLEL = SAFE
+			);
+			COMMENT ON AGGREGATE cxsell.chi_square(%1$s, %2$s) IS
+				'Pearson chi-square test of independence of two %1$s and %2$s labels; its state, the contingency table, is aggregated on Citus workers';
+			$sql$, t.row_type, t.column_type);
+	END LOOP;
+END
+$overloads$;
+
 -- One name per concept ---------------------------------------------------------
 --
 -- The mining result is the argument `patterns` (it was p), the measure

@@ -6,6 +6,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "utils/regproc.h"
 
 #include "cxsell.h"
 
@@ -44,7 +45,11 @@ CxAggContext(FunctionCallInfo fcinfo)
 	MemoryContext aggcxt;
 
 	if (!AggCheckCallContext(fcinfo, &aggcxt))
-		elog(ERROR, "cxsell aggregate support function called in non-aggregate context");
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("%s is an aggregate support function",
+						format_procedure(fcinfo->flinfo->fn_oid)),
+				 errhint("Call the aggregate it belongs to.")));
 	return aggcxt;
 }
 
@@ -61,4 +66,18 @@ CxCombineStates(FunctionCallInfo fcinfo, MemoryContext *aggcxt, void **dst,
 	*dst = PG_ARGISNULL(0) ? NULL : PG_GETARG_POINTER(0);
 	*src = PG_ARGISNULL(1) ? NULL : PG_GETARG_POINTER(1);
 	return *src != NULL;
+}
+
+/*
+ * A support function of an older version of the extension's SQL objects,
+ * kept in the library so that the older scripts load: refuse to run it.
+ */
+void
+CxRequireUpdate(const char *objects)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+			 errmsg("%s of this database's cxsell version do not match the installed library",
+					objects),
+			 errhint("Run ALTER EXTENSION cxsell UPDATE.")));
 }

@@ -4,6 +4,8 @@
  */
 #include "postgres.h"
 
+#include "libpq/pqformat.h"
+#include "utils/builtins.h"
 #include "utils/memutils.h"
 
 #include "bytes.h"
@@ -164,4 +166,48 @@ CxStateOpen(CxReader *r, bytea *bytes, const char *magic, uint8 version,
 		CxReaderFail(r, "The bytes do not start with the state's magic number");
 	if (cx_get_u8(r) != version)
 		CxReaderFail(r, "The state has an unknown version");
+}
+
+/* The bytes of a hexadecimal text form; any other text is refused. */
+bytea *
+CxBytesFromHex(const char *str, const char *type_name, const char *hint)
+{
+	size_t		len = strlen(str);
+	bytea	   *result;
+	uint64		n;
+
+	if (len % 2 != 0 || len == 0 || strspn(str, "0123456789abcdefABCDEF") != len)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("invalid input syntax for type %s", type_name),
+				 errdetail("The text form is an even number of hexadecimal digits."),
+				 errhint("%s", hint)));
+	result = palloc(VARHDRSZ + len / 2);
+	n = hex_decode(str, len, VARDATA(result));
+	SET_VARSIZE(result, VARHDRSZ + n);
+	return result;
+}
+
+/* The hexadecimal text form of a value's bytes. */
+char *
+CxBytesToHex(const bytea *b)
+{
+	Size		len = VARSIZE_ANY_EXHDR(b);
+	char	   *out = palloc(len * 2 + 1);
+
+	hex_encode(VARDATA_ANY(b), len, out);
+	out[len * 2] = '\0';
+	return out;
+}
+
+/* The rest of a binary message as a value's bytes. */
+bytea *
+CxBytesFromMessage(StringInfo msg)
+{
+	int			len = msg->len - msg->cursor;
+	bytea	   *result = palloc(VARHDRSZ + len);
+
+	SET_VARSIZE(result, VARHDRSZ + len);
+	pq_copymsgbytes(msg, VARDATA(result), len);
+	return result;
 }

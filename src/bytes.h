@@ -94,4 +94,12 @@ extern bytea *CxStateEnd(StringInfo buf);
 extern void CxStateOpen(CxReader *r, bytea *bytes, const char *magic,
 						uint8 version, const char *what, int errcode);
 
+/*
+ * Types whose value is their bytes (cxsell.patterns, the aggregate states):
+ * text form hexadecimal digits, binary form the bytes themselves.
+ */
+extern bytea *CxBytesFromHex(const char *str, const char *type_name, const char *hint);
+extern char *CxBytesToHex(const bytea *b);
+extern bytea *CxBytesFromMessage(StringInfo msg);
+
 #endif							/* CXSELL_BYTES_H */

@@ -51,7 +51,12 @@ CxEnterAggregate(ErrorContextCallback *cb, FunctionCallInfo fcinfo)
 	if (name == NULL)
 	{
 		Aggref	   *aggref = AggGetAggref(fcinfo);
-		char	   *fname = aggref != NULL ? get_func_name(aggref->aggfnoid) : NULL;
+		char	   *fname = NULL;
+
+		/* not the aggregate of another extension calling ours (Citus's) */
+		if (aggref != NULL &&
+			get_func_namespace(aggref->aggfnoid) == get_func_namespace(fcinfo->flinfo->fn_oid))
+			fname = get_func_name(aggref->aggfnoid);
 
 		name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt,
 								   fname != NULL ? psprintf("aggregate cxsell.%s", fname)

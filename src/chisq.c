@@ -9,6 +9,13 @@
  * function sums over the labels in their type's order, so the statistic
  * does not depend on the order of the rows or on the plan.
  *
+ * Two aggregates share the table: cxsell.chi_square(anyelement,
+ * anycompatible), whose state is internal, and its overloads for text and
+ * boolean labels, whose state is of type cxsell.contingency_table (see
+ * expanded_state.h): Citus aggregates those on the workers and ships each
+ * worker's table, not its rows.  Their label types are the declared types
+ * of the transition function, which Citus calls without an expression tree.
+ *
  * Serialised state, version 1 (big-endian, framing of bytes.h):
  *	"CXC" u8 version=1, u32 collation, u32 row type, u32 column type,
  *	u32 nrows, nrows values, u32 ncols, ncols values,
@@ -17,6 +24,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "funcapi.h"
@@ -27,6 +35,7 @@
 
 #include "bytes.h"
 #include "cxsell.h"
+#include "expanded_state.h"
 #include "pair_counts.h"
 #include "stats.h"
 #include "value_io.h"
@@ -36,6 +45,9 @@ PG_FUNCTION_INFO_V1(chisq_table_combine);
 PG_FUNCTION_INFO_V1(chisq_table_serialize);
 PG_FUNCTION_INFO_V1(chisq_table_deserialize);
 PG_FUNCTION_INFO_V1(chisq_table_final);
+PG_FUNCTION_INFO_V1(contingency_trans);
+PG_FUNCTION_INFO_V1(contingency_combine);
+PG_FUNCTION_INFO_V1(contingency_final);
 PG_FUNCTION_INFO_V1(chisq_trans);
 PG_FUNCTION_INFO_V1(chisq_final);
 
@@ -51,6 +63,15 @@ typedef struct ChisqState
 	cx_pair_counts_hash *cells;
 	int64		n;				/* observations */
 } ChisqState;
+
+static bytea *ChisqWrite(void *state);
+static void *ContingencyRead(bytea *bytes, MemoryContext parent, int errcode);
+
+static const CxStateKind contingency_kind = {
+	"cxsell.contingency_table", ChisqWrite, ContingencyRead
+};
+
+CX_STATE_TYPE_IO(contingency_table, contingency_kind)
 
 static ChisqState *
 ChisqStateCreate(MemoryContext parent, Oid row_type, Oid col_type, Oid collation)
@@ -101,6 +122,42 @@ chisq_table_trans(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
+/* Add the cells of table src to table dst, renumbering its labels. */
+static void
+MergeTables(ChisqState *dst, ChisqState *src)
+{
+	uint32	   *row_map;
+	uint32	   *col_map;
+	cx_pair_counts_iterator it;
+	CxPairCount  *cell;
+	uint32		i;
+
+	if (dst->row_ti.type != src->row_ti.type || dst->col_ti.type != src->col_ti.type ||
+		dst->row_ti.collation != src->row_ti.collation)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("cannot combine contingency tables of different label types or collations")));
+	row_map = palloc(Max(src->rows.nvalues, 1) * sizeof(uint32));
+	col_map = palloc(Max(src->cols.nvalues, 1) * sizeof(uint32));
+	for (i = 0; i < src->rows.nvalues; i++)
+		row_map[i] = CxValueSetId(&dst->rows, src->rows.values[i]);
+	for (i = 0; i < src->cols.nvalues; i++)
+		col_map[i] = CxValueSetId(&dst->cols, src->cols.values[i]);
+	cx_pair_counts_start_iterate(src->cells, &it);
+	while ((cell = cx_pair_counts_iterate(src->cells, &it)) != NULL)
+	{
+		CHECK_FOR_INTERRUPTS();
+		if (cell->count > PG_INT64_MAX - dst->n)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many observations for one contingency table")));
+		AddCell(dst, row_map[cell->key >> 32], col_map[cell->key & PG_UINT32_MAX],
+				cell->count);
+	}
+	pfree(row_map);
+	pfree(col_map);
+}
+
 /* Combine two partial tables: the source's cells renumbered and added. */
 Datum
 chisq_table_combine(PG_FUNCTION_ARGS)
@@ -108,11 +165,6 @@ chisq_table_combine(PG_FUNCTION_ARGS)
 	MemoryContext aggcxt;
 	ChisqState *dst;
 	ChisqState *src;
-	uint32	   *row_map;
-	uint32	   *col_map;
-	cx_pair_counts_iterator it;
-	CxPairCount  *cell;
-	uint32		i;
 	ErrorContextCallback call;
 
 	if (!CxCombineStates(fcinfo, &aggcxt, (void **) &dst, (void **) &src))
@@ -125,32 +177,16 @@ chisq_table_combine(PG_FUNCTION_ARGS)
 	if (dst == NULL)
 		dst = ChisqStateCreate(aggcxt, src->row_ti.type, src->col_ti.type,
 							   src->row_ti.collation);
-	if (dst->row_ti.type != src->row_ti.type || dst->col_ti.type != src->col_ti.type)
-		elog(ERROR, "cannot combine cxsell.chi_square states of different types");
-	row_map = palloc(Max(src->rows.nvalues, 1) * sizeof(uint32));
-	col_map = palloc(Max(src->cols.nvalues, 1) * sizeof(uint32));
-	for (i = 0; i < src->rows.nvalues; i++)
-		row_map[i] = CxValueSetId(&dst->rows, src->rows.values[i]);
-	for (i = 0; i < src->cols.nvalues; i++)
-		col_map[i] = CxValueSetId(&dst->cols, src->cols.values[i]);
-	cx_pair_counts_start_iterate(src->cells, &it);
-	while ((cell = cx_pair_counts_iterate(src->cells, &it)) != NULL)
-	{
-		CHECK_FOR_INTERRUPTS();
-		AddCell(dst, row_map[cell->key >> 32], col_map[cell->key & PG_UINT32_MAX],
-				cell->count);
-	}
-	pfree(row_map);
-	pfree(col_map);
+	MergeTables(dst, src);
 	CxLeaveCall(&call);
 	PG_RETURN_POINTER(dst);
 }
 
 /* Serialise a table (see the top of this file). */
-Datum
-chisq_table_serialize(PG_FUNCTION_ARGS)
+static bytea *
+ChisqWrite(void *state)
 {
-	ChisqState *st = (ChisqState *) PG_GETARG_POINTER(0);
+	ChisqState *st = (ChisqState *) state;
 	StringInfoData buf;
 	cx_pair_counts_iterator it;
 	CxPairCount  *cell;
@@ -175,7 +211,13 @@ chisq_table_serialize(PG_FUNCTION_ARGS)
 		cx_put_u32(&buf, (uint32) (cell->key & PG_UINT32_MAX));
 		cx_put_u64(&buf, (uint64) cell->count);
 	}
-	PG_RETURN_BYTEA_P(CxStateEnd(&buf));
+	return CxStateEnd(&buf);
+}
+
+Datum
+chisq_table_serialize(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BYTEA_P(ChisqWrite(PG_GETARG_POINTER(0)));
 }
 
 /* Read `n` labels into `set`, each of which must be new. */
@@ -209,13 +251,12 @@ ReadType(CxReader *r)
 }
 
 /*
- * Rebuild a table from its serialised form, rejecting malformed bytes, in
- * the current (per-call) memory: the combine function copies it.
+ * Rebuild a table from its serialised form, rejecting malformed bytes; with
+ * `text_or_bool`, labels of other types too (a cxsell.contingency_table).
  */
-Datum
-chisq_table_deserialize(PG_FUNCTION_ARGS)
+static ChisqState *
+ChisqRead(bytea *bytes, MemoryContext parent, int errcode, bool text_or_bool)
 {
-	bytea	   *bytes = PG_GETARG_BYTEA_PP(0);
 	CxReader	r;
 	ChisqState *st;
 	Oid			collation;
@@ -224,12 +265,19 @@ chisq_table_deserialize(PG_FUNCTION_ARGS)
 	uint64		ncells;
 	uint64		k;
 
-	CxStateOpen(&r, bytes, "CXC", CHISQ_STATE_VERSION, "cxsell.chi_square state",
-				ERRCODE_DATA_CORRUPTED);
+	CxStateOpen(&r, bytes, "CXC", CHISQ_STATE_VERSION,
+				text_or_bool ? "cxsell.contingency_table" : "cxsell.chi_square state", errcode);
 	collation = cx_get_u32(&r);
 	row_type = ReadType(&r);
 	col_type = ReadType(&r);
-	st = ChisqStateCreate(CurrentMemoryContext, row_type, col_type, collation);
+	if (text_or_bool &&
+		((row_type != TEXTOID && row_type != BOOLOID) ||
+		 (col_type != TEXTOID && col_type != BOOLOID)))
+		CxReaderFail(&r, "The labels of a contingency table are text or boolean");
+	if (OidIsValid(collation) &&
+		!SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation)))
+		CxReaderFail(&r, "The state names a collation that does not exist");
+	st = ChisqStateCreate(parent, row_type, col_type, collation);
 	ReadLabels(&r, &st->rows, cx_get_u32(&r));
 	ReadLabels(&r, &st->cols, cx_get_u32(&r));
 	ncells = cx_get_u64(&r);
@@ -254,7 +302,24 @@ chisq_table_deserialize(PG_FUNCTION_ARGS)
 		st->n += count;
 	}
 	CxReaderEnd(&r);
-	PG_RETURN_POINTER(st);
+	return st;
+}
+
+static void *
+ContingencyRead(bytea *bytes, MemoryContext parent, int errcode)
+{
+	return ChisqRead(bytes, parent, errcode, true);
+}
+
+/*
+ * The internal state from its serialised form, in the current (per-call)
+ * memory: the combine function copies it.
+ */
+Datum
+chisq_table_deserialize(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_POINTER(ChisqRead(PG_GETARG_BYTEA_PP(0), CurrentMemoryContext,
+								ERRCODE_DATA_CORRUPTED, false));
 }
 
 /* qsort_arg comparator: label numbers by their values' order. */
@@ -285,10 +350,9 @@ SortedLabels(CxValueSet *set)
  * n over every cell, df = (rows - 1)(columns - 1), and its chi-square
  * p-value (NULL when either label has a single value).
  */
-Datum
-chisq_table_final(PG_FUNCTION_ARGS)
+static Datum
+TestResult(FunctionCallInfo fcinfo, ChisqState *st)
 {
-	ChisqState *st;
 	int64	   *rowsum;
 	int64	   *colsum;
 	uint32	   *rorder;
@@ -305,10 +369,7 @@ chisq_table_final(PG_FUNCTION_ARGS)
 	bool		nulls[6] = {0};
 	ErrorContextCallback call;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	st = (ChisqState *) PG_GETARG_POINTER(0);
-	if (st->n == 0)
+	if (st == NULL || st->n == 0)
 		PG_RETURN_NULL();
 	CxEnterAggregate(&call, fcinfo);
 	nr = st->rows.nvalues;
@@ -349,30 +410,105 @@ chisq_table_final(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(CxResultRow(fcinfo, values, nulls));
 }
 
+Datum
+chisq_table_final(PG_FUNCTION_ARGS)
+{
+	return TestResult(fcinfo, PG_ARGISNULL(0) ? NULL : (ChisqState *) PG_GETARG_POINTER(0));
+}
+
+/*
+ * Transition of the overloads of cxsell.chi_square for text and boolean
+ * labels: the label types are the function's declared argument types.
+ */
+Datum
+contingency_trans(PG_FUNCTION_ARGS)
+{
+	CxExpandedState *e = CxExpandedOwnArg(fcinfo, 0, &contingency_kind);
+	ChisqState *st;
+	ErrorContextCallback call;
+
+	CxEnterAggregate(&call, fcinfo);
+	if (e == NULL)
+	{
+		Oid		   *argtypes;
+		int			nargs;
+		Oid			collation = PG_GET_COLLATION();
+
+		(void) get_func_signature(fcinfo->flinfo->fn_oid, &argtypes, &nargs);
+		if (nargs != 3)
+			elog(ERROR, "contingency table transition function must take three arguments");
+		/* Citus's workers call it without a collation: the database's */
+		if (!OidIsValid(collation) &&
+			(type_is_collatable(argtypes[1]) || type_is_collatable(argtypes[2])))
+			collation = DEFAULT_COLLATION_OID;
+		e = CxExpandedCreate(CxAggContext(fcinfo), &contingency_kind);
+		e->state = ChisqStateCreate(e->hdr.eoh_context, argtypes[1], argtypes[2], collation);
+	}
+	st = (ChisqState *) e->state;
+	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
+	{
+		if (st->n == PG_INT64_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("too many observations for one contingency table")));
+		AddCell(st, CxValueSetId(&st->rows, PG_GETARG_DATUM(1)),
+				CxValueSetId(&st->cols, PG_GETARG_DATUM(2)), 1);
+	}
+	CxLeaveCall(&call);
+	PG_RETURN_DATUM(CxExpandedReturn(e));
+}
+
+/* Combine two contingency tables. */
+Datum
+contingency_combine(PG_FUNCTION_ARGS)
+{
+	CxExpandedState *e = CxExpandedOwnArg(fcinfo, 0, &contingency_kind);
+	ChisqState *src = (ChisqState *) CxExpandedReadArg(fcinfo, 1, &contingency_kind);
+	ErrorContextCallback call;
+
+	if (src == NULL)
+	{
+		if (e == NULL)
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(CxExpandedReturn(e));
+	}
+	CxEnterAggregate(&call, fcinfo);
+	if (e == NULL)
+	{
+		e = CxExpandedCreate(CxAggContext(fcinfo), &contingency_kind);
+		e->state = ChisqStateCreate(e->hdr.eoh_context, src->row_ti.type,
+									src->col_ti.type, src->row_ti.collation);
+	}
+	MergeTables((ChisqState *) e->state, src);
+	CxLeaveCall(&call);
+	PG_RETURN_DATUM(CxExpandedReturn(e));
+}
+
+Datum
+contingency_final(PG_FUNCTION_ARGS)
+{
+	return TestResult(fcinfo, (ChisqState *) CxExpandedReadArg(fcinfo, 0, &contingency_kind));
+}
+
+
+
+
+
 /*
  * The support functions of cxsell.chi_square before 0.3, whose state was
  * cxsell.mine's: a database still on 0.2 must update before using it with
  * this library.
  */
-static void
-OldChiSquare(void)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-			 errmsg("cxsell.chi_square of this database's cxsell version does not match the installed library"),
-			 errhint("Run ALTER EXTENSION cxsell UPDATE.")));
-}
-
 Datum
 chisq_trans(PG_FUNCTION_ARGS)
 {
-	OldChiSquare();
+	CxRequireUpdate("the support functions of cxsell.chi_square");
 	PG_RETURN_NULL();
 }
 
 Datum
 chisq_final(PG_FUNCTION_ARGS)
 {
-	OldChiSquare();
+	CxRequireUpdate("the support functions of cxsell.chi_square");
 	PG_RETURN_NULL();
 }

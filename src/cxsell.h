@@ -153,6 +153,7 @@ extern const double *CxReadFeatures(struct ArrayType *arr, int32 expect, int32 *
 /* args.c */
 extern void CxRequireArg(FunctionCallInfo fcinfo, int argno, const char *name,
 						 const char *hint);
+extern void CxRequireUpdate(const char *objects);
 extern void CxRequireSameParams(bool same, const char *params,
 								const char *detail);
 extern MemoryContext CxAggContext(FunctionCallInfo fcinfo);

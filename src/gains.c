@@ -10,8 +10,13 @@
  * so results do not depend on row order (bucket sizes may then differ).
  * Rows with a NULL score or outcome are skipped.
  *
- * Serialised state, version 1 (big-endian): "CXG" u8 version=1,
- * u32 buckets, u64 n, n x (f64 score, u8 responded).
+ * The state counts responders and non-responders per distinct score: exact,
+ * and small when scores repeat.  Its SQL type is cxsell.score_counts (see
+ * expanded_state.h), so Citus aggregates it on the workers and ships the
+ * counts, not the rows.  Serialised state, version 2 (big-endian):
+ * "CXG" u8 version=2, u32 buckets, u64 n, n x (f64 score, varint
+ * responders, varint others), scores strictly decreasing, every score
+ * counting at least one row.
  */
 #include "postgres.h"
 
@@ -25,7 +30,12 @@
 
 #include "bytes.h"
 #include "cxsell.h"
+#include "expanded_state.h"
 
+PG_FUNCTION_INFO_V1(score_counts_trans);
+PG_FUNCTION_INFO_V1(score_counts_combine);
+PG_FUNCTION_INFO_V1(gains_counts_final);
+PG_FUNCTION_INFO_V1(auc_counts_final);
 PG_FUNCTION_INFO_V1(gains_trans);
 PG_FUNCTION_INFO_V1(gains_combine);
 PG_FUNCTION_INFO_V1(gains_serialize);
@@ -33,23 +43,36 @@ PG_FUNCTION_INFO_V1(gains_deserialize);
 PG_FUNCTION_INFO_V1(gains_final);
 PG_FUNCTION_INFO_V1(auc_final);
 
-#define GAINS_STATE_VERSION 1
+#define GAINS_STATE_VERSION 2
 
-typedef struct Scored
+/* The rows of one score: responders (pos) and the others (neg). */
+typedef struct ScoreCount
 {
 	double		score;
-	bool		responded;
-} Scored;
+	int64		pos;
+	int64		neg;
+} ScoreCount;
 
 typedef struct GainsState
 {
 	MemoryContext cxt;
 	MemoryContext limitcxt;		/* counts against cxsell.max_memory */
 	int32		buckets;
-	int64		n;
+	int64		n;				/* entries in use */
 	int64		capacity;
-	Scored	   *rows;
+	int64		sorted;			/* groups[0 .. sorted) are distinct, highest first */
+	int64		rows;			/* rows counted */
+	ScoreCount *groups;
 } GainsState;
+
+static bytea *GainsWrite(void *state);
+static void *GainsRead(bytea *bytes, MemoryContext parent, int errcode);
+
+static const CxStateKind score_counts_kind = {
+	"cxsell.score_counts", GainsWrite, GainsRead
+};
+
+CX_STATE_TYPE_IO(score_counts, score_counts_kind)
 
 static GainsState *
 GainsStateCreate(MemoryContext parent, int32 buckets)
@@ -64,23 +87,76 @@ GainsStateCreate(MemoryContext parent, int32 buckets)
 	return st;
 }
 
-static void
-AddRows(GainsState *st, const Scored *rows, int64 m)
+/* Highest score first. */
+static int
+CompareScores(const void *a, const void *b)
 {
-	st->rows = CxGrowArray(st->rows, &st->capacity, st->n + m, sizeof(Scored),
-						   st->cxt, st->limitcxt, CX_WORK_COUNTING);
-	memcpy(st->rows + st->n, rows, m * sizeof(Scored));
-	st->n += m;
+	double		x = ((const ScoreCount *) a)->score;
+	double		y = ((const ScoreCount *) b)->score;
+
+	return (x > y) ? -1 : (x < y) ? 1 : 0;
+}
+
+/* Sort the entries and merge those of equal scores. */
+static void
+Compact(GainsState *st)
+{
+	int64		i;
+	int64		out = 0;
+
+	if (st->sorted == st->n)
+		return;
+	qsort(st->groups, st->n, sizeof(ScoreCount), CompareScores);
+	for (i = 0; i < st->n; i++)
+	{
+		if (out > 0 && st->groups[out - 1].score == st->groups[i].score)
+		{
+			st->groups[out - 1].pos += st->groups[i].pos;
+			st->groups[out - 1].neg += st->groups[i].neg;
+		}
+		else
+			st->groups[out++] = st->groups[i];
+	}
+	st->n = st->sorted = out;
+}
+
+/*
+ * Count `pos` responders and `neg` others at `score`.  Entries are appended
+ * and merged when they have doubled since the last merge, so the state holds
+ * at most about twice as many entries as distinct scores.
+ */
+static void
+AddScore(GainsState *st, double score, int64 pos, int64 neg)
+{
+	if (pos > PG_INT64_MAX - st->rows - neg)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("too many rows for one gains table")));
+	st->rows += pos + neg;
+	if (st->n > st->sorted && st->groups[st->n - 1].score == score)
+	{
+		st->groups[st->n - 1].pos += pos;
+		st->groups[st->n - 1].neg += neg;
+		return;
+	}
+	if (st->n >= 2 * st->sorted + 4096)
+		Compact(st);
+	st->groups = CxGrowArray(st->groups, &st->capacity, st->n + 1, sizeof(ScoreCount),
+							 st->cxt, st->limitcxt, CX_WORK_COUNTING);
+	st->groups[st->n].score = score;
+	st->groups[st->n].pos = pos;
+	st->groups[st->n].neg = neg;
+	st->n++;
 }
 
 /* Transition of cxsell.gains(score, responded [, buckets]) and cxsell.auc. */
 Datum
-gains_trans(PG_FUNCTION_ARGS)
+score_counts_trans(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt = CxAggContext(fcinfo);
-	GainsState *st = PG_ARGISNULL(0) ? NULL : (GainsState *) PG_GETARG_POINTER(0);
+	CxExpandedState *e = CxExpandedOwnArg(fcinfo, 0, &score_counts_kind);
+	GainsState *st;
 	int32		buckets = 10;
-	Scored		row;
+	double		score;
 	ErrorContextCallback call;
 
 	CxEnterAggregate(&call, fcinfo);
@@ -89,140 +165,139 @@ gains_trans(PG_FUNCTION_ARGS)
 		CxRequireArg(fcinfo, 3, "buckets", "Use 10 for deciles.");
 		buckets = PG_GETARG_INT32(3);
 	}
-	if (st == NULL)
+	if (e == NULL)
 	{
 		if (buckets < 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("buckets %d is out of range", buckets),
 					 errhint("Use 1 or more buckets, such as 10 for deciles.")));
-		st = GainsStateCreate(aggcxt, buckets);
+		e = CxExpandedCreate(CxAggContext(fcinfo), &score_counts_kind);
+		e->state = GainsStateCreate(e->hdr.eoh_context, buckets);
 	}
-	else
-		CxRequireSameParams(buckets == st->buckets, "buckets", NULL);
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
+	st = (GainsState *) e->state;
+	CxRequireSameParams(buckets == st->buckets, "buckets", NULL);
+	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
 	{
-		CxLeaveCall(&call);
-		PG_RETURN_POINTER(st);
+		score = PG_GETARG_FLOAT8(1);
+		if (isnan(score))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("score must not be NaN"),
+					 errhint("Leave out rows without a score, or give them NULL.")));
+		if (PG_GETARG_BOOL(2))
+			AddScore(st, score, 1, 0);
+		else
+			AddScore(st, score, 0, 1);
 	}
-	row.score = PG_GETARG_FLOAT8(1);
-	if (isnan(row.score))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("score must not be NaN"),
-				 errhint("Leave out rows without a score, or give them NULL.")));
-	row.responded = PG_GETARG_BOOL(2);
-	AddRows(st, &row, 1);
 	CxLeaveCall(&call);
-	PG_RETURN_POINTER(st);
+	PG_RETURN_DATUM(CxExpandedReturn(e));
 }
 
-/* Combine two partial states: the rows of both. */
+/* Combine two partial states: the counts of both. */
 Datum
-gains_combine(PG_FUNCTION_ARGS)
+score_counts_combine(PG_FUNCTION_ARGS)
 {
-	MemoryContext aggcxt;
+	CxExpandedState *e = CxExpandedOwnArg(fcinfo, 0, &score_counts_kind);
+	GainsState *src = (GainsState *) CxExpandedReadArg(fcinfo, 1, &score_counts_kind);
 	GainsState *dst;
-	GainsState *src;
+	int64		i;
+	ErrorContextCallback call;
 
-	if (!CxCombineStates(fcinfo, &aggcxt, (void **) &dst, (void **) &src))
+	if (src == NULL)
 	{
-		if (dst == NULL)
+		if (e == NULL)
 			PG_RETURN_NULL();
-		PG_RETURN_POINTER(dst);
+		PG_RETURN_DATUM(CxExpandedReturn(e));
 	}
-	/* the source may live in per-call memory: its rows are copied */
-	if (dst == NULL)
-		dst = GainsStateCreate(aggcxt, src->buckets);
+	CxEnterAggregate(&call, fcinfo);
+	if (e == NULL)
+	{
+		e = CxExpandedCreate(CxAggContext(fcinfo), &score_counts_kind);
+		e->state = GainsStateCreate(e->hdr.eoh_context, src->buckets);
+	}
+	dst = (GainsState *) e->state;
 	CxRequireSameParams(dst->buckets == src->buckets, "buckets", NULL);
-	if (src->n > 0)
-		AddRows(dst, src->rows, src->n);
-	PG_RETURN_POINTER(dst);
+	for (i = 0; i < src->n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		AddScore(dst, src->groups[i].score, src->groups[i].pos, src->groups[i].neg);
+	}
+	CxLeaveCall(&call);
+	PG_RETURN_DATUM(CxExpandedReturn(e));
 }
 
 /* Serialise a state (see the top of this file). */
-Datum
-gains_serialize(PG_FUNCTION_ARGS)
+static bytea *
+GainsWrite(void *state)
 {
-	GainsState *st = (GainsState *) PG_GETARG_POINTER(0);
+	GainsState *st = (GainsState *) state;
 	StringInfoData buf;
 	int64		i;
 
+	Compact(st);
 	CxStateBegin(&buf, "CXG", GAINS_STATE_VERSION);
 	cx_put_u32(&buf, (uint32) st->buckets);
 	cx_put_u64(&buf, (uint64) st->n);
-	CxStateReserve(&buf, (Size) st->n * 9);
+	CxStateReserve(&buf, (Size) st->n * 10);
 	for (i = 0; i < st->n; i++)
 	{
-		cx_put_f64(&buf, st->rows[i].score);
-		appendStringInfoChar(&buf, st->rows[i].responded ? 1 : 0);
+		cx_put_f64(&buf, st->groups[i].score);
+		cx_put_varint(&buf, (uint64) st->groups[i].pos);
+		cx_put_varint(&buf, (uint64) st->groups[i].neg);
 	}
-	PG_RETURN_BYTEA_P(CxStateEnd(&buf));
+	return CxStateEnd(&buf);
 }
 
-/*
- * Rebuild a state from its serialised form, rejecting malformed bytes, in
- * the current (per-call) memory: the combine function copies it.
- */
-Datum
-gains_deserialize(PG_FUNCTION_ARGS)
+/* Rebuild a state from its serialised form, rejecting malformed bytes. */
+static void *
+GainsRead(bytea *bytes, MemoryContext parent, int errcode)
 {
-	bytea	   *bytes = PG_GETARG_BYTEA_PP(0);
 	CxReader	r;
 	GainsState *st;
 	int32		buckets;
 	uint64		n;
 	uint64		i;
 
-	CxStateOpen(&r, bytes, "CXG", GAINS_STATE_VERSION, "cxsell.gains state",
-				ERRCODE_DATA_CORRUPTED);
+	CxStateOpen(&r, bytes, "CXG", GAINS_STATE_VERSION, "cxsell.score_counts", errcode);
 	buckets = (int32) cx_get_u32(&r);
 	n = cx_get_u64(&r);
-	if (buckets < 1 || n > (r.len - r.pos) / 9)
+	if (buckets < 1 || n > (r.len - r.pos) / 10)
 		CxReaderFail(&r, "The state's parameters are out of range");
-	st = GainsStateCreate(CurrentMemoryContext, buckets);
+	st = GainsStateCreate(parent, buckets);
+	st->groups = CxGrowArray(NULL, &st->capacity, Max((int64) n, 1), sizeof(ScoreCount),
+							 st->cxt, st->limitcxt, CX_WORK_COUNTING);
 	for (i = 0; i < n; i++)
 	{
-		Scored		row;
-		uint8		flag;
+		ScoreCount *g = &st->groups[i];
+		uint64		pos;
+		uint64		neg;
 
-		if ((i & 0xFFFFF) == 0)
+		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		row.score = cx_get_f64(&r);
-		flag = cx_get_u8(&r);
-		if (flag > 1 || isnan(row.score))
-			CxReaderFail(&r, "A row of the state is malformed");
-		row.responded = (flag == 1);
-		AddRows(st, &row, 1);
+		g->score = cx_get_f64(&r);
+		pos = cx_get_varint(&r);
+		neg = cx_get_varint(&r);
+		if (isnan(g->score))
+			CxReaderFail(&r, "A score is NaN");
+		if (i > 0 && !(g->score < st->groups[i - 1].score))
+			CxReaderFail(&r, "The scores are not distinct and in decreasing order");
+		if (pos + neg == 0 || pos > (uint64) (PG_INT64_MAX - st->rows) ||
+			neg > (uint64) (PG_INT64_MAX - st->rows) - pos)
+			CxReaderFail(&r, "A score's counts are out of range");
+		g->pos = (int64) pos;
+		g->neg = (int64) neg;
+		st->rows += g->pos + g->neg;
 	}
+	st->n = st->sorted = (int64) n;
 	CxReaderEnd(&r);
-	PG_RETURN_POINTER(st);
+	return st;
 }
 
-/* Highest score first; responders first among equal scores (any fixed order). */
-static int
-CompareScored(const void *a, const void *b)
-{
-	const Scored *x = (const Scored *) a;
-	const Scored *y = (const Scored *) b;
 
-	if (x->score != y->score)
-		return x->score > y->score ? -1 : 1;
-	return (int) y->responded - (int) x->responded;
-}
 
-/* The state's rows sorted by score, highest first (a copy). */
-static Scored *
-SortedRows(GainsState *st)
-{
-	Scored	   *rows;
 
-	CxCheckMemory(st->limitcxt, (Size) st->n * sizeof(Scored), CX_WORK_COUNTING);
-	rows = MemoryContextAllocHuge(CurrentMemoryContext, Max(st->n, 1) * sizeof(Scored));
-	memcpy(rows, st->rows, st->n * sizeof(Scored));
-	qsort(rows, st->n, sizeof(Scored), CompareScored);
-	return rows;
-}
 
 /* The nominal end of bucket b of `buckets` over n rows: floor(n b / buckets). */
 static int64
@@ -256,40 +331,36 @@ FirstBucketPast(int64 n, int32 buckets, int64 start)
  * The gains table: one cxsell.gains_bucket row per non-empty bucket.
  */
 Datum
-gains_final(PG_FUNCTION_ARGS)
+gains_counts_final(PG_FUNCTION_ARGS)
 {
-	GainsState *st;
+	GainsState *st = (GainsState *) CxExpandedReadArg(fcinfo, 0, &score_counts_kind);
 	Oid			rowtype;
 	TupleDesc	tupdesc;
-	Scored	   *rows;
 	int64		total_resp = 0;
 	int64		cum_n = 0;
 	int64		cum_resp = 0;
 	Datum	   *out;
 	int32		nout = 0;
+	int64		g = 0;
 	int64		i;
 	int64		start;
 	int64		b;
 	double		overall;
 	ErrorContextCallback call;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	st = (GainsState *) PG_GETARG_POINTER(0);
-	if (st->n == 0)
+	if (st == NULL || st->rows == 0)
 		PG_RETURN_NULL();
 	CxEnterAggregate(&call, fcinfo);
 	tupdesc = CxRowArrayDesc(fcinfo, &rowtype);
-
-	rows = SortedRows(st);
+	Compact(st);
 	for (i = 0; i < st->n; i++)
-		total_resp += rows[i].responded ? 1 : 0;
-	overall = (double) total_resp / (double) st->n;
+		total_resp += st->groups[i].pos;
+	overall = (double) total_resp / (double) st->rows;
 	/* a bucket holds at least one row: no more buckets than rows */
-	out = palloc(Min(st->buckets, st->n) * sizeof(Datum));
+	out = palloc(Min(st->buckets, st->rows) * sizeof(Datum));
 
-	start = 0;
-	for (b = 1; b <= st->buckets && start < st->n; b++)
+	start = 0;					/* the rank of the first row of score group g */
+	for (b = 1; b <= st->buckets && g < st->n; b++)
 	{
 		int64		end;
 		int64		n = 0;
@@ -299,24 +370,22 @@ gains_final(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		/* buckets emptied by an earlier tie group are absent: skip them */
-		b = Max(b, (int64) FirstBucketPast(st->n, st->buckets, start));
-		/* nominal end of bucket b, moved past the rest of a tie group */
-		end = BucketEnd(st->n, st->buckets, (int32) b);
-		while (end < st->n && rows[end].score == rows[end - 1].score)
-			end++;
-		for (i = start; i < end; i++)
+		b = Max(b, (int64) FirstBucketPast(st->rows, st->buckets, start));
+		/* the bucket takes every score group that starts before its nominal end */
+		end = BucketEnd(st->rows, st->buckets, (int32) b);
+		for (; g < st->n && start < end; g++)
 		{
-			n++;
-			resp += rows[i].responded ? 1 : 0;
+			n += st->groups[g].pos + st->groups[g].neg;
+			resp += st->groups[g].pos;
+			start += st->groups[g].pos + st->groups[g].neg;
 		}
-		start = end;
 		cum_n += n;
 		cum_resp += resp;
 		values[0] = Int32GetDatum((int32) b);
 		values[1] = Int64GetDatum(n);
 		values[2] = Int64GetDatum(resp);
 		values[3] = Float8GetDatum((double) resp / (double) n);
-		values[4] = Float8GetDatum(100.0 * (double) cum_n / (double) st->n);
+		values[4] = Float8GetDatum(100.0 * (double) cum_n / (double) st->rows);
 		values[5] = Float8GetDatum(total_resp > 0 ? 100.0 * (double) cum_resp / (double) total_resp : 0.0);
 		nulls[5] = (total_resp == 0);
 		values[6] = Float8GetDatum(((double) resp / (double) n) / overall);
@@ -335,54 +404,87 @@ gains_final(PG_FUNCTION_ARGS)
  * (Mann-Whitney).  NULL when either class is empty.
  */
 Datum
-auc_final(PG_FUNCTION_ARGS)
+auc_counts_final(PG_FUNCTION_ARGS)
 {
-	GainsState *st;
-	Scored	   *rows;
+	GainsState *st = (GainsState *) CxExpandedReadArg(fcinfo, 0, &score_counts_kind);
 	double		pos = 0.0;
 	double		neg = 0.0;
 	double		wins = 0.0;
 	double		neg_below;
 	int64		i;
-	int64		j;
 	ErrorContextCallback call;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	st = (GainsState *) PG_GETARG_POINTER(0);
-	if (st->n == 0)
+	if (st == NULL || st->rows == 0)
 		PG_RETURN_NULL();
 	CxEnterAggregate(&call, fcinfo);
-	rows = SortedRows(st);
+	Compact(st);
 	for (i = 0; i < st->n; i++)
 	{
-		if (rows[i].responded)
-			pos += 1.0;
-		else
-			neg += 1.0;
+		pos += (double) st->groups[i].pos;
+		neg += (double) st->groups[i].neg;
 	}
 	CxLeaveCall(&call);
 	if (pos == 0.0 || neg == 0.0)
 		PG_RETURN_NULL();
 
-	/* walk tie groups from the highest score; count negatives below each */
+	/* walk the scores from the highest; count the non-responders below each */
 	neg_below = neg;
-	for (i = 0; i < st->n; i = j)
+	for (i = 0; i < st->n; i++)
 	{
-		double		p = 0.0;
-		double		q = 0.0;
+		double		p = (double) st->groups[i].pos;
+		double		q = (double) st->groups[i].neg;
 
-		for (j = i; j < st->n && rows[j].score == rows[i].score; j++)
-		{
-			if (rows[j].responded)
-				p += 1.0;
-			else
-				q += 1.0;
-		}
 		neg_below -= q;
 		wins += p * (neg_below + 0.5 * q);
 		if (((i + 1) & 65535) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
 	PG_RETURN_FLOAT8(wins / (pos * neg));
+}
+
+/*
+ * The support functions of cxsell.gains and cxsell.auc before 0.3, whose
+ * state held every row: a database still on an older version must update
+ * before using them with this library.
+ */
+Datum
+gains_trans(PG_FUNCTION_ARGS)
+{
+	CxRequireUpdate("cxsell.gains and cxsell.auc");
+	PG_RETURN_NULL();
+}
+
+Datum
+gains_combine(PG_FUNCTION_ARGS)
+{
+	CxRequireUpdate("cxsell.gains and cxsell.auc");
+	PG_RETURN_NULL();
+}
+
+Datum
+gains_serialize(PG_FUNCTION_ARGS)
+{
+	CxRequireUpdate("cxsell.gains and cxsell.auc");
+	PG_RETURN_NULL();
+}
+
+Datum
+gains_deserialize(PG_FUNCTION_ARGS)
+{
+	CxRequireUpdate("cxsell.gains and cxsell.auc");
+	PG_RETURN_NULL();
+}
+
+Datum
+gains_final(PG_FUNCTION_ARGS)
+{
+	CxRequireUpdate("cxsell.gains and cxsell.auc");
+	PG_RETURN_NULL();
+}
+
+Datum
+auc_final(PG_FUNCTION_ARGS)
+{
+	CxRequireUpdate("cxsell.gains and cxsell.auc");
+	PG_RETURN_NULL();
 }

@@ -529,21 +529,10 @@ CxPatternsMarkItems(CxPatterns *p, ArrayType *names, bool *marks, int32 *named)
 Datum
 patterns_in(PG_FUNCTION_ARGS)
 {
-	char	   *str = PG_GETARG_CSTRING(0);
-	size_t		len = strlen(str);
-	bytea	   *result;
-	int			n;
+	bytea	   *result = CxBytesFromHex(PG_GETARG_CSTRING(0), "cxsell.patterns",
+										"Build values with cxsell.mine() rather than by hand.");
 
-	if (len % 2 != 0 || len == 0 || strspn(str, "0123456789abcdefABCDEF") != len)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("invalid input syntax for type cxsell.patterns"),
-				 errdetail("The text form is an even number of hexadecimal digits."),
-				 errhint("Build values with cxsell.mine() rather than by hand.")));
-	result = palloc(VARHDRSZ + len / 2);
-	n = hex_decode(str, len, VARDATA(result));
-	SET_VARSIZE(result, VARHDRSZ + n);
-	(void) CxPatternsDecode(VARDATA(result), n,
+	(void) CxPatternsDecode(VARDATA(result), VARSIZE(result) - VARHDRSZ,
 							ERRCODE_INVALID_TEXT_REPRESENTATION);
 	PG_RETURN_BYTEA_P(result);
 }
@@ -552,26 +541,16 @@ patterns_in(PG_FUNCTION_ARGS)
 Datum
 patterns_out(PG_FUNCTION_ARGS)
 {
-	bytea	   *b = PG_GETARG_BYTEA_PP(0);
-	Size		len = VARSIZE_ANY_EXHDR(b);
-	char	   *out = palloc(len * 2 + 1);
-
-	hex_encode(VARDATA_ANY(b), len, out);
-	out[len * 2] = '\0';
-	PG_RETURN_CSTRING(out);
+	PG_RETURN_CSTRING(CxBytesToHex(PG_GETARG_BYTEA_PP(0)));
 }
 
 /* Binary input: the stored bytes, validated in full. */
 Datum
 patterns_recv(PG_FUNCTION_ARGS)
 {
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	int			len = buf->len - buf->cursor;
-	bytea	   *result = palloc(VARHDRSZ + len);
+	bytea	   *result = CxBytesFromMessage((StringInfo) PG_GETARG_POINTER(0));
 
-	SET_VARSIZE(result, VARHDRSZ + len);
-	pq_copymsgbytes(buf, VARDATA(result), len);
-	(void) CxPatternsDecode(VARDATA(result), len,
+	(void) CxPatternsDecode(VARDATA(result), VARSIZE(result) - VARHDRSZ,
 							ERRCODE_INVALID_BINARY_REPRESENTATION);
 	PG_RETURN_BYTEA_P(result);
 }

@@ -57,6 +57,17 @@ $node->safe_psql('postgres', q{
 	FROM (SELECT cxsell.mine(b, i, 0.1) m FROM fuzz_lines GROUP BY b % 2) p;
 	ALTER TABLE son_plan ADD COLUMN cnt bytea;
 	UPDATE son_plan SET cnt = (SELECT cxsell._son_count(b, i, cand) FROM fuzz_lines);
+	-- partial states of gains/auc and chi_square, in their text form
+	CREATE AGGREGATE score_state(float8, boolean) (
+		SFUNC = cxsell.score_counts_trans, STYPE = cxsell.score_counts);
+	CREATE AGGREGATE table_state(text, boolean) (
+		SFUNC = cxsell.contingency_trans, STYPE = cxsell.contingency_table);
+	CREATE TABLE produced_states AS
+	SELECT 'score_counts' AS type, score_state((g % 13) / 3.0, g % 4 = 0)::text AS v
+	FROM generate_series(1, 200) g
+	UNION ALL
+	SELECT 'contingency_table', table_state((ARRAY['a', 'b', 'c'])[1 + g % 3], g % 4 = 0)::text
+	FROM generate_series(1, 200) g;
 });
 
 # --- generators ----------------------------------------------------------------
@@ -154,6 +165,19 @@ sub some_counts
 		"'{}'::bytea[]", 'ARRAY[NULL::bytea]', 'NULL::bytea[]');
 }
 
+# a partial state of gains/auc or chi_square: valid, or its bytes damaged
+sub a_state
+{
+	my ($type, $agg) = @_;
+	my $valid = "(SELECT v FROM produced_states WHERE type = '$type')";
+	return pick(
+		$valid, $valid, 'NULL',
+		"(SELECT overlay(v placing 'ff' from (1 + (${\ int(rand(400))} % (length(v) - 1))) for 2) FROM produced_states WHERE type = '$type')::cxsell.$type",
+		"(SELECT left(v, length(v) - 2 * ${\ int(1 + rand(4))}) FROM produced_states WHERE type = '$type')::cxsell.$type",
+		"(SELECT v || '00' FROM produced_states WHERE type = '$type')::cxsell.$type",
+		"'4358470200000001'::cxsell.$type", "'4358430100000000'::cxsell.$type");
+}
+
 my %gen = (
 	candidates => \&a_candidates, counts => \&some_counts,
 	regtype => sub { pick("'text'", "'int4'", "'point'", "'cxsell.patterns'", 'NULL') },
@@ -164,6 +188,8 @@ my %gen = (
 	int8 => \&an_int8, int4 => \&an_int4, float8 => \&a_float8, text => \&a_text,
 	'text[]' => \&a_text_array, 'float8[]' => \&a_float8_array, jsonb => \&a_jsonb,
 	patterns => \&a_patterns, kmodel => \&a_kmodel,
+	score_counts => sub { a_state('score_counts') },
+	contingency_table => sub { a_state('contingency_table') },
 	bool => sub { pick('true', 'false', 'NULL') });
 
 # plain functions: name and argument types
@@ -183,7 +209,10 @@ my @functions = (
 	[ 'backtest', qw(text float8 int4 float8 int8 text float8 float8 bool int4) ],
 	[ 'mine_distributed', qw(relation name name float8 int4 filter) ],
 	[ '_son_candidate_items', 'candidates' ],
-	[ '_son_patterns', qw(candidates counts float8 int4 regtype oid) ]);
+	[ '_son_patterns', qw(candidates counts float8 int4 regtype oid) ],
+	[ 'gains_counts_final', 'score_counts' ], [ 'auc_counts_final', 'score_counts' ],
+	[ 'contingency_final', 'contingency_table' ],
+	[ 'score_counts_send', 'score_counts' ], [ 'contingency_table_send', 'contingency_table' ]);
 
 # aggregates over generated rows: name, row expressions over g (1..rows)
 my @aggregates = (
