@@ -25,6 +25,7 @@ OBJS = \
 	src/features.o \
 	src/kmeans.o \
 	src/kmeans_agg.o \
+	src/kmeans_dist.o \
 	src/kmodel.o \
 	src/silhouette.o \
 	src/rates.o \

@@ -1955,6 +1955,212 @@ $fn$;
 COMMENT ON FUNCTION cxsell.mine_distributed(regclass, name, name, float8, int4, text) IS
 	'cxsell.mine over a table Citus distributes by basket (or by a column that keeps baskets together): shards mine and count on their workers, the coordinator receives counts; the same value as cxsell.mine';
 
+-- k-means over a distributed table ----------------------------------------------
+--
+-- Every pass over the rows is an aggregate (or a filter) that Citus runs on
+-- the workers; the coordinator combines vectors of k x (d + 2) numbers.
+-- Seeding is k-means|| (Bahmani et al., 2012): a first point, then five
+-- rounds that keep each point with probability 2k x its cost / the total
+-- cost; the candidates, weighted by the points nearest to them, are
+-- reclustered into k centres once per restart (weighted k-means++ and
+-- Lloyd), and Lloyd iterations then update every restart's centres in the
+-- same passes over the rows.
+
+CREATE FUNCTION cxsell._km_params(k int4, options jsonb, OUT seed int8, OUT restarts int4,
+	OUT max_iter int4, OUT tol float8, OUT standardize boolean)
+	AS 'MODULE_PATHNAME', 'km_params'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell._km_moments_trans(float8[], float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'km_moments_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell._km_moments_combine(float8[], float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'km_moments_combine'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE AGGREGATE cxsell._km_moments(features float8[]) (
+	SFUNC = cxsell._km_moments_trans, STYPE = float8[],
+	COMBINEFUNC = cxsell._km_moments_combine, PARALLEL = SAFE);
+CREATE FUNCTION cxsell._km_step_trans(float8[], float8[], float8[], float8[], int4) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'km_step_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell._km_add(float8[], float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'km_add'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE AGGREGATE cxsell._km_step(features float8[], centres float8[], space float8[], k int4) (
+	SFUNC = cxsell._km_step_trans, STYPE = float8[],
+	COMBINEFUNC = cxsell._km_add, PARALLEL = SAFE);
+CREATE FUNCTION cxsell._km_space(moments float8[], standardize boolean) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'km_space' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell._km_tolerance(moments float8[], space float8[], tol float8) RETURNS float8
+	AS 'MODULE_PATHNAME', 'km_tolerance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell._km_standardize(points float8[], space float8[]) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'km_standardize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell._km_uniform(features float8[], seed int8, round int4) RETURNS float8
+	AS 'MODULE_PATHNAME', 'km_uniform' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell._km_cost(features float8[], centres float8[], space float8[]) RETURNS float8
+	AS 'MODULE_PATHNAME', 'km_cost' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell._km_pick(features float8[], centres float8[], space float8[],
+	factor float8, seed int8, round int4) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'km_pick' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell._km_recluster(candidates float8[], step float8[], k int4, seed int8,
+	restarts int4) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'km_recluster' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell._km_next(centres float8[], step float8[], k int4) RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'km_next' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell._km_converged(old float8[], new float8[], sets int4, tolerance float8)
+	RETURNS boolean
+	AS 'MODULE_PATHNAME', 'km_converged' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION cxsell._km_model(centres float8[], step float8[], space float8[], k int4,
+	options jsonb, iterations int4, converged boolean) RETURNS cxsell.kmodel
+	AS 'MODULE_PATHNAME', 'km_model' LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell._km_params(int4, jsonb) IS
+	'internal (cxsell.kmeans_distributed): k and the k-means options checked as cxsell.kmeans checks them, and their values';
+COMMENT ON FUNCTION cxsell._km_moments_trans(float8[], float8[]) IS
+	'support function of aggregate cxsell._km_moments';
+COMMENT ON FUNCTION cxsell._km_moments_combine(float8[], float8[]) IS
+	'support function of aggregate cxsell._km_moments';
+COMMENT ON AGGREGATE cxsell._km_moments(float8[]) IS
+	'internal (cxsell.kmeans_distributed): count, means and squared deviations of the features; Citus computes it on the workers';
+COMMENT ON FUNCTION cxsell._km_step_trans(float8[], float8[], float8[], float8[], int4) IS
+	'support function of aggregate cxsell._km_step';
+COMMENT ON FUNCTION cxsell._km_add(float8[], float8[]) IS
+	'support function of aggregate cxsell._km_step: the sum of two states';
+COMMENT ON AGGREGATE cxsell._km_step(float8[], float8[], float8[], int4) IS
+	'internal (cxsell.kmeans_distributed): per centre, the sum, count and squared distances of the points nearest to it; Citus computes it on the workers';
+COMMENT ON FUNCTION cxsell._km_space(float8[], boolean) IS
+	'internal (cxsell.kmeans_distributed): the means and scales of the space clustered';
+COMMENT ON FUNCTION cxsell._km_tolerance(float8[], float8[], float8) IS
+	'internal (cxsell.kmeans_distributed): tol times the mean feature variance in the space clustered';
+COMMENT ON FUNCTION cxsell._km_standardize(float8[], float8[]) IS
+	'internal (cxsell.kmeans_distributed): points in the space clustered';
+COMMENT ON FUNCTION cxsell._km_uniform(float8[], int8, int4) IS
+	'internal (cxsell.kmeans_distributed): a uniform draw in [0, 1) from a point, a seed and a round';
+COMMENT ON FUNCTION cxsell._km_cost(float8[], float8[], float8[]) IS
+	'internal (cxsell.kmeans_distributed): the squared distance from a point to its nearest centre';
+COMMENT ON FUNCTION cxsell._km_pick(float8[], float8[], float8[], float8, int8, int4) IS
+	'internal (cxsell.kmeans_distributed): whether a k-means|| round keeps the point';
+COMMENT ON FUNCTION cxsell._km_recluster(float8[], float8[], int4, int8, int4) IS
+	'internal (cxsell.kmeans_distributed): k centres per restart from the weighted k-means|| candidates';
+COMMENT ON FUNCTION cxsell._km_next(float8[], float8[], int4) IS
+	'internal (cxsell.kmeans_distributed): the Lloyd update of every restart''s centres';
+COMMENT ON FUNCTION cxsell._km_converged(float8[], float8[], int4, float8) IS
+	'internal (cxsell.kmeans_distributed): whether every restart''s centres moved by at most the tolerance';
+COMMENT ON FUNCTION cxsell._km_model(float8[], float8[], float8[], int4, jsonb, int4, boolean) IS
+	'internal (cxsell.kmeans_distributed): the best restart as a cxsell.kmodel';
+
+CREATE FUNCTION cxsell.kmeans_distributed(relation regclass, features name, k int4,
+	options jsonb DEFAULT '{}', filter text DEFAULT NULL)
+	RETURNS cxsell.kmodel
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+AS $fn$
+DECLARE
+	p record;
+	feature_type regtype;
+	distributed boolean := false;
+	src text;
+	f text;
+	moments float8[];
+	n bigint;
+	d int4;
+	space float8[];
+	centres float8[];
+	picked float8[];
+	step float8[];
+	next_centres float8[];
+	phi float8;
+	tolerance float8;
+	iterations int4 := 0;
+	converged boolean := false;
+	result cxsell.kmodel;
+BEGIN
+	IF relation IS NULL OR features IS NULL THEN
+		RAISE EXCEPTION 'relation and features must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Name the table and its column of features.';
+	END IF;
+	p := cxsell._km_params(k, options);
+	SELECT a.atttypid INTO feature_type FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid OPERATOR(pg_catalog.=) relation AND a.attname OPERATOR(pg_catalog.=) features
+	  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+	IF feature_type IS NULL THEN
+		RAISE EXCEPTION 'relation % has no column %', relation, pg_catalog.quote_ident(features)
+			USING ERRCODE = '42703', HINT = 'Name the column of features of the table.';
+	END IF;
+	f := pg_catalog.format('%I::pg_catalog.float8[]', features);
+	src := pg_catalog.format(' FROM %s WHERE %I IS NOT NULL', relation, features);
+	IF filter IS NOT NULL THEN
+		src := src OPERATOR(pg_catalog.||) ' AND (' OPERATOR(pg_catalog.||) filter OPERATOR(pg_catalog.||) ')';
+	END IF;
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+		EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
+				 WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1
+				   AND p.partmethod OPERATOR(pg_catalog.<>) ''n'')'
+			INTO distributed USING relation;
+	END IF;
+	IF NOT distributed THEN
+		EXECUTE pg_catalog.format('SELECT cxsell.kmeans(%s, $1, $2)%s', f, src)
+			INTO result USING k, options;
+		RETURN result;
+	END IF;
+
+	EXECUTE pg_catalog.format('SELECT cxsell._km_moments(%s)%s', f, src) INTO moments;
+	IF moments IS NULL THEN
+		RETURN NULL;
+	END IF;
+	n := moments[1]::bigint;
+	d := (pg_catalog.cardinality(moments) OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 2;
+	IF k OPERATOR(pg_catalog.>) n THEN
+		RAISE EXCEPTION 'k % exceeds the number of points (%)', k, n
+			USING ERRCODE = '22023', HINT = 'Use a k of at most the number of rows with features.';
+	END IF;
+	space := cxsell._km_space(moments, p.standardize);
+	tolerance := cxsell._km_tolerance(moments, space, p.tol);
+
+	-- k-means||: a first point, then rounds that keep points by their cost
+	EXECUTE pg_catalog.format('SELECT %s%s ORDER BY cxsell._km_uniform(%s, $1, 0), 1 LIMIT 1', f, src, f)
+		INTO picked USING p.seed;
+	centres := cxsell._km_standardize(picked, space);
+	FOR round IN 1..5 LOOP
+		EXECUTE pg_catalog.format('SELECT pg_catalog.sum(cxsell._km_cost(%s, $1, $2))%s', f, src)
+			INTO phi USING centres, space;
+		EXIT WHEN phi IS NULL OR phi OPERATOR(pg_catalog.<=) 0;
+		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(%s)%s AND cxsell._km_pick(%s, $1, $2, $3, $4, $5)',
+								  f, src, f)
+			INTO picked USING centres, space, 2.0 OPERATOR(pg_catalog.*) k OPERATOR(pg_catalog./) phi, p.seed, round;
+		IF picked IS NOT NULL THEN
+			centres := centres OPERATOR(pg_catalog.||) cxsell._km_standardize(picked, space);
+		END IF;
+	END LOOP;
+	-- too few candidates (points of few distinct values): more drawn points
+	IF pg_catalog.cardinality(centres) OPERATOR(pg_catalog.<) (k OPERATOR(pg_catalog.*) d) THEN
+		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(x) FROM (SELECT %s AS x%s
+								   ORDER BY cxsell._km_uniform(%s, $1, 6), 1 LIMIT $2) s', f, src, f)
+			INTO picked USING p.seed, k;
+		centres := centres OPERATOR(pg_catalog.||) cxsell._km_standardize(picked, space);
+	END IF;
+	-- the candidates weighted by their points, reclustered once per restart
+	EXECUTE pg_catalog.format('SELECT cxsell._km_step(%s, $1, $2, $3)%s', f, src)
+		INTO step USING centres, space,
+			 pg_catalog.cardinality(centres) OPERATOR(pg_catalog./) d;
+	centres := cxsell._km_recluster(centres, step, k, p.seed, p.restarts);
+
+	-- Lloyd: every restart's centres updated in the same pass
+	LOOP
+		EXECUTE pg_catalog.format('SELECT cxsell._km_step(%s, $1, $2, $3)%s', f, src)
+			INTO step USING centres, space, k;
+		next_centres := cxsell._km_next(centres, step, k);
+		iterations := iterations OPERATOR(pg_catalog.+) 1;
+		converged := cxsell._km_converged(centres, next_centres, p.restarts, tolerance);
+		centres := next_centres;
+		EXIT WHEN converged OR iterations OPERATOR(pg_catalog.>=) p.max_iter;
+	END LOOP;
+	EXECUTE pg_catalog.format('SELECT cxsell._km_step(%s, $1, $2, $3)%s', f, src)
+		INTO step USING centres, space, k;
+	RETURN cxsell._km_model(centres, step, space, k, options, iterations, converged);
+END
+$fn$;
+COMMENT ON FUNCTION cxsell.kmeans_distributed(regclass, name, int4, jsonb, text) IS
+	'cxsell.kmeans over a table Citus distributes: k-means|| seeding and Lloyd iterations whose passes the workers aggregate; the coordinator receives k x (features + 2) numbers per worker and pass';
+
 -- Comments for BI tools and \d+: the schema, every column of every table
 -- and view, and the support functions -----------------------------------------
 

@@ -19,7 +19,7 @@ CxRequireArg(FunctionCallInfo fcinfo, int argno, const char *name,
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("%s must not be null", name),
-				 errhint("%s", hint)));
+				 hint != NULL ? errhint("%s", hint) : 0));
 }
 
 /*

@@ -7,6 +7,10 @@
 
 #include "postgres.h"
 
+#include "utils/jsonb.h"
+
+#include "kmodel.h"
+
 typedef struct CxKmeansParams
 {
 	int32		k;
@@ -45,5 +49,13 @@ extern double CxSilhouette(const double *x, const int32 *labels, int64 n,
 						   int32 d, int32 k, int64 max_points, uint64 seed);
 extern int32 CxNearest(const double *x, const double *centroids, int32 k,
 					   int32 d, double *dist2);
+
+/* kmeans_agg.c: what cxsell.kmeans and cxsell.kmeans_distributed share */
+extern void CxKmeansCheckK(int32 k);
+extern int	CxCompareRows(const void *a, const void *b, void *arg);
+extern void CxKmeansParseOptions(Jsonb *opts, CxKmeansParams *p);
+extern KModel *CxKModelBuild(const CxKmeansResult *res, int32 k, int32 d, int64 n,
+							 const double *mean, const double *scale,
+							 const CxKmeansParams *params);
 
 #endif							/* CXSELL_KMEANS_H */

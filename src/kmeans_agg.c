@@ -93,8 +93,8 @@ OptionInt(const char *key, JsonbValue *v, int64 min, int64 max)
 }
 
 /* Parse the options argument (NULL = defaults) into p. */
-static void
-ParseOptions(Jsonb *opts, CxKmeansParams *p)
+void
+CxKmeansParseOptions(Jsonb *opts, CxKmeansParams *p)
 {
 	JsonbIterator *it;
 	JsonbValue	v;
@@ -147,8 +147,8 @@ ParseOptions(Jsonb *opts, CxKmeansParams *p)
 	}
 }
 
-static void
-CheckK(int32 k)
+void
+CxKmeansCheckK(int32 k)
 {
 	if (k < 1)
 		ereport(ERROR,
@@ -222,14 +222,14 @@ Transition(FunctionCallInfo fcinfo, int kmin_arg, int kmax_arg)
 		int32		k_min = PG_GETARG_INT32(kmin_arg);
 
 		params.k = PG_GETARG_INT32(kmax_arg);
-		CheckK(k_min);
-		CheckK(params.k);
+		CxKmeansCheckK(k_min);
+		CxKmeansCheckK(params.k);
 		if (k_min > params.k)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("k_min %d exceeds k_max %d", k_min, params.k),
 					 errhint("Give the range of k as k_min <= k_max.")));
-		ParseOptions(opts, &params);
+		CxKmeansParseOptions(opts, &params);
 		st = KmeansStateCreate(aggcxt, &params);
 		st->k_min = k_min;
 		if (opts != NULL)
@@ -380,8 +380,9 @@ kmeans_deserialize(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(st);
 }
 
-static int
-CompareRows(const void *a, const void *b, void *arg)
+/* qsort_arg comparator: rows of *(int32 *) arg doubles, lexicographically. */
+int
+CxCompareRows(const void *a, const void *b, void *arg)
 {
 	const double *x = (const double *) a;
 	const double *y = (const double *) b;
@@ -410,7 +411,7 @@ CompareClusters(const void *a, const void *b, void *arg)
 
 	if (o->res->sizes[x] != o->res->sizes[y])
 		return o->res->sizes[x] > o->res->sizes[y] ? -1 : 1;
-	return CompareRows(o->res->centroids + (Size) x * o->d,
+	return CxCompareRows(o->res->centroids + (Size) x * o->d,
 					   o->res->centroids + (Size) y * o->d, (void *) &o->d);
 }
 
@@ -463,7 +464,7 @@ PreparePoints(KmeansState *st, int32 k_max, double *mean, double *scale)
 				  CX_WORK_CLUSTERING);
 	x = MemoryContextAllocHuge(CurrentMemoryContext, (Size) n * d * sizeof(double));
 	memcpy(x, st->x, (Size) n * d * sizeof(double));
-	qsort_arg(x, n, d * sizeof(double), CompareRows, &d);
+	qsort_arg(x, n, d * sizeof(double), CxCompareRows, &d);
 	CHECK_FOR_INTERRUPTS();
 
 	for (j = 0; j < d; j++)
@@ -529,6 +530,60 @@ Fit(const double *x, int64 n, int32 d, int32 k, const CxKmeansParams *base,
 	CxKmeansRun(x, n, d, &params, res);
 }
 
+/*
+ * The cxsell.kmodel of a fit `res` of n points (k clusters of d features,
+ * centres in the space clustered, which is the original one shifted by
+ * mean and divided by scale), in the current memory context.  Clusters
+ * are numbered by size, largest first, then by centre.
+ */
+KModel *
+CxKModelBuild(const CxKmeansResult *res, int32 k, int32 d, int64 n, const double *mean,
+			  const double *scale, const CxKmeansParams *params)
+{
+	int32	   *order = palloc(k * sizeof(int32));
+	ClusterOrder o = {res, d};
+	KModel	   *m;
+	int32		c;
+	int32		j;
+
+	for (c = 0; c < k; c++)
+		order[c] = c;
+	qsort_arg(order, k, sizeof(int32), CompareClusters, &o);
+
+	m = KModelCreate(k, d);
+	m->n = n;
+	m->flags = (params->standardize ? KMODEL_STANDARDIZED : 0) |
+		(res->converged ? KMODEL_CONVERGED : 0);
+	m->iterations = res->iterations;
+	m->restarts = params->restarts;
+	m->max_iter = params->max_iter;
+	m->seed = params->seed;
+	m->tol = params->tol;
+	m->inertia = 0.0;
+	memcpy(KM_MEANS(m), mean, d * sizeof(double));
+	memcpy(KM_SCALES(m), scale, d * sizeof(double));
+	for (c = 0; c < k; c++)
+	{
+		int32		src = order[c];
+
+		for (j = 0; j < d; j++)
+			KM_CENTROIDS(m)[(Size) c * d + j] =
+				res->centroids[(Size) src * d + j] * scale[j] + mean[j];
+		KM_SIZES(m)[c] = res->sizes[src];
+		KM_WSS(m)[c] = res->wss[src];
+		m->inertia += res->wss[src];
+	}
+	/* a stored model must read back: every number in it is finite */
+	for (j = 0; j < 2 * d + k * d + k; j++)
+		if (!isfinite(m->data[j]) || !isfinite(m->inertia))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("the k-means model of these features does not fit in double precision"),
+					 errhint("Rescale the features (divide them by a constant).")));
+	pfree(order);
+	return m;
+}
+
 /* Fit the model. */
 Datum
 kmeans_final(PG_FUNCTION_ARGS)
@@ -542,10 +597,7 @@ kmeans_final(PG_FUNCTION_ARGS)
 	double	   *mean;
 	double	   *scale;
 	CxKmeansResult res;
-	int32	   *order;
 	KModel	   *m;
-	int32		c;
-	int32		j;
 	ErrorContextCallback call;
 
 	if (PG_ARGISNULL(0))
@@ -564,47 +616,8 @@ kmeans_final(PG_FUNCTION_ARGS)
 	x = PreparePoints(st, k, mean, scale);
 	Fit(x, st->n, d, k, &st->params, &res, false);
 
-	/* number the clusters by size, largest first, then by centre */
-	order = palloc(k * sizeof(int32));
-	for (c = 0; c < k; c++)
-		order[c] = c;
-	{
-		ClusterOrder o = {&res, d};
-
-		qsort_arg(order, k, sizeof(int32), CompareClusters, &o);
-	}
-
 	MemoryContextSwitchTo(outcxt);
-	m = KModelCreate(k, d);
-	m->n = st->n;
-	m->flags = (st->params.standardize ? KMODEL_STANDARDIZED : 0) |
-		(res.converged ? KMODEL_CONVERGED : 0);
-	m->iterations = res.iterations;
-	m->restarts = st->params.restarts;
-	m->max_iter = st->params.max_iter;
-	m->seed = st->params.seed;
-	m->tol = st->params.tol;
-	m->inertia = 0.0;
-	memcpy(KM_MEANS(m), mean, d * sizeof(double));
-	memcpy(KM_SCALES(m), scale, d * sizeof(double));
-	for (c = 0; c < k; c++)
-	{
-		int32		src = order[c];
-
-		for (j = 0; j < d; j++)
-			KM_CENTROIDS(m)[(Size) c * d + j] =
-				res.centroids[(Size) src * d + j] * scale[j] + mean[j];
-		KM_SIZES(m)[c] = res.sizes[src];
-		KM_WSS(m)[c] = res.wss[src];
-		m->inertia += res.wss[src];
-	}
-	/* a stored model must read back: every number in it is finite */
-	for (j = 0; j < 2 * d + k * d + k; j++)
-		if (!isfinite(m->data[j]) || !isfinite(m->inertia))
-			ereport(ERROR,
-					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-					 errmsg("the k-means model of these features does not fit in double precision"),
-					 errhint("Rescale the features (divide them by a constant).")));
+	m = CxKModelBuild(&res, k, d, st->n, mean, scale, &st->params);
 	MemoryContextDelete(cxt);
 	CxLeaveCall(&call);
 	PG_RETURN_POINTER(m);

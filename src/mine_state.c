@@ -42,8 +42,8 @@ PG_FUNCTION_INFO_V1(mine_serialize);
 PG_FUNCTION_INFO_V1(mine_deserialize);
 
 /* Reject a min_support or max_len that cxsell.mine cannot use. */
-static void
-CheckMineParams(double min_support, int32 max_len)
+void
+CxCheckMineParams(double min_support, int32 max_len)
 {
 	if (isnan(min_support) || min_support <= 0.0 || min_support > 1.0)
 		ereport(ERROR,
@@ -97,7 +97,7 @@ MineStateCreate(MemoryContext parent, bool rowform, double min_support,
 	MemoryContext old;
 	MineState  *st;
 
-	CheckMineParams(min_support, max_len);
+	CxCheckMineParams(min_support, max_len);
 	cxt = AllocSetContextCreate(parent, "cxsell.mine state", ALLOCSET_SMALL_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	st = palloc0(sizeof(MineState));
@@ -219,7 +219,7 @@ mine_array_trans(PG_FUNCTION_ARGS)
 	if (st != NULL)
 		CheckSameParams(st, min_support, max_len);
 	else
-		CheckMineParams(min_support, max_len);
+		CxCheckMineParams(min_support, max_len);
 
 	if (!PG_ARGISNULL(1))
 	{

@@ -40,6 +40,7 @@ typedef struct MineState
 	int64		item_cap;
 } MineState;
 
+extern void CxCheckMineParams(double min_support, int32 max_len);
 extern MineState *CxMineAddRow(FunctionCallInfo fcinfo, MemoryContext aggcxt,
 							   MineState *st, double min_support, int32 max_len);
 

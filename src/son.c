@@ -846,6 +846,8 @@ son_patterns(PG_FUNCTION_ARGS)
 	int			e;
 	bytea	   *result;
 
+	CxCheckMineParams(min_support, max_len);
+
 	/* the totals */
 	icount = palloc0(Max(c->nitems, 1) * sizeof(int64));
 	scount = palloc0(Max(c->nsets, 1) * sizeof(int64));

@@ -212,7 +212,15 @@ my @functions = (
 	[ '_son_patterns', qw(candidates counts float8 int4 regtype oid) ],
 	[ 'gains_counts_final', 'score_counts' ], [ 'auc_counts_final', 'score_counts' ],
 	[ 'contingency_final', 'contingency_table' ],
-	[ 'score_counts_send', 'score_counts' ], [ 'contingency_table_send', 'contingency_table' ]);
+	[ 'score_counts_send', 'score_counts' ], [ 'contingency_table_send', 'contingency_table' ],
+	[ 'kmeans_distributed', qw(relation name int4 jsonb filter) ],
+	[ '_km_params', qw(int4 jsonb) ], [ '_km_space', qw(float8[] bool) ],
+	[ '_km_tolerance', qw(float8[] float8[] float8) ], [ '_km_standardize', qw(float8[] float8[]) ],
+	[ '_km_uniform', qw(float8[] int8 int4) ], [ '_km_cost', qw(float8[] float8[] float8[]) ],
+	[ '_km_pick', qw(float8[] float8[] float8[] float8 int8 int4) ],
+	[ '_km_recluster', qw(float8[] float8[] int4 int8 int4) ], [ '_km_next', qw(float8[] float8[] int4) ],
+	[ '_km_converged', qw(float8[] float8[] int4 float8) ],
+	[ '_km_model', qw(float8[] float8[] float8[] int4 jsonb int4 bool) ]);
 
 # aggregates over generated rows: name, row expressions over g (1..rows)
 my @aggregates = (
@@ -226,6 +234,9 @@ my @aggregates = (
 	[ 'gains', sub { (pick('g::float8', 'g % 3', a_float8()), pick('g % 2 = 0', 'NULL::bool'), an_int4()) } ],
 	[ 'auc', sub { (pick('g::float8', a_float8()), pick('g % 2 = 0', 'g % 5 = 0', 'true')) } ],
 	[ 'chi_square', sub { (pick('g % 3', "'x'", 'NULL::int', 'g::float8 % 2'), pick('g % 2 = 0', "(g % 4)::text")) } ],
+	[ '_km_moments', sub { (pick('ARRAY[g, g % 3]::float8[]', a_float8_array())) } ],
+	[ '_km_step', sub { (pick('ARRAY[g, g % 3]::float8[]', a_float8_array()), a_float8_array(),
+				pick("'{0,0,1,1}'::float8[]", a_float8_array()), an_int4()) } ],
 	[ '_son_count', sub { (pick('g % 7', 'g', 'NULL::int'), pick("(ARRAY['a', 'b', 'c'])[1 + g % 3]", 'g % 5', 'NULL::text'),
 				a_candidates()) } ]);
 

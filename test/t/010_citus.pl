@@ -198,5 +198,117 @@ like($err, qr/permission denied/, 'a role without SELECT is refused');
 like($err, qr/permission denied for (table|relation) pg_authid/,
 	'a filter that breaks out of its parentheses still runs with the role\'s rights');
 
+# --- statistics: partial aggregates on the workers ----------------------------
+# UCI bank marketing, one row per call, distributed by customer: the score of
+# tools/sample_data.sql (many ties), the outcome, the channel, the month
+my $bank = data_file('bank_marketing', 'bank-full.csv');
+$coord->safe_psql('postgres', qq{
+	CREATE TABLE bank_raw (age int, job text, marital text, education text, "default" text,
+	  balance int, housing text, loan text, contact text, day int, month text, duration int,
+	  campaign int, pdays int, previous int, poutcome text, y text);
+	COPY bank_raw FROM '$bank' WITH (FORMAT csv, DELIMITER ';', HEADER true);
+	CREATE TABLE bank_local AS
+	SELECT row_number() OVER () AS customer, contact AS channel, month, y = 'yes' AS responded,
+	       housing = 'yes' AS housing,
+	       3 * (poutcome = 'success')::int + (contact = 'cellular')::int
+	       + (housing = 'no')::int + 2 * (month IN ('mar', 'sep', 'oct', 'dec'))::int
+	       + (age >= 60)::int + least(greatest(balance::float8, 0), 20000) / 20000 AS score,
+	       ARRAY[age, balance, duration, campaign, pdays, previous]::float8[] AS usage
+	FROM bank_raw;
+	CREATE TABLE bank (LIKE bank_local);
+	SELECT create_distributed_table('bank', 'customer');
+	INSERT INTO bank SELECT * FROM bank_local;
+	ANALYZE bank;
+});
+my $stats = q{SELECT cxsell.gains(score, responded)::text, cxsell.gains(score, responded, 20)::text,
+	cxsell.auc(score, responded), cxsell.chi_square(channel, responded),
+	cxsell.chi_square(month, channel), cxsell.chi_square(housing, responded) FROM %s};
+is( $coord->safe_psql('postgres', sprintf($stats, 'bank')),
+	$coord->safe_psql('postgres', sprintf($stats, 'bank_local')),
+	'gains, auc and chi_square on the distributed table equal those of the local copy');
+my $per_group = q{SELECT channel, cxsell.gains(score, responded, 5)::text, cxsell.auc(score, responded),
+	cxsell.chi_square(month, responded) FROM %s GROUP BY channel ORDER BY channel};
+is( $coord->safe_psql('postgres', sprintf($per_group, 'bank')),
+	$coord->safe_psql('postgres', sprintf($per_group, 'bank_local')),
+	'per channel (grouped by a column that is not the distribution column): equal');
+my $plan = $coord->safe_psql('postgres',
+	'EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF) ' . sprintf($stats, 'bank'));
+for my $agg ('gains(double precision,boolean)', 'gains(double precision,boolean,integer)',
+	'auc(double precision,boolean)', 'chi_square(text,boolean)', 'chi_square(text,text)',
+	'chi_square(boolean,boolean)')
+{
+	like($plan, qr/worker_(binary_)?partial_agg\('cxsell\.\Q$agg\E'::regprocedure/,
+		"cxsell.$agg is aggregated on the workers");
+}
+like($plan, qr/Custom Scan \(Citus Adaptive\) \(actual rows=32\b/,
+	'the coordinator receives one partial state per shard, not the rows');
+my ($stat_size, $stat_unit) = $plan =~ /Tuple data received from nodes: (\d+) (bytes|kB|MB)/;
+my $stat_bytes = $stat_size * { bytes => 1, kB => 1024, MB => 1024 * 1024 }->{$stat_unit};
+sub received
+{
+	my ($plan) = @_;
+	my ($size, $unit) = $plan =~ /Tuple data received from nodes: (\d+) (bytes|kB|MB)/;
+	return $size * { bytes => 1, kB => 1024, MB => 1024 * 1024 }->{$unit};
+}
+my $stat_bytes = received($plan);
+my $columns_bytes = received($coord->safe_psql('postgres',
+	'EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF) SELECT score, responded, channel, month, housing FROM bank'));
+# states hold one entry per distinct score and shard: with a continuous
+# score they are about the size of the rows they read
+note("the six states: $stat_bytes bytes; the rows they read: $columns_bytes bytes");
+# scores that repeat (rounded to a percent) make states of their distinct values
+my $coarse = received($coord->safe_psql('postgres', q{
+	EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF)
+	SELECT cxsell.gains(round(score::numeric, 2)::float8, responded),
+	       cxsell.auc(round(score::numeric, 2)::float8, responded) FROM bank}));
+cmp_ok($coarse, '<', $columns_bytes / 5,
+	"scores rounded to a percent: gains and auc receive $coarse bytes");
+my $rows_plan = $coord->safe_psql('postgres',
+	'EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF) SELECT cxsell.chi_square(length(channel), responded) FROM bank');
+like($rows_plan, qr/Custom Scan \(Citus Adaptive\) \(actual rows=45211\b/,
+	'chi_square over labels of another type (polymorphic, internal state) gathers the rows');
+
+# --- k-means: k-means|| and Lloyd as pushed-down aggregates --------------------
+my ($local_km, $local_secs) = do {
+	my $t0 = time;
+	my $v = $coord->safe_psql('postgres', q{
+		SELECT (s).inertia || '|' || (s).points FROM (SELECT cxsell.summary(
+		  cxsell.kmeans(usage, 5, '{"standardize": true}')) s FROM bank_local) x});
+	($v, time - $t0);
+};
+my $t0 = time;
+my $dist_km = $coord->safe_psql('postgres', q{
+	CREATE TABLE bank_model AS SELECT cxsell.kmeans_distributed('bank', 'usage', 5, '{"standardize": true}') AS m;
+	SELECT (s).inertia || '|' || (s).points FROM (SELECT cxsell.summary(m) s FROM bank_model) x});
+my $dist_secs = time - $t0;
+my ($li, $ln) = split /\|/, $local_km;
+my ($di, $dn) = split /\|/, $dist_km;
+is($dn, $ln, 'kmeans_distributed clusters every point');
+cmp_ok(abs($di - $li) / $li, '<=', 0.01,
+	sprintf('inertia within 1%% of cxsell.kmeans on the local copy (%.1f vs %.1f; %.2f s vs %.2f s)',
+		$di, $li, $dist_secs, $local_secs));
+is( $coord->safe_psql('postgres', q{
+	SELECT sum((c).size) = 45211 AND bool_and((c).size > 0)
+	FROM (SELECT cxsell.centroids(m) c FROM bank_model) x}),
+	't', 'the model\'s clusters hold every point');
+is( $coord->safe_psql('postgres', q{
+	SELECT abs(d.s - (cxsell.summary(b.m)).inertia) <= 1e-6 * (cxsell.summary(b.m)).inertia
+	FROM bank_model b,
+	     (SELECT sum(cxsell.cluster_distance((SELECT m FROM bank_model), usage) ^ 2) AS s
+	      FROM bank_local) d}),
+	't', 'its inertia is the sum of squared distances of the points to their centres');
+my $km_plan = $coord->safe_psql('postgres', q{
+	EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF)
+	SELECT cxsell._km_step(usage, (SELECT array_fill(0::float8, ARRAY[30])), '{0,0,0,0,0,0,1,1,1,1,1,1}', 5) FROM bank});
+ok($km_plan =~ /worker_(binary_)?partial_agg\('cxsell\._km_step\(/
+	  && $km_plan =~ /Custom Scan \(Citus Adaptive\) \(actual rows=32\b/,
+	'a Lloyd pass is aggregated on the workers (the coordinator receives ' . received($km_plan) . ' bytes)');
+is( $coord->safe_psql('postgres', q{
+	SELECT cxsell.kmeans_distributed('bank_local', 'usage', 5, '{"standardize": true}')::text
+	     = (SELECT cxsell.kmeans(usage, 5, '{"standardize": true}')::text FROM bank_local)}),
+	't', 'on a local table kmeans_distributed is cxsell.kmeans');
+($ret, $out, $err) = $coord->psql('postgres', q{SELECT cxsell.kmeans_distributed('bank', 'usage', 50000)});
+like($err, qr/k 50000 exceeds the number of points \(45211\)/, 'k above the points is refused');
+
 $_->stop for @nodes;
 done_testing();
