@@ -660,6 +660,12 @@ COMMENT ON COLUMN cxsell.rule_sets.settings IS
 COMMENT ON COLUMN cxsell.segmentations.settings IS
 	'DateStyle, IntervalStyle and TimeZone of the session that wrote the query, under which it runs';
 
+-- A rule set defined on a table Citus distributes mines it on the workers
+-- (cxsell.mine_distributed): its relation, columns and filter.
+ALTER TABLE cxsell.rule_sets ADD COLUMN distributed jsonb;
+COMMENT ON COLUMN cxsell.rule_sets.distributed IS
+	'for a rule set defined with cxsell.create_distributed_rule_set: {relation, basket, item, customer, filter}, mined with cxsell.mine_distributed; NULL when the source query is mined on the coordinator';
+
 -- The run log: the analysis's owner (who may read the entry), the backend
 -- that ran it (a run whose backend or transaction is gone is interrupted),
 -- the SQLSTATE of a failure.  Parameters are those read once the
@@ -1030,7 +1036,7 @@ BEGIN
 	PERFORM cxsell_internal.check_name(create_rule_set.name, false);
 	r := ROW(create_rule_set.name, source_query, false, min_support, max_len, min_confidence,
 			 min_lift, recommendations, rank_by, caller, caller_path, now(), now(),
-			 cxsell_internal.session_settings());
+			 cxsell_internal.session_settings(), NULL);
 	r.has_customer := cxsell_internal.check_rule_set(r, true);
 	-- the name is taken, under a lock, only once the query has been checked
 	PERFORM cxsell_internal.check_name(create_rule_set.name, true);
@@ -1044,6 +1050,57 @@ CREATE FUNCTION cxsell.create_rule_set(name text, source_query text, min_support
 	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
 COMMENT ON FUNCTION cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text) IS
 	'define a rule set: a SELECT returning basket, item and optionally customer, and its thresholds; the query runs as the calling role, under its search_path, date style and time zone';
+
+-- A rule set over a table Citus distributes: its source query is written
+-- from the relation, columns and filter (and checked as any source query
+-- is, as the caller); its refresh mines with cxsell.mine_distributed.
+CREATE FUNCTION cxsell_internal.create_distributed_rule_set(caller name, caller_path text,
+	name text, relation regclass, basket name, item name, min_support float8,
+	customer name, filter text, max_len int4, min_confidence float8, min_lift float8,
+	recommendations int4, rank_by text)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	r cxsell.rule_sets;
+	rel text;
+BEGIN
+	PERFORM cxsell_internal.check_name(create_distributed_rule_set.name, false);
+	IF relation IS NULL OR basket IS NULL OR item IS NULL THEN
+		RAISE EXCEPTION 'relation, basket and item must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Name the table and its basket and item columns.';
+	END IF;
+	IF (SELECT c.relpersistence FROM pg_class c WHERE c.oid = relation) = 't' THEN
+		RAISE EXCEPTION 'rule set "%" cannot be defined on temporary table %',
+				create_distributed_rule_set.name, relation
+			USING ERRCODE = '0A000',
+			HINT = 'A refresh runs in another session: define it on a permanent table.';
+	END IF;
+	-- the relation's name, qualified, as a refresh will look it up
+	rel := relation::text;
+	r := ROW(create_distributed_rule_set.name,
+			 format('SELECT %I AS basket, %I AS item%s FROM %s%s', basket, item,
+					CASE WHEN customer IS NOT NULL THEN format(', %I AS customer', customer) ELSE '' END,
+					rel, CASE WHEN filter IS NOT NULL THEN ' WHERE (' || filter || ')' ELSE '' END),
+			 false, min_support, max_len, min_confidence, min_lift, recommendations, rank_by,
+			 caller, caller_path, now(), now(), cxsell_internal.session_settings(),
+			 jsonb_build_object('relation', rel, 'basket', basket, 'item', item,
+								'customer', customer, 'filter', filter));
+	r.has_customer := cxsell_internal.check_rule_set(r, true);
+	PERFORM cxsell_internal.check_name(create_distributed_rule_set.name, true);
+	INSERT INTO cxsell.rule_sets SELECT r.*;
+END
+$fn$;
+CREATE FUNCTION cxsell.create_distributed_rule_set(name text, relation regclass, basket name,
+	item name, min_support float8, customer name DEFAULT NULL, filter text DEFAULT NULL,
+	max_len int4 DEFAULT 0, min_confidence float8 DEFAULT 0, min_lift float8 DEFAULT 0,
+	recommendations int4 DEFAULT 5, rank_by text DEFAULT 'confidence')
+	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell.create_distributed_rule_set(text, regclass, name, name, float8, name, text, int4, float8, float8, int4, text) IS
+	'define a rule set over a table Citus distributes (by basket, or by customer with baskets inside): its refreshes mine it on the workers with cxsell.mine_distributed, as the calling role; customer, when given, gets recommendations';
 
 CREATE FUNCTION cxsell_internal.alter_rule_set(caller name, caller_path text, name text,
 	source_query text, min_support float8, max_len int4, min_confidence float8,
@@ -1068,6 +1125,8 @@ BEGIN
 		r.owner := caller;
 		r.search_path := caller_path;
 		r.settings := cxsell_internal.session_settings();
+		-- a query of one's own is mined on the coordinator
+		r.distributed := NULL;
 	END IF;
 	r.min_support := coalesce(min_support, r.min_support);
 	r.max_len := coalesce(max_len, r.max_len);
@@ -1079,7 +1138,8 @@ BEGIN
 	r.has_customer := cxsell_internal.check_rule_set(r, source_query IS NOT NULL);
 	UPDATE cxsell.rule_sets s
 	SET source_query = r.source_query, owner = r.owner, search_path = r.search_path,
-		settings = r.settings, has_customer = r.has_customer, min_support = r.min_support,
+		settings = r.settings, distributed = r.distributed,
+		has_customer = r.has_customer, min_support = r.min_support,
 		max_len = r.max_len, min_confidence = r.min_confidence, min_lift = r.min_lift,
 		recommendations = r.recommendations, rank_by = r.rank_by, updated_at = now()
 	WHERE s.name = r.name;
@@ -1217,13 +1277,39 @@ BEGIN
 	IF to_regclass('pg_temp.cxsell_refresh_source') IS NOT NULL THEN
 		DROP TABLE pg_temp.cxsell_refresh_source;
 	END IF;
-	CREATE TEMP TABLE cxsell_refresh_source ON COMMIT DROP AS
-	SELECT * FROM cxsell_internal.source_rows(r.owner,
-		cxsell_internal.query_settings(r.search_path, r.settings), r.source_query,
-		ARRAY['basket', 'item', CASE WHEN r.has_customer THEN 'customer' END],
-		'{text,text,text}') AS s(basket text, item text, customer text);
-	SELECT cxsell.mine(s.basket, s.item, r.min_support, r.max_len) INTO p
-	FROM pg_temp.cxsell_refresh_source s;
+	IF r.distributed IS NULL THEN
+		CREATE TEMP TABLE cxsell_refresh_source ON COMMIT DROP AS
+		SELECT * FROM cxsell_internal.source_rows(r.owner,
+			cxsell_internal.query_settings(r.search_path, r.settings), r.source_query,
+			ARRAY['basket', 'item', CASE WHEN r.has_customer THEN 'customer' END],
+			'{text,text,text}') AS s(basket text, item text, customer text);
+		SELECT cxsell.mine(s.basket, s.item, r.min_support, r.max_len) INTO p
+		FROM pg_temp.cxsell_refresh_source s;
+	ELSE
+		-- mined on the workers, as the owner; the coordinator keeps the
+		-- items each customer holds, not the lines
+		SELECT s.patterns INTO p
+		FROM cxsell_internal.source_rows(r.owner,
+			cxsell_internal.query_settings(r.search_path, r.settings),
+			format('SELECT cxsell.mine_distributed(%L::pg_catalog.regclass, %L, %L, %L::pg_catalog.float8, %s, %L) AS patterns',
+				   r.distributed->>'relation', r.distributed->>'basket', r.distributed->>'item',
+				   r.min_support, r.max_len, r.distributed->>'filter'),
+			'{patterns}', '{cxsell.patterns}') AS s(patterns cxsell.patterns);
+		CREATE TEMP TABLE cxsell_refresh_source (customer text, item text) ON COMMIT DROP;
+		IF r.has_customer THEN
+			INSERT INTO pg_temp.cxsell_refresh_source
+			SELECT s.customer, h.item
+			FROM cxsell_internal.source_rows(r.owner,
+				cxsell_internal.query_settings(r.search_path, r.settings),
+				format('SELECT %I AS customer, pg_catalog.array_agg(DISTINCT %I::pg_catalog.text) AS held FROM %s WHERE %I IS NOT NULL AND %I IS NOT NULL%s GROUP BY 1',
+					   r.distributed->>'customer', r.distributed->>'item', r.distributed->>'relation',
+					   r.distributed->>'customer', r.distributed->>'item',
+					   CASE WHEN r.distributed->>'filter' IS NOT NULL
+							THEN ' AND (' || (r.distributed->>'filter') || ')' ELSE '' END),
+				'{customer,held}', '{text,text[]}') AS s(customer text, held text[]),
+				unnest(s.held) AS h(item);
+		END IF;
+	END IF;
 
 	DELETE FROM cxsell.rule_set_patterns t WHERE t.name = r.name;
 	DELETE FROM cxsell.rule_set_rules t WHERE t.name = r.name;
@@ -1625,7 +1711,9 @@ FROM (SELECT 'rule set'::text AS kind, r.name, r.owner, r.source_query, r.search
 			 pg_catalog.jsonb_build_object('min_support', r.min_support, 'max_len', r.max_len,
 				 'min_confidence', r.min_confidence, 'min_lift', r.min_lift,
 				 'recommendations', r.recommendations, 'rank_by', r.rank_by,
-				 'has_customer', r.has_customer) AS parameters,
+				 'has_customer', r.has_customer)
+			   || CASE WHEN r.distributed IS NULL THEN '{}'::pg_catalog.jsonb
+					   ELSE pg_catalog.jsonb_build_object('distributed', r.distributed) END AS parameters,
 			 r.settings, r.created_at, r.updated_at
 	  FROM cxsell.rule_sets r
 	  WHERE r.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v))
@@ -1740,6 +1828,8 @@ REVOKE ALL ON cxsell.analyses, cxsell.refresh_history FROM PUBLIC;
 -- do), a dashboard SELECT on the views; see the README.
 REVOKE EXECUTE ON FUNCTION
 	cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text),
+	cxsell.create_distributed_rule_set(text, regclass, name, name, float8, name, text, int4,
+									   float8, float8, int4, text),
 	cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text),
 	cxsell.drop_rule_set(text),
 	cxsell.create_segmentation(text, text, int4, jsonb),
