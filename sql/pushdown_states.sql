@@ -132,3 +132,26 @@ SELECT regress.err($$SELECT regress.chi_square_of(s) FROM (
 -- support functions are not for direct calls
 SELECT regress.err($$SELECT cxsell.score_counts_trans(NULL, 0.5, true)$$);
 SELECT regress.err($$SELECT cxsell.contingency_combine(NULL, NULL)$$);
+
+-- cxsell.max_memory bounds the states of every group together
+SET cxsell.max_memory = '1MB';
+SET enable_sort = off;
+SET max_parallel_workers_per_gather = 0;
+SELECT regexp_replace(regress.err_context($$SELECT count(x) FROM (SELECT g % 200 AS grp,
+  cxsell.auc(g::float8, g % 3 = 0) AS x FROM generate_series(1, 200000) g GROUP BY 1) s$$),
+  '\d+ kB', 'N kB', 'g');
+RESET enable_sort;
+SET enable_hashagg = off;
+SELECT count(x) FROM (SELECT g % 200 AS grp, cxsell.auc(g::float8, g % 3 = 0) AS x
+                      FROM generate_series(1, 200000) g GROUP BY 1) s;
+RESET enable_hashagg;
+RESET max_parallel_workers_per_gather;
+RESET cxsell.max_memory;
+-- a window aggregate keeps its state across rows
+SELECT id, round(cxsell.auc(score, responded) OVER (ORDER BY id ROWS UNBOUNDED PRECEDING)::numeric, 4) AS auc
+FROM (VALUES (1, 0.9, true), (2, 0.1, false), (3, 0.5, true), (4, 0.7, false), (5, 0.3, true)) v(id, score, responded)
+ORDER BY id;
+-- grouping sets: a state per set
+SELECT channel, count(*), round(cxsell.auc(score, responded)::numeric, 6) AS auc,
+       (cxsell.chi_square(offer, responded)).n AS n
+FROM ps WHERE id <= 2000 GROUP BY GROUPING SETS ((channel), ()) ORDER BY GROUPING(channel), channel NULLS LAST;

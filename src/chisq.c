@@ -65,7 +65,8 @@ typedef struct ChisqState
 } ChisqState;
 
 static bytea *ChisqWrite(void *state);
-static void *ContingencyRead(bytea *bytes, MemoryContext parent, int errcode);
+static void *ContingencyRead(bytea *bytes, MemoryContext parent, MemoryContext limit,
+							 int errcode);
 
 static const CxStateKind contingency_kind = {
 	"cxsell.contingency_table", ChisqWrite, ContingencyRead
@@ -74,7 +75,8 @@ static const CxStateKind contingency_kind = {
 CX_STATE_TYPE_IO(contingency_table, contingency_kind)
 
 static ChisqState *
-ChisqStateCreate(MemoryContext parent, Oid row_type, Oid col_type, Oid collation)
+ChisqStateCreate(MemoryContext parent, MemoryContext limit, Oid row_type, Oid col_type,
+				 Oid collation)
 {
 	MemoryContext cxt = AllocSetContextCreate(parent, "cxsell.chi_square state",
 											  ALLOCSET_SMALL_SIZES);
@@ -84,8 +86,8 @@ ChisqStateCreate(MemoryContext parent, Oid row_type, Oid col_type, Oid collation
 	st->cxt = cxt;
 	CxTypeInfoInit(&st->row_ti, row_type, collation, "row label");
 	CxTypeInfoInit(&st->col_ti, col_type, collation, "column label");
-	CxValueSetInit(&st->rows, &st->row_ti, cxt, parent, CX_WORK_COUNTING);
-	CxValueSetInit(&st->cols, &st->col_ti, cxt, parent, CX_WORK_COUNTING);
+	CxValueSetInit(&st->rows, &st->row_ti, cxt, limit, CX_WORK_COUNTING);
+	CxValueSetInit(&st->cols, &st->col_ti, cxt, limit, CX_WORK_COUNTING);
 	st->cells = cx_pair_counts_create(cxt, 16, NULL);
 	MemoryContextSwitchTo(old);
 	return st;
@@ -112,7 +114,7 @@ chisq_table_trans(PG_FUNCTION_ARGS)
 
 	CxEnterAggregate(&call, fcinfo);
 	if (st == NULL)
-		st = ChisqStateCreate(aggcxt, get_fn_expr_argtype(fcinfo->flinfo, 1),
+		st = ChisqStateCreate(aggcxt, aggcxt, get_fn_expr_argtype(fcinfo->flinfo, 1),
 							  get_fn_expr_argtype(fcinfo->flinfo, 2),
 							  PG_GET_COLLATION());
 	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
@@ -175,7 +177,7 @@ chisq_table_combine(PG_FUNCTION_ARGS)
 	}
 	CxEnterAggregate(&call, fcinfo);
 	if (dst == NULL)
-		dst = ChisqStateCreate(aggcxt, src->row_ti.type, src->col_ti.type,
+		dst = ChisqStateCreate(aggcxt, aggcxt, src->row_ti.type, src->col_ti.type,
 							   src->row_ti.collation);
 	MergeTables(dst, src);
 	CxLeaveCall(&call);
@@ -255,7 +257,8 @@ ReadType(CxReader *r)
  * `text_or_bool`, labels of other types too (a cxsell.contingency_table).
  */
 static ChisqState *
-ChisqRead(bytea *bytes, MemoryContext parent, int errcode, bool text_or_bool)
+ChisqRead(bytea *bytes, MemoryContext parent, MemoryContext limit, int errcode,
+		  bool text_or_bool)
 {
 	CxReader	r;
 	ChisqState *st;
@@ -277,7 +280,7 @@ ChisqRead(bytea *bytes, MemoryContext parent, int errcode, bool text_or_bool)
 	if (OidIsValid(collation) &&
 		!SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation)))
 		CxReaderFail(&r, "The state names a collation that does not exist");
-	st = ChisqStateCreate(parent, row_type, col_type, collation);
+	st = ChisqStateCreate(parent, limit, row_type, col_type, collation);
 	ReadLabels(&r, &st->rows, cx_get_u32(&r));
 	ReadLabels(&r, &st->cols, cx_get_u32(&r));
 	ncells = cx_get_u64(&r);
@@ -306,9 +309,9 @@ ChisqRead(bytea *bytes, MemoryContext parent, int errcode, bool text_or_bool)
 }
 
 static void *
-ContingencyRead(bytea *bytes, MemoryContext parent, int errcode)
+ContingencyRead(bytea *bytes, MemoryContext parent, MemoryContext limit, int errcode)
 {
-	return ChisqRead(bytes, parent, errcode, true);
+	return ChisqRead(bytes, parent, limit, errcode, true);
 }
 
 /*
@@ -318,7 +321,7 @@ ContingencyRead(bytea *bytes, MemoryContext parent, int errcode)
 Datum
 chisq_table_deserialize(PG_FUNCTION_ARGS)
 {
-	PG_RETURN_POINTER(ChisqRead(PG_GETARG_BYTEA_PP(0), CurrentMemoryContext,
+	PG_RETURN_POINTER(ChisqRead(PG_GETARG_BYTEA_PP(0), CurrentMemoryContext, CurrentMemoryContext,
 								ERRCODE_DATA_CORRUPTED, false));
 }
 
@@ -442,7 +445,8 @@ contingency_trans(PG_FUNCTION_ARGS)
 			(type_is_collatable(argtypes[1]) || type_is_collatable(argtypes[2])))
 			collation = DEFAULT_COLLATION_OID;
 		e = CxExpandedCreate(CxAggContext(fcinfo), &contingency_kind);
-		e->state = ChisqStateCreate(e->hdr.eoh_context, argtypes[1], argtypes[2], collation);
+		e->state = ChisqStateCreate(e->hdr.eoh_context, CxAggContext(fcinfo),
+									 argtypes[1], argtypes[2], collation);
 	}
 	st = (ChisqState *) e->state;
 	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
@@ -476,7 +480,7 @@ contingency_combine(PG_FUNCTION_ARGS)
 	if (e == NULL)
 	{
 		e = CxExpandedCreate(CxAggContext(fcinfo), &contingency_kind);
-		e->state = ChisqStateCreate(e->hdr.eoh_context, src->row_ti.type,
+		e->state = ChisqStateCreate(e->hdr.eoh_context, CxAggContext(fcinfo), src->row_ti.type,
 									src->col_ti.type, src->row_ti.collation);
 	}
 	MergeTables((ChisqState *) e->state, src);

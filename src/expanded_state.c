@@ -83,9 +83,9 @@ OwnObject(Datum d, const CxStateKind *kind)
 
 /* A state read from a flat (or foreign) value, under `parent`. */
 static void *
-ReadFlat(Datum d, const CxStateKind *kind, MemoryContext parent)
+ReadFlat(Datum d, const CxStateKind *kind, MemoryContext parent, MemoryContext limit)
 {
-	return kind->read((bytea *) PG_DETOAST_DATUM(d), parent, ERRCODE_DATA_CORRUPTED);
+	return kind->read((bytea *) PG_DETOAST_DATUM(d), parent, limit, ERRCODE_DATA_CORRUPTED);
 }
 
 /*
@@ -109,7 +109,8 @@ CxExpandedOwnArg(FunctionCallInfo fcinfo, int argno, const CxStateKind *kind)
 		MemoryContextGetParent(e->hdr.eoh_context) == aggcxt)
 		return e;
 	e = CxExpandedCreate(aggcxt, kind);
-	e->state = ReadFlat(d, kind, e->hdr.eoh_context);
+	/* every group's state counts against the bound together */
+	e->state = ReadFlat(d, kind, e->hdr.eoh_context, aggcxt);
 	return e;
 }
 
@@ -130,7 +131,7 @@ CxExpandedReadArg(FunctionCallInfo fcinfo, int argno, const CxStateKind *kind)
 	e = OwnObject(d, kind);
 	if (e != NULL)
 		return e->state;
-	return ReadFlat(d, kind, CurrentMemoryContext);
+	return ReadFlat(d, kind, CurrentMemoryContext, CurrentMemoryContext);
 }
 
 /* The read/write datum of a changed state: its serialised form is stale. */
@@ -153,7 +154,7 @@ Validate(bytea *bytes, const CxStateKind *kind, int errcode)
 												  "cxsell state check",
 												  ALLOCSET_DEFAULT_SIZES);
 
-	(void) kind->read(bytes, scratch, errcode);
+	(void) kind->read(bytes, scratch, scratch, errcode);
 	MemoryContextDelete(scratch);
 }
 

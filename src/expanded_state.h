@@ -24,9 +24,10 @@ typedef struct CxStateKind
 	bytea	   *(*write) (void *state);
 	/*
 	 * A state rebuilt from its serialised form in a new child context of
-	 * `parent`, failing with `errcode` on malformed bytes.
+	 * `parent`, its memory counted against cxsell.max_memory with all of
+	 * `limit`'s, failing with `errcode` on malformed bytes.
 	 */
-	void	   *(*read) (bytea *bytes, MemoryContext parent, int errcode);
+	void	   *(*read) (bytea *bytes, MemoryContext parent, MemoryContext limit, int errcode);
 } CxStateKind;
 
 typedef struct CxExpandedState

@@ -66,7 +66,7 @@ typedef struct GainsState
 } GainsState;
 
 static bytea *GainsWrite(void *state);
-static void *GainsRead(bytea *bytes, MemoryContext parent, int errcode);
+static void *GainsRead(bytea *bytes, MemoryContext parent, MemoryContext limit, int errcode);
 
 static const CxStateKind score_counts_kind = {
 	"cxsell.score_counts", GainsWrite, GainsRead
@@ -74,15 +74,16 @@ static const CxStateKind score_counts_kind = {
 
 CX_STATE_TYPE_IO(score_counts, score_counts_kind)
 
+/* A state in a new child context of parent, bounded with all of limit. */
 static GainsState *
-GainsStateCreate(MemoryContext parent, int32 buckets)
+GainsStateCreate(MemoryContext parent, MemoryContext limit, int32 buckets)
 {
 	MemoryContext cxt = AllocSetContextCreate(parent, "cxsell.gains state",
 											  ALLOCSET_SMALL_SIZES);
 	GainsState *st = MemoryContextAllocZero(cxt, sizeof(GainsState));
 
 	st->cxt = cxt;
-	st->limitcxt = parent;
+	st->limitcxt = limit;
 	st->buckets = buckets;
 	return st;
 }
@@ -173,7 +174,7 @@ score_counts_trans(PG_FUNCTION_ARGS)
 					 errmsg("buckets %d is out of range", buckets),
 					 errhint("Use 1 or more buckets, such as 10 for deciles.")));
 		e = CxExpandedCreate(CxAggContext(fcinfo), &score_counts_kind);
-		e->state = GainsStateCreate(e->hdr.eoh_context, buckets);
+		e->state = GainsStateCreate(e->hdr.eoh_context, CxAggContext(fcinfo), buckets);
 	}
 	st = (GainsState *) e->state;
 	CxRequireSameParams(buckets == st->buckets, "buckets", NULL);
@@ -214,7 +215,7 @@ score_counts_combine(PG_FUNCTION_ARGS)
 	if (e == NULL)
 	{
 		e = CxExpandedCreate(CxAggContext(fcinfo), &score_counts_kind);
-		e->state = GainsStateCreate(e->hdr.eoh_context, src->buckets);
+		e->state = GainsStateCreate(e->hdr.eoh_context, CxAggContext(fcinfo), src->buckets);
 	}
 	dst = (GainsState *) e->state;
 	CxRequireSameParams(dst->buckets == src->buckets, "buckets", NULL);
@@ -252,7 +253,7 @@ GainsWrite(void *state)
 
 /* Rebuild a state from its serialised form, rejecting malformed bytes. */
 static void *
-GainsRead(bytea *bytes, MemoryContext parent, int errcode)
+GainsRead(bytea *bytes, MemoryContext parent, MemoryContext limit, int errcode)
 {
 	CxReader	r;
 	GainsState *st;
@@ -265,7 +266,7 @@ GainsRead(bytea *bytes, MemoryContext parent, int errcode)
 	n = cx_get_u64(&r);
 	if (buckets < 1 || n > (r.len - r.pos) / 10)
 		CxReaderFail(&r, "The state's parameters are out of range");
-	st = GainsStateCreate(parent, buckets);
+	st = GainsStateCreate(parent, limit, buckets);
 	st->groups = CxGrowArray(NULL, &st->capacity, Max((int64) n, 1), sizeof(ScoreCount),
 							 st->cxt, st->limitcxt, CX_WORK_COUNTING);
 	for (i = 0; i < n; i++)
