@@ -2084,12 +2084,12 @@ CREATE FUNCTION cxsell._km_tolerance(moments float8[], space float8[], tol float
 	AS 'MODULE_PATHNAME', 'km_tolerance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION cxsell._km_standardize(points float8[], space float8[]) RETURNS float8[]
 	AS 'MODULE_PATHNAME', 'km_standardize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION cxsell._km_uniform(features float8[], seed int8, round int4) RETURNS float8
+CREATE FUNCTION cxsell._km_uniform(features float8[], row_id tid, seed int8, round int4) RETURNS float8
 	AS 'MODULE_PATHNAME', 'km_uniform' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION cxsell._km_cost(features float8[], centres float8[], space float8[]) RETURNS float8
 	AS 'MODULE_PATHNAME', 'km_cost' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION cxsell._km_pick(features float8[], centres float8[], space float8[],
-	factor float8, seed int8, round int4) RETURNS boolean
+	factor float8, row_id tid, seed int8, round int4) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'km_pick' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION cxsell._km_recluster(candidates float8[], step float8[], k int4, seed int8,
 	restarts int4) RETURNS float8[]
@@ -2122,11 +2122,11 @@ COMMENT ON FUNCTION cxsell._km_tolerance(float8[], float8[], float8) IS
 	'internal (cxsell.kmeans_distributed): tol times the mean feature variance in the space clustered';
 COMMENT ON FUNCTION cxsell._km_standardize(float8[], float8[]) IS
 	'internal (cxsell.kmeans_distributed): points in the space clustered';
-COMMENT ON FUNCTION cxsell._km_uniform(float8[], int8, int4) IS
-	'internal (cxsell.kmeans_distributed): a uniform draw in [0, 1) from a point, a seed and a round';
+COMMENT ON FUNCTION cxsell._km_uniform(float8[], tid, int8, int4) IS
+	'internal (cxsell.kmeans_distributed): a uniform draw in [0, 1) from a row (its values and place), a seed and a round';
 COMMENT ON FUNCTION cxsell._km_cost(float8[], float8[], float8[]) IS
 	'internal (cxsell.kmeans_distributed): the squared distance from a point to its nearest centre';
-COMMENT ON FUNCTION cxsell._km_pick(float8[], float8[], float8[], float8, int8, int4) IS
+COMMENT ON FUNCTION cxsell._km_pick(float8[], float8[], float8[], float8, tid, int8, int4) IS
 	'internal (cxsell.kmeans_distributed): whether a k-means|| round keeps the point';
 COMMENT ON FUNCTION cxsell._km_recluster(float8[], float8[], int4, int8, int4) IS
 	'internal (cxsell.kmeans_distributed): k centres per restart from the weighted k-means|| candidates';
@@ -2206,14 +2206,14 @@ BEGIN
 	tolerance := cxsell._km_tolerance(moments, space, p.tol);
 
 	-- k-means||: a first point, then rounds that keep points by their cost
-	EXECUTE pg_catalog.format('SELECT %s%s ORDER BY cxsell._km_uniform(%s, $1, 0), 1 LIMIT 1', f, src, f)
+	EXECUTE pg_catalog.format('SELECT %s%s ORDER BY cxsell._km_uniform(%s, ctid, $1, 0), 1 LIMIT 1', f, src, f)
 		INTO picked USING p.seed;
 	centres := cxsell._km_standardize(picked, space);
 	FOR round IN 1..5 LOOP
 		EXECUTE pg_catalog.format('SELECT pg_catalog.sum(cxsell._km_cost(%s, $1, $2))%s', f, src)
 			INTO phi USING centres, space;
 		EXIT WHEN phi IS NULL OR phi OPERATOR(pg_catalog.<=) 0;
-		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(%s)%s AND cxsell._km_pick(%s, $1, $2, $3, $4, $5)',
+		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(%s)%s AND cxsell._km_pick(%s, $1, $2, $3, ctid, $4, $5)',
 								  f, src, f)
 			INTO picked USING centres, space, 2.0 OPERATOR(pg_catalog.*) k OPERATOR(pg_catalog./) phi, p.seed, round;
 		IF picked IS NOT NULL THEN
@@ -2223,7 +2223,7 @@ BEGIN
 	-- too few candidates (points of few distinct values): more drawn points
 	IF pg_catalog.cardinality(centres) OPERATOR(pg_catalog.<) (k OPERATOR(pg_catalog.*) d) THEN
 		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(x) FROM (SELECT %s AS x%s
-								   ORDER BY cxsell._km_uniform(%s, $1, 6), 1 LIMIT $2) s', f, src, f)
+								   ORDER BY cxsell._km_uniform(%s, ctid, $1, 6), 1 LIMIT $2) s', f, src, f)
 			INTO picked USING p.seed, k;
 		centres := centres OPERATOR(pg_catalog.||) cxsell._km_standardize(picked, space);
 	END IF;

@@ -78,11 +78,14 @@ SELECT cxsell._km_standardize('{{1,2},{3,4}}', '{1,2,2,4}') AS standardized;
 
 -- k-means|| draws: uniform, reproducible, and a point is kept with
 -- probability min(1, factor x its cost)
-SELECT round(avg(cxsell._km_uniform(f, 7, 1))::numeric, 2) AS mean_draw,
-       corr(cxsell._km_uniform(f, 7, 1), cxsell._km_uniform(f, 7, 2)) BETWEEN -0.05 AND 0.05 AS rounds_independent,
-       count(*) FILTER (WHERE cxsell._km_pick(f, '{0,0,0}', '{0,0,0,1,1,1}', 1.0 / 400, 7, 1))
-       = count(*) FILTER (WHERE cxsell._km_uniform(f, 7, 1) < cxsell._km_cost(f, '{0,0,0}', '{0,0,0,1,1,1}') / 400) AS pick_rule
+SELECT round(avg(cxsell._km_uniform(f, ctid, 7, 1))::numeric, 2) AS mean_draw,
+       corr(cxsell._km_uniform(f, ctid, 7, 1), cxsell._km_uniform(f, ctid, 7, 2)) BETWEEN -0.05 AND 0.05 AS rounds_independent,
+       count(*) FILTER (WHERE cxsell._km_pick(f, '{0,0,0}', '{0,0,0,1,1,1}', 1.0 / 400, ctid, 7, 1))
+       = count(*) FILTER (WHERE cxsell._km_uniform(f, ctid, 7, 1) < cxsell._km_cost(f, '{0,0,0}', '{0,0,0,1,1,1}') / 400) AS pick_rule
 FROM kd WHERE f IS NOT NULL;
+-- equal points on different rows draw apart: 3,000 copies of one point
+SELECT count(DISTINCT cxsell._km_uniform('{1,2}', ('(' || g / 100 || ',' || g % 100 + 1 || ')')::tid, 7, 1)) AS draws
+FROM generate_series(0, 2999) g;
 
 -- reclustering weighted candidates (two restarts of three centres): the
 -- three groups are found, whatever order the candidates come in

@@ -38,30 +38,37 @@ CxLeaveCall(ErrorContextCallback *cb)
 }
 
 /*
- * Name the aggregate whose transition, combine or final function is running
- * ("aggregate cxsell.gains"), found once per call site from the Aggref and
- * kept in fn_extra, which cxsell's aggregate support functions do not
- * otherwise use: one support function may serve two aggregates.
+ * The error context of an aggregate support function: the aggregate that
+ * runs it ("aggregate cxsell.gains"), found only when a message is raised,
+ * from the Aggref; an aggregate of another extension calling ours (Citus's
+ * worker_partial_agg) is not named.
+ */
+static void
+AggregateContext(void *arg)
+{
+	FunctionCallInfo fcinfo = (FunctionCallInfo) arg;
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	char	   *fname = NULL;
+
+	if (aggref != NULL &&
+		get_func_namespace(aggref->aggfnoid) == get_func_namespace(fcinfo->flinfo->fn_oid))
+		fname = get_func_name(aggref->aggfnoid);
+	if (fname != NULL)
+		errcontext("aggregate cxsell.%s", fname);
+	else
+		errcontext("a cxsell aggregate");
+}
+
+/*
+ * Bracket the work of an aggregate support function: messages raised
+ * inside name the aggregate.  Costs nothing until a message is raised, so
+ * that every row may pay it.
  */
 void
 CxEnterAggregate(ErrorContextCallback *cb, FunctionCallInfo fcinfo)
 {
-	const char *name = (const char *) fcinfo->flinfo->fn_extra;
-
-	if (name == NULL)
-	{
-		Aggref	   *aggref = AggGetAggref(fcinfo);
-		char	   *fname = NULL;
-
-		/* not the aggregate of another extension calling ours (Citus's) */
-		if (aggref != NULL &&
-			get_func_namespace(aggref->aggfnoid) == get_func_namespace(fcinfo->flinfo->fn_oid))
-			fname = get_func_name(aggref->aggfnoid);
-
-		name = MemoryContextStrdup(fcinfo->flinfo->fn_mcxt,
-								   fname != NULL ? psprintf("aggregate cxsell.%s", fname)
-								   : "a cxsell aggregate");
-		fcinfo->flinfo->fn_extra = (void *) name;
-	}
-	CxEnterCall(cb, name);
+	cb->callback = AggregateContext;
+	cb->arg = (void *) fcinfo;
+	cb->previous = error_context_stack;
+	error_context_stack = cb;
 }

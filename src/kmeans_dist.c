@@ -34,6 +34,7 @@
 #include "common/hashfn.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "storage/itemptr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -479,15 +480,22 @@ km_standardize(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(CxFloat8Array(out, (int32) n));
 }
 
-/* A uniform number in [0, 1) drawn from a point's values, a seed and a round. */
+/*
+ * A uniform number in [0, 1) drawn from a row: its values, its place in its
+ * shard (so that equal points on different rows draw apart), a seed and a
+ * round.
+ */
 static double
-Uniform(ArrayType *features, int64 seed, int32 round)
+Uniform(ArrayType *features, ItemPointer tid, int64 seed, int32 round)
 {
 	uint64		h;
+	uint64		place = ((uint64) ItemPointerGetBlockNumberNoCheck(tid) << 16) |
+		ItemPointerGetOffsetNumberNoCheck(tid);
 
 	h = hash_bytes_extended((const unsigned char *) ARR_DATA_PTR(features),
 							(int) (ARR_SIZE(features) - ARR_DATA_OFFSET(features)),
-							(uint64) seed * UINT64CONST(0x9E3779B97F4A7C15) + (uint64) round);
+							(uint64) seed * UINT64CONST(0x9E3779B97F4A7C15) +
+							(uint64) round * UINT64CONST(0xC2B2AE3D27D4EB4F) + place);
 	/* splitmix64's finaliser spreads the hash's bits */
 	h = (h ^ (h >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
 	h = (h ^ (h >> 27)) * UINT64CONST(0x94D049BB133111EB);
@@ -495,14 +503,15 @@ Uniform(ArrayType *features, int64 seed, int32 round)
 	return (double) (h >> 11) * (1.0 / 9007199254740992.0);
 }
 
-/* cxsell._km_uniform(features, seed, round): the draw of a point. */
+/* cxsell._km_uniform(features, row, seed, round): the draw of a row. */
 Datum
 km_uniform(PG_FUNCTION_ARGS)
 {
 	int32		d;
 
 	(void) CxReadFeatures(PG_GETARG_ARRAYTYPE_P(0), 0, &d);
-	PG_RETURN_FLOAT8(Uniform(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT64(1), PG_GETARG_INT32(2)));
+	PG_RETURN_FLOAT8(Uniform(PG_GETARG_ARRAYTYPE_P(0), (ItemPointer) PG_GETARG_POINTER(1),
+							 PG_GETARG_INT64(2), PG_GETARG_INT32(3)));
 }
 
 /*
@@ -533,8 +542,8 @@ km_cost(PG_FUNCTION_ARGS)
 }
 
 /*
- * cxsell._km_pick(features, centres, space, factor, seed, round): whether
- * k-means|| keeps the point in this round, with probability
+ * cxsell._km_pick(features, centres, space, factor, row, seed, round):
+ * whether k-means|| keeps the row in this round, with probability
  * min(1, factor x cost).
  */
 Datum
@@ -542,7 +551,8 @@ km_pick(PG_FUNCTION_ARGS)
 {
 	double		cost = PointCost(fcinfo);
 
-	PG_RETURN_BOOL(Uniform(PG_GETARG_ARRAYTYPE_P(0), PG_GETARG_INT64(4), PG_GETARG_INT32(5))
+	PG_RETURN_BOOL(Uniform(PG_GETARG_ARRAYTYPE_P(0), (ItemPointer) PG_GETARG_POINTER(4),
+						   PG_GETARG_INT64(5), PG_GETARG_INT32(6))
 				   < PG_GETARG_FLOAT8(3) * cost);
 }
 

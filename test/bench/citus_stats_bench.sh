@@ -4,6 +4,7 @@
 # aggregates on one node, over UCI bank marketing copied SCALE times.
 #
 #   bash test/bench/citus_stats_bench.sh [SCALE ...]      (default: 20)
+#   PARTS=kmeans bash test/bench/citus_stats_bench.sh 100  (parts: stats kmeans)
 #
 # Uses the PostgreSQL 18 + Citus build of tools/pg18.sh with cxsell
 # installed into it (see citus_cluster.sh).  The distributed table is
@@ -55,30 +56,33 @@ for scale in "${SCALES[@]}"; do
 	gather=$(psql_at "$C" -t -A -c "EXPLAIN (ANALYZE, VERBOSE, TIMING OFF, COSTS OFF)
 		SELECT count(*) FROM (SELECT score, responded, channel, month, housing FROM bank_dist OFFSET 0) s" | received)
 
-	echo
-	echo "bank x$scale ($rows rows): the six statistics (row gather of their columns: $gather MB)"
-	echo
-	echo "| score | one node (s) | distributed (s) | one node / distributed | received by coordinator (MB) | equal |"
-	echo "|---|---:|---:|---:|---:|---|"
-	for score in score "round(score::numeric, 2)::float8"; do
-		q=${stats//SCORE/$score}
-		same=$(psql_at "$C" -t -A -c "SELECT (SELECT ROW($q)::text FROM bank_local) = (SELECT ROW($q)::text FROM bank_dist)")
-		recv=$(psql_at "$C" -t -A -c "EXPLAIN (ANALYZE, VERBOSE, TIMING OFF, COSTS OFF) SELECT $q FROM bank_dist" | received)
-		: >"$WORK/local"; : >"$WORK/dist"
-		for i in 1 2 3; do
-			log "x$scale statistics ($score): run $i"
-			run "SELECT length(ROW($q)::text) FROM bank_local;" >>"$WORK/local"
-			run "SELECT length(ROW($q)::text) FROM bank_dist;" >>"$WORK/dist"
+	if [[ " ${PARTS:-stats kmeans} " == *" stats "* ]]; then
+		echo
+		echo "bank x$scale ($rows rows): the six statistics (row gather of their columns: $gather MB)"
+		echo
+		echo "| score | one node (s) | distributed (s) | one node / distributed | received by coordinator (MB) | equal |"
+		echo "|---|---:|---:|---:|---:|---|"
+		for score in score "round(score::numeric, 2)::float8"; do
+			q=${stats//SCORE/$score}
+			same=$(psql_at "$C" -t -A -c "SELECT (SELECT ROW($q)::text FROM bank_local) = (SELECT ROW($q)::text FROM bank_dist)")
+			recv=$(psql_at "$C" -t -A -c "EXPLAIN (ANALYZE, VERBOSE, TIMING OFF, COSTS OFF) SELECT $q FROM bank_dist" | received)
+			: >"$WORK/local"; : >"$WORK/dist"
+			for i in 1 2 3; do
+				log "x$scale statistics ($score): run $i"
+				run "SELECT length(ROW($q)::text) FROM bank_local;" >>"$WORK/local"
+				run "SELECT length(ROW($q)::text) FROM bank_dist;" >>"$WORK/dist"
+			done
+			lt=$(awk '{print $1}' "$WORK/local" | median)
+			dt=$(awk '{print $1}' "$WORK/dist" | median)
+			label=$([ "$score" = score ] && echo "documented (continuous)" || echo "rounded to a percent")
+			awk -v l="$label" -v lt="$lt" -v dt="$dt" -v r="$recv" -v same="$same" 'BEGIN {
+				printf "| %s | %.2f | %.2f | %.2fx | %s | %s |\n", l, lt / 1000, dt / 1000, lt / dt, r, same == "t" ? "yes" : "NO" }'
 		done
-		lt=$(awk '{print $1}' "$WORK/local" | median)
-		dt=$(awk '{print $1}' "$WORK/dist" | median)
-		label=$([ "$score" = score ] && echo "documented (continuous)" || echo "rounded to a percent")
-		awk -v l="$label" -v lt="$lt" -v dt="$dt" -v r="$recv" -v same="$same" 'BEGIN {
-			printf "| %s | %.2f | %.2f | %.2fx | %s | %s |\n", l, lt / 1000, dt / 1000, lt / dt, r, same == "t" ? "yes" : "NO" }'
-	done
 
+	fi
+	[[ " ${PARTS:-stats kmeans} " == *" kmeans "* ]] || continue
 	echo
-	echo "bank x$scale: k-means, k = 5, six features, standardised"
+	echo "bank x$scale ($rows rows): k-means, k = 5, six features, standardised"
 	echo
 	echo "| | time (s) | inertia | iterations | coordinator peak RSS (MB) |"
 	echo "|---|---:|---:|---:|---:|"

@@ -190,7 +190,8 @@ my %gen = (
 	patterns => \&a_patterns, kmodel => \&a_kmodel,
 	score_counts => sub { a_state('score_counts') },
 	contingency_table => sub { a_state('contingency_table') },
-	bool => sub { pick('true', 'false', 'NULL') });
+	bool => sub { pick('true', 'false', 'NULL') },
+	tid => sub { pick(q{'(0,1)'::tid}, q{'(4294967295,65535)'::tid}, 'NULL::tid') });
 
 # plain functions: name and argument types
 my @functions = (
@@ -216,8 +217,8 @@ my @functions = (
 	[ 'kmeans_distributed', qw(relation name int4 jsonb filter) ],
 	[ '_km_params', qw(int4 jsonb) ], [ '_km_space', qw(float8[] bool) ],
 	[ '_km_tolerance', qw(float8[] float8[] float8) ], [ '_km_standardize', qw(float8[] float8[]) ],
-	[ '_km_uniform', qw(float8[] int8 int4) ], [ '_km_cost', qw(float8[] float8[] float8[]) ],
-	[ '_km_pick', qw(float8[] float8[] float8[] float8 int8 int4) ],
+	[ '_km_uniform', qw(float8[] tid int8 int4) ], [ '_km_cost', qw(float8[] float8[] float8[]) ],
+	[ '_km_pick', qw(float8[] float8[] float8[] float8 tid int8 int4) ],
 	[ '_km_recluster', qw(float8[] float8[] int4 int8 int4) ], [ '_km_next', qw(float8[] float8[] int4) ],
 	[ '_km_converged', qw(float8[] float8[] int4 float8) ],
 	[ '_km_model', qw(float8[] float8[] float8[] int4 jsonb int4 bool) ]);
