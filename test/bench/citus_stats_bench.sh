@@ -13,7 +13,7 @@
 # aggregates of test/t/010_citus.pl in one query, with the documented score
 # and with the score rounded to a percent; k-means: k = 5 on six usage
 # features, standardised, cxsell.kmeans against cxsell.kmeans_distributed.
-# Median of three interleaved runs; the bytes the coordinator received
+# Median of three interleaved runs (RUNS=n for k-means); the bytes the coordinator received
 # (EXPLAIN ANALYZE's "Tuple data received from nodes"; for k-means, every
 # pass's); the peak resident memory of the coordinator's backend.  Prints
 # Markdown tables.
@@ -87,20 +87,16 @@ for scale in "${SCALES[@]}"; do
 	echo "| | time (s) | inertia | iterations | coordinator peak RSS (MB) |"
 	echo "|---|---:|---:|---:|---:|"
 	: >"$WORK/local"; : >"$WORK/dist"
-	for i in 1 2 3; do
+	for i in $(seq "${RUNS:-3}"); do
 		log "x$scale k-means: run $i"
-		run "SELECT length(cxsell.kmeans(usage, 5, '{\"standardize\": true}')::text) FROM bank_local;" >>"$WORK/local"
-		run "SELECT length(cxsell.kmeans_distributed('bank_dist', 'usage', 5, '{\"standardize\": true}')::text);" >>"$WORK/dist"
+		run "DROP TABLE IF EXISTS km_local; CREATE TABLE km_local AS
+		     SELECT cxsell.kmeans(usage, 5, '{\"standardize\": true}') AS m FROM bank_local;" >>"$WORK/local"
+		run "DROP TABLE IF EXISTS km_dist; CREATE TABLE km_dist AS
+		     SELECT cxsell.kmeans_distributed('bank_dist', 'usage', 5, '{\"standardize\": true}') AS m;" >>"$WORK/dist"
 	done
 	for side in local dist; do
-		if [ $side = local ]; then
-			q="SELECT (cxsell.summary(m)).inertia, (cxsell.summary(m)).iterations FROM (SELECT cxsell.kmeans(usage, 5, '{\"standardize\": true}') m FROM bank_local) x"
-			name="one node (cxsell.kmeans)"
-		else
-			q="SELECT (cxsell.summary(m)).inertia, (cxsell.summary(m)).iterations FROM (SELECT cxsell.kmeans_distributed('bank_dist', 'usage', 5, '{\"standardize\": true}') m) x"
-			name="distributed (kmeans_distributed)"
-		fi
-		res=$(psql_at "$C" -t -A -F ' ' -c "$q")
+		name=$([ $side = local ] && echo "one node (cxsell.kmeans)" || echo "distributed (kmeans_distributed)")
+		res=$(psql_at "$C" -t -A -F ' ' -c "SELECT (cxsell.summary(m)).inertia, (cxsell.summary(m)).iterations FROM km_$side")
 		t=$(awk '{print $1}' "$WORK/$side" | median)
 		kb=$(awk '{print $2}' "$WORK/$side" | median)
 		awk -v n="$name" -v t="$t" -v res="$res" -v kb="$kb" 'BEGIN {
