@@ -90,12 +90,14 @@ RESET min_parallel_table_scan_size;
 RESET parallel_leader_participation;
 
 -- which chi_square a call gets: text and boolean labels (and types cast to
--- text implicitly) the overloads with a concrete state; others the
--- polymorphic aggregate, with the same statistic
+-- text implicitly) the overloads with a concrete state, comparing text byte
+-- for byte under any collation; others the polymorphic aggregate, with the
+-- same statistic
 SELECT p.oid::regprocedure AS aggregate, t.typname AS state
 FROM pg_proc p JOIN pg_aggregate a ON a.aggfnoid = p.oid JOIN pg_type t ON t.oid = a.aggtranstype
 WHERE p.proname = 'chi_square' AND p.pronamespace = 'cxsell'::regnamespace ORDER BY 1::text;
 SELECT (cxsell.chi_square(channel::varchar, offer::name)).statistic = (w.chi_text).statistic AS via_text,
+       cxsell.chi_square(channel COLLATE "POSIX", offer) = w.chi_text AS any_collation,
        (cxsell.chi_square(channel, (offer = 'a')::int)).statistic =
        (cxsell.chi_square(channel, offer = 'a')).statistic AS int_like_bool,
        (cxsell.chi_square(hashtext(channel), responded)).statistic = (w.chi_bool).statistic AS polymorphic
@@ -121,8 +123,11 @@ SELECT regress.err($$SELECT ('43584301' || '00000000' || '00000017' || '00000017
   '00000000' || '00000000' || '0000000000000000')::cxsell.contingency_table$$);
 SELECT regress.err($$SELECT ('43584301' || '7fffffff' || '00000019' || '00000010' ||
   '00000000' || '00000000' || '0000000000000000')::cxsell.contingency_table$$);
--- a valid empty table: text and boolean labels, the database's collation
-SELECT cxsell.contingency_final(('43584301' || '00000064' || '00000019' || '00000010' ||
+-- text labels under another collation than "C"
+SELECT regress.err($$SELECT ('43584301' || '00000064' || '00000019' || '00000010' ||
+  '00000000' || '00000000' || '0000000000000000')::cxsell.contingency_table$$);
+-- a valid empty table: text and boolean labels, collation "C"
+SELECT cxsell.contingency_final(('43584301' || '000003b6' || '00000019' || '00000010' ||
   '00000000' || '00000000' || '0000000000000000')::cxsell.contingency_table) IS NULL AS empty;
 -- states of different buckets or label types do not combine
 SELECT regress.err($$SELECT regress.gains_of(s) FROM (

@@ -14,7 +14,8 @@
  * boolean labels, whose state is of type cxsell.contingency_table (see
  * expanded_state.h): Citus aggregates those on the workers and ships each
  * worker's table, not its rows.  Their label types are the declared types
- * of the transition function, which Citus calls without an expression tree.
+ * of the transition function, which Citus calls without an expression
+ * tree; text labels compare byte for byte (collation "C").
  *
  * Serialised state, version 1 (big-endian, framing of bytes.h):
  *	"CXC" u8 version=1, u32 collation, u32 row type, u32 column type,
@@ -277,6 +278,9 @@ ChisqRead(bytea *bytes, MemoryContext parent, MemoryContext limit, int errcode,
 		((row_type != TEXTOID && row_type != BOOLOID) ||
 		 (col_type != TEXTOID && col_type != BOOLOID)))
 		CxReaderFail(&r, "The labels of a contingency table are text or boolean");
+	if (text_or_bool &&
+		collation != ((row_type == TEXTOID || col_type == TEXTOID) ? C_COLLATION_OID : InvalidOid))
+		CxReaderFail(&r, "A contingency table's text labels compare in collation \"C\"");
 	if (OidIsValid(collation) &&
 		!SearchSysCacheExists1(COLLOID, ObjectIdGetDatum(collation)))
 		CxReaderFail(&r, "The state names a collation that does not exist");
@@ -435,15 +439,18 @@ contingency_trans(PG_FUNCTION_ARGS)
 	{
 		Oid		   *argtypes;
 		int			nargs;
-		Oid			collation = PG_GET_COLLATION();
+		Oid			collation = InvalidOid;
 
 		(void) get_func_signature(fcinfo->flinfo->fn_oid, &argtypes, &nargs);
 		if (nargs != 3)
 			elog(ERROR, "contingency table transition function must take three arguments");
-		/* Citus's workers call it without a collation: the database's */
-		if (!OidIsValid(collation) &&
-			(type_is_collatable(argtypes[1]) || type_is_collatable(argtypes[2])))
-			collation = DEFAULT_COLLATION_OID;
+		/*
+		 * Text labels compare byte for byte, whatever the call's collation:
+		 * Citus's workers call this function without one, and the table
+		 * must sum in the same order on one node and on many.
+		 */
+		if (type_is_collatable(argtypes[1]) || type_is_collatable(argtypes[2]))
+			collation = C_COLLATION_OID;
 		e = CxExpandedCreate(CxAggContext(fcinfo), &contingency_kind);
 		e->state = ChisqStateCreate(e->hdr.eoh_context, CxAggContext(fcinfo),
 									 argtypes[1], argtypes[2], collation);
