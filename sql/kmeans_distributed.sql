@@ -116,3 +116,9 @@ SELECT regress.err($$SELECT cxsell._km_moments(f) FROM (VALUES ('{1,2}'::float8[
 SELECT regress.err($$SELECT regress.moments_of(s) FROM (VALUES ('{1,2}'::float8[])) v(s)$$);
 SELECT regress.err($$SELECT cxsell._km_cost('{1,NULL}', '{0,0}', '{0,0,1,1}')$$);
 SELECT regress.err($$SELECT cxsell._km_space('{0,1,2}', true)$$);
+-- sizes that cannot be set aside, and models that would not read back
+SELECT regress.err($$SELECT cxsell._km_recluster(array_fill(0::float8, ARRAY[140000]),
+  array_fill(1::float8, ARRAY[420000]), 140000, 1, 1000)$$);
+SELECT regress.err($$SELECT cxsell._km_model('{0,1}', '{0,1,-3,0,1,-4}', '{0,1}', 2, '{}', 1, true)$$);
+SELECT regress.err($$SELECT cxsell._km_model(array_fill(0::float8, ARRAY[1100]),
+  array(SELECT (ARRAY[0, 9e15, 1])[1 + i % 3] FROM generate_series(0, 3299) i), '{0,1}', 1100, '{}', 1, true)$$);

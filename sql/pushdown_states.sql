@@ -160,3 +160,17 @@ ORDER BY id;
 SELECT channel, count(*), round(cxsell.auc(score, responded)::numeric, 6) AS auc,
        (cxsell.chi_square(offer, responded)).n AS n
 FROM ps WHERE id <= 2000 GROUP BY GROUPING SETS ((channel), ()) ORDER BY GROUPING(channel), channel NULLS LAST;
+
+-- a state given as INITCOND must hold labels of the transition's types
+CREATE AGGREGATE regress.bad_table(boolean, boolean) (
+	SFUNC = cxsell.contingency_trans, STYPE = cxsell.contingency_table,
+	FINALFUNC = cxsell.contingency_final,
+	INITCOND = '43584301000003b60000001900000019000000010000000178000000010000000178000000000000000100000000000000000000000000000001');
+SELECT regress.err($$SELECT regress.bad_table(true, true)$$);
+CREATE AGGREGATE regress.good_table(text, text) (
+	SFUNC = cxsell.contingency_trans, STYPE = cxsell.contingency_table,
+	FINALFUNC = cxsell.contingency_final,
+	INITCOND = '43584301000003b60000001900000019000000010000000178000000010000000178000000000000000100000000000000000000000000000001');
+SELECT (regress.good_table(a, b)).n FROM (VALUES ('x', 'y'), ('x', 'x')) v(a, b);
+-- a state claiming more buckets than it has scores
+SELECT cardinality(cxsell.gains_counts_final('435847027fffffff00000000000000013fe000000000000080808080802000')) AS buckets;

@@ -30,6 +30,7 @@
 #include "common/hashfn.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 #include "utils/typcache.h"
@@ -430,12 +431,13 @@ chisq_table_final(PG_FUNCTION_ARGS)
 Datum
 contingency_trans(PG_FUNCTION_ARGS)
 {
-	CxExpandedState *e = CxExpandedOwnArg(fcinfo, 0, &contingency_kind);
+	bool		read;
+	CxExpandedState *e = CxExpandedOwnArg(fcinfo, 0, &contingency_kind, &read);
 	ChisqState *st;
 	ErrorContextCallback call;
 
 	CxEnterAggregate(&call, fcinfo);
-	if (e == NULL)
+	if (e == NULL || read)
 	{
 		Oid		   *argtypes;
 		int			nargs;
@@ -444,16 +446,31 @@ contingency_trans(PG_FUNCTION_ARGS)
 		(void) get_func_signature(fcinfo->flinfo->fn_oid, &argtypes, &nargs);
 		if (nargs != 3)
 			elog(ERROR, "contingency table transition function must take three arguments");
-		/*
-		 * Text labels compare byte for byte, whatever the call's collation:
-		 * Citus's workers call this function without one, and the table
-		 * must sum in the same order on one node and on many.
-		 */
-		if (type_is_collatable(argtypes[1]) || type_is_collatable(argtypes[2]))
-			collation = C_COLLATION_OID;
-		e = CxExpandedCreate(CxAggContext(fcinfo), &contingency_kind);
-		e->state = ChisqStateCreate(e->hdr.eoh_context, CxAggContext(fcinfo),
-									 argtypes[1], argtypes[2], collation);
+		/* a state from elsewhere (an INITCOND) must hold labels of our types */
+		if (read)
+		{
+			st = (ChisqState *) e->state;
+			if (st->row_ti.type != argtypes[1] || st->col_ti.type != argtypes[2])
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("contingency table of %s and %s labels given to a transition of %s and %s labels",
+								format_type_be(st->row_ti.type), format_type_be(st->col_ti.type),
+								format_type_be(argtypes[1]), format_type_be(argtypes[2]))));
+		}
+		else
+		{
+			/*
+			 * Text labels compare byte for byte, whatever the call's
+			 * collation: Citus's workers call this function without one,
+			 * and the table must sum in the same order on one node and on
+			 * many.
+			 */
+			if (type_is_collatable(argtypes[1]) || type_is_collatable(argtypes[2]))
+				collation = C_COLLATION_OID;
+			e = CxExpandedCreate(CxAggContext(fcinfo), &contingency_kind);
+			e->state = ChisqStateCreate(e->hdr.eoh_context, CxAggContext(fcinfo),
+										argtypes[1], argtypes[2], collation);
+		}
 	}
 	st = (ChisqState *) e->state;
 	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
@@ -473,7 +490,8 @@ contingency_trans(PG_FUNCTION_ARGS)
 Datum
 contingency_combine(PG_FUNCTION_ARGS)
 {
-	CxExpandedState *e = CxExpandedOwnArg(fcinfo, 0, &contingency_kind);
+	bool		read;
+	CxExpandedState *e = CxExpandedOwnArg(fcinfo, 0, &contingency_kind, &read);
 	ChisqState *src = (ChisqState *) CxExpandedReadArg(fcinfo, 1, &contingency_kind);
 	ErrorContextCallback call;
 

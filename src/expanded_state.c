@@ -91,16 +91,19 @@ ReadFlat(Datum d, const CxStateKind *kind, MemoryContext parent, MemoryContext l
 /*
  * The state in argument `argno` of an aggregate support function, to be
  * changed and returned: the argument itself when it is a read/write object
- * of this aggregate's context, else a copy owned by that context.  NULL
- * for a SQL NULL.
+ * of this aggregate's context, else a copy owned by that context, read
+ * from a value that came from elsewhere (an INITCOND, a shipped state):
+ * *read says so, and the caller checks what its own arguments require of
+ * such a state.  NULL for a SQL NULL.
  */
 CxExpandedState *
-CxExpandedOwnArg(FunctionCallInfo fcinfo, int argno, const CxStateKind *kind)
+CxExpandedOwnArg(FunctionCallInfo fcinfo, int argno, const CxStateKind *kind, bool *read)
 {
 	MemoryContext aggcxt = CxAggContext(fcinfo);
 	Datum		d;
 	CxExpandedState *e;
 
+	*read = false;
 	if (PG_ARGISNULL(argno))
 		return NULL;
 	d = PG_GETARG_DATUM(argno);
@@ -108,6 +111,7 @@ CxExpandedOwnArg(FunctionCallInfo fcinfo, int argno, const CxStateKind *kind)
 	if (e != NULL && VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)) &&
 		MemoryContextGetParent(e->hdr.eoh_context) == aggcxt)
 		return e;
+	*read = true;
 	e = CxExpandedCreate(aggcxt, kind);
 	/* every group's state counts against the bound together */
 	e->state = ReadFlat(d, kind, e->hdr.eoh_context, aggcxt);

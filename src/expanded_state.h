@@ -40,7 +40,7 @@ typedef struct CxExpandedState
 
 extern CxExpandedState *CxExpandedCreate(MemoryContext parent, const CxStateKind *kind);
 extern CxExpandedState *CxExpandedOwnArg(FunctionCallInfo fcinfo, int argno,
-										 const CxStateKind *kind);
+										 const CxStateKind *kind, bool *read);
 extern void *CxExpandedReadArg(FunctionCallInfo fcinfo, int argno, const CxStateKind *kind);
 extern Datum CxExpandedReturn(CxExpandedState *e);
 

@@ -107,7 +107,30 @@ Compact(GainsState *st)
 
 	if (st->sorted == st->n)
 		return;
-	qsort(st->groups, st->n, sizeof(ScoreCount), CompareScores);
+	/*
+	 * Sort the entries added since the last merge and merge them into the
+	 * sorted ones from the back: a few new entries (a growing window frame)
+	 * cost one pass, not a sort of all.
+	 */
+	{
+		int64		tail = st->n - st->sorted;
+		ScoreCount *add = palloc(tail * sizeof(ScoreCount));
+		int64		a = st->sorted - 1;
+		int64		b = tail - 1;
+		int64		w = st->n - 1;
+
+		memcpy(add, st->groups + st->sorted, tail * sizeof(ScoreCount));
+		qsort(add, tail, sizeof(ScoreCount), CompareScores);
+		/* highest first: the lowest of the two ends goes last */
+		while (b >= 0)
+		{
+			if (a >= 0 && st->groups[a].score < add[b].score)
+				st->groups[w--] = st->groups[a--];
+			else
+				st->groups[w--] = add[b--];
+		}
+		pfree(add);
+	}
 	for (i = 0; i < st->n; i++)
 	{
 		if (out > 0 && st->groups[out - 1].score == st->groups[i].score)
@@ -154,7 +177,8 @@ AddScore(GainsState *st, double score, int64 pos, int64 neg)
 Datum
 score_counts_trans(PG_FUNCTION_ARGS)
 {
-	CxExpandedState *e = CxExpandedOwnArg(fcinfo, 0, &score_counts_kind);
+	bool		read;
+	CxExpandedState *e = CxExpandedOwnArg(fcinfo, 0, &score_counts_kind, &read);
 	GainsState *st;
 	int32		buckets = 10;
 	double		score;
@@ -199,7 +223,8 @@ score_counts_trans(PG_FUNCTION_ARGS)
 Datum
 score_counts_combine(PG_FUNCTION_ARGS)
 {
-	CxExpandedState *e = CxExpandedOwnArg(fcinfo, 0, &score_counts_kind);
+	bool		read;
+	CxExpandedState *e = CxExpandedOwnArg(fcinfo, 0, &score_counts_kind, &read);
 	GainsState *src = (GainsState *) CxExpandedReadArg(fcinfo, 1, &score_counts_kind);
 	GainsState *dst;
 	int64		i;
@@ -357,8 +382,8 @@ gains_counts_final(PG_FUNCTION_ARGS)
 	for (i = 0; i < st->n; i++)
 		total_resp += st->groups[i].pos;
 	overall = (double) total_resp / (double) st->rows;
-	/* a bucket holds at least one row: no more buckets than rows */
-	out = palloc(Min(st->buckets, st->rows) * sizeof(Datum));
+	/* a bucket holds at least one score: no more buckets than scores */
+	out = palloc(Min(st->buckets, st->n) * sizeof(Datum));
 
 	start = 0;					/* the rank of the first row of score group g */
 	for (b = 1; b <= st->buckets && g < st->n; b++)

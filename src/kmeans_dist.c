@@ -39,6 +39,7 @@
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 
 #include "cxsell.h"
 #include "kmeans.h"
@@ -637,8 +638,7 @@ WeightedKmeans(const double *cand, const double *w, int64 m, int32 d, int32 k,
 			int64		near;
 			int32		j;
 
-			if ((i & 1023) == 0)
-				CHECK_FOR_INTERRUPTS();
+			CHECK_FOR_INTERRUPTS();
 			near = Nearest(cand + i * d, out, k, d, &best);
 
 			for (j = 0; j < d; j++)
@@ -706,6 +706,10 @@ km_recluster(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("candidates and step do not match")));
 	d = (int32) (ncand / m);
+	if ((Size) restarts * k * d > MaxAllocSize / sizeof(double))
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%d restarts of %d centres of %d features are too many", restarts, k, d)));
 	/*
 	 * The candidates in a canonical order, whatever order the workers sent
 	 * them in: rows of d values then the weight, sorted.
@@ -821,6 +825,7 @@ km_model(PG_FUNCTION_ARGS)
 	const double *step;
 	CxKmeansParams params;
 	CxKmeansResult res;
+	KModel	   *model;
 	int64		sets;
 	int64		best_set = 0;
 	double		best = get_float8_infinity();
@@ -878,7 +883,14 @@ km_model(PG_FUNCTION_ARGS)
 		res.sizes[c] = (int64) acc[d];
 		res.wss[c] = acc[d + 1];
 		res.inertia += acc[d + 1];
+		if (res.sizes[c] > PG_INT64_MAX / 2 - n)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("malformed k-means step")));
 		n += res.sizes[c];
 	}
-	PG_RETURN_POINTER(CxKModelBuild(&res, k, d, n, space, space + d, &params));
+	model = CxKModelBuild(&res, k, d, n, space, space + d, &params);
+	/* a model must read back: checked as its input checks it */
+	CxKModelValidate(model, ERRCODE_INVALID_PARAMETER_VALUE);
+	PG_RETURN_POINTER(model);
 }

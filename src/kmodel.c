@@ -62,8 +62,8 @@ Reject(int sqlstate, const char *detail)
 }
 
 /* Check every field of a model; reject it with `errcode` when inconsistent. */
-static void
-KModelValidate(const KModel *m, int sqlstate)
+void
+CxKModelValidate(const KModel *m, int sqlstate)
 {
 	int64		total = 0;
 	double		wss = 0.0;
@@ -323,7 +323,7 @@ kmodel_in(PG_FUNCTION_ARGS)
 				   KM_CENTROIDS(m) + (Size) c * m->d);
 		c++;
 	}
-	KModelValidate(m, ERRCODE_INVALID_TEXT_REPRESENTATION);
+	CxKModelValidate(m, ERRCODE_INVALID_TEXT_REPRESENTATION);
 	PG_RETURN_POINTER(m);
 }
 
@@ -384,7 +384,7 @@ kmodel_recv(PG_FUNCTION_ARGS)
 		m->data[i] = pq_getmsgfloat8(buf);
 	for (i = 0; i < k; i++)
 		KM_SIZES(m)[i] = pq_getmsgint64(buf);
-	KModelValidate(m, ERRCODE_INVALID_BINARY_REPRESENTATION);
+	CxKModelValidate(m, ERRCODE_INVALID_BINARY_REPRESENTATION);
 	PG_RETURN_POINTER(m);
 }
 

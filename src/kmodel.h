@@ -50,5 +50,6 @@ typedef struct KModel
 #define PG_GETARG_KMODEL_P(n)	DatumGetKModelP(PG_GETARG_DATUM(n))
 
 extern KModel *KModelCreate(int32 k, int32 d);
+extern void CxKModelValidate(const KModel *m, int sqlstate);
 
 #endif							/* CXSELL_KMODEL_H */
