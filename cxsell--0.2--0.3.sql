@@ -665,6 +665,9 @@ COMMENT ON COLUMN cxsell.segmentations.settings IS
 ALTER TABLE cxsell.rule_sets ADD COLUMN distributed jsonb;
 COMMENT ON COLUMN cxsell.rule_sets.distributed IS
 	'for a rule set defined with cxsell.create_distributed_rule_set: {relation, basket, item, customer, filter}, mined with cxsell.mine_distributed; NULL when the source query is mined on the coordinator';
+ALTER TABLE cxsell.segmentations ADD COLUMN distributed jsonb;
+COMMENT ON COLUMN cxsell.segmentations.distributed IS
+	'for a segmentation defined with cxsell.create_distributed_segmentation: {relation, customer, features, filter}, fitted with cxsell.kmeans_distributed; NULL when the source query is fitted on the coordinator';
 
 -- The run log: the analysis's owner (who may read the entry), the backend
 -- that ran it (a run whose backend or transaction is gone is interrupted),
@@ -1051,6 +1054,31 @@ CREATE FUNCTION cxsell.create_rule_set(name text, source_query text, min_support
 COMMENT ON FUNCTION cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text) IS
 	'define a rule set: a SELECT returning basket, item and optionally customer, and its thresholds; the query runs as the calling role, under its search_path, date style and time zone';
 
+-- The qualified name of the table an analysis is defined on, as a refresh
+-- (in another session) will look it up; the columns it names must be given.
+CREATE FUNCTION cxsell_internal.analysis_relation(kind text, analysis text, relation regclass,
+	columns name[])
+	RETURNS text
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF relation IS NULL OR array_position(columns, NULL) IS NOT NULL THEN
+		RAISE EXCEPTION 'the table and its columns must not be null'
+			USING ERRCODE = '22004',
+			HINT = format('Name the table of %s "%s" and its columns.', kind, analysis);
+	END IF;
+	IF (SELECT c.relpersistence FROM pg_class c WHERE c.oid = relation) = 't' THEN
+		RAISE EXCEPTION '% "%" cannot be defined on temporary table %', kind, analysis, relation
+			USING ERRCODE = '0A000',
+			HINT = 'A refresh runs in another session: define it on a permanent table.';
+	END IF;
+	RETURN relation::text;
+END
+$fn$;
+COMMENT ON FUNCTION cxsell_internal.analysis_relation(text, text, regclass, name[]) IS
+	'the qualified name of the permanent table an analysis is defined on; its columns must be given';
+
 -- A rule set over a table Citus distributes: its source query is written
 -- from the relation, columns and filter (and checked as any source query
 -- is, as the caller); its refresh mines with cxsell.mine_distributed.
@@ -1067,19 +1095,8 @@ DECLARE
 	rel text;
 BEGIN
 	PERFORM cxsell_internal.check_name(create_distributed_rule_set.name, false);
-	IF relation IS NULL OR basket IS NULL OR item IS NULL THEN
-		RAISE EXCEPTION 'relation, basket and item must not be null'
-			USING ERRCODE = '22004',
-			HINT = 'Name the table and its basket and item columns.';
-	END IF;
-	IF (SELECT c.relpersistence FROM pg_class c WHERE c.oid = relation) = 't' THEN
-		RAISE EXCEPTION 'rule set "%" cannot be defined on temporary table %',
-				create_distributed_rule_set.name, relation
-			USING ERRCODE = '0A000',
-			HINT = 'A refresh runs in another session: define it on a permanent table.';
-	END IF;
-	-- the relation's name, qualified, as a refresh will look it up
-	rel := relation::text;
+	rel := cxsell_internal.analysis_relation('rule set', create_distributed_rule_set.name,
+											 relation, ARRAY[basket, item]);
 	r := ROW(create_distributed_rule_set.name,
 			 format('SELECT %I AS basket, %I AS item%s FROM %s%s', basket, item,
 					CASE WHEN customer IS NOT NULL THEN format(', %I AS customer', customer) ELSE '' END,
@@ -1188,7 +1205,7 @@ DECLARE
 BEGIN
 	PERFORM cxsell_internal.check_name(create_segmentation.name, false);
 	s := ROW(create_segmentation.name, source_query, k, coalesce(options, '{}'),
-			 caller, caller_path, now(), now(), cxsell_internal.session_settings());
+			 caller, caller_path, now(), now(), cxsell_internal.session_settings(), NULL);
 	PERFORM cxsell_internal.check_segmentation(s, true);
 	PERFORM cxsell_internal.check_name(create_segmentation.name, true);
 	INSERT INTO cxsell.segmentations SELECT s.*;
@@ -1200,6 +1217,42 @@ CREATE FUNCTION cxsell.create_segmentation(name text, source_query text, k int4,
 	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
 COMMENT ON FUNCTION cxsell.create_segmentation(text, text, int4, jsonb) IS
 	'define a segmentation: a SELECT returning customer and features float8[], k and k-means options; the query runs as the calling role, under its search_path, date style and time zone';
+
+-- A segmentation over a table Citus distributes: its source query is
+-- written from the relation, columns and filter (and checked as any source
+-- query is, as the caller); its refresh fits with cxsell.kmeans_distributed.
+CREATE FUNCTION cxsell_internal.create_distributed_segmentation(caller name, caller_path text,
+	name text, relation regclass, customer name, features name, k int4, options jsonb,
+	filter text)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	s cxsell.segmentations;
+	rel text;
+BEGIN
+	PERFORM cxsell_internal.check_name(create_distributed_segmentation.name, false);
+	rel := cxsell_internal.analysis_relation('segmentation', create_distributed_segmentation.name,
+											 relation, ARRAY[customer, features]);
+	s := ROW(create_distributed_segmentation.name,
+			 format('SELECT %I AS customer, %I AS features FROM %s%s', customer, features, rel,
+					CASE WHEN filter IS NOT NULL THEN ' WHERE (' || filter || ')' ELSE '' END),
+			 k, coalesce(options, '{}'), caller, caller_path, now(), now(),
+			 cxsell_internal.session_settings(),
+			 jsonb_build_object('relation', rel, 'customer', customer, 'features', features,
+								'filter', filter));
+	PERFORM cxsell_internal.check_segmentation(s, true);
+	PERFORM cxsell_internal.check_name(create_distributed_segmentation.name, true);
+	INSERT INTO cxsell.segmentations SELECT s.*;
+END
+$fn$;
+CREATE FUNCTION cxsell.create_distributed_segmentation(name text, relation regclass,
+	customer name, features name, k int4, options jsonb DEFAULT '{}', filter text DEFAULT NULL)
+	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell.create_distributed_segmentation(text, regclass, name, name, int4, jsonb, text) IS
+	'define a segmentation over a table Citus distributes: its refreshes fit it on the workers with cxsell.kmeans_distributed, as the calling role, and assign each customer its segment';
 
 CREATE FUNCTION cxsell_internal.alter_segmentation(caller name, caller_path text, name text,
 	source_query text, k int4, options jsonb)
@@ -1222,13 +1275,16 @@ BEGIN
 		s.owner := caller;
 		s.search_path := caller_path;
 		s.settings := cxsell_internal.session_settings();
+		-- a query of one's own is fitted on the coordinator
+		s.distributed := NULL;
 	END IF;
 	s.k := coalesce(k, s.k);
 	s.options := coalesce(options, s.options);
 	PERFORM cxsell_internal.check_segmentation(s, source_query IS NOT NULL);
 	UPDATE cxsell.segmentations g
 	SET source_query = s.source_query, owner = s.owner, search_path = s.search_path,
-		settings = s.settings, k = s.k, options = s.options, updated_at = now()
+		settings = s.settings, distributed = s.distributed, k = s.k, options = s.options,
+		updated_at = now()
 	WHERE g.name = s.name;
 END
 $fn$;
@@ -1360,9 +1416,42 @@ AS $fn$
 DECLARE
 	m cxsell.kmodel;
 	n bigint;
+	where_sql text;
 BEGIN
 	IF to_regclass('pg_temp.cxsell_refresh_source') IS NOT NULL THEN
 		DROP TABLE pg_temp.cxsell_refresh_source;
+	END IF;
+	IF g.distributed IS NOT NULL THEN
+		-- fitted on the workers, as the owner; then each customer's segment,
+		-- computed where the customer's row lies
+		where_sql := format('%I IS NOT NULL', g.distributed->>'customer')
+			|| CASE WHEN g.distributed->>'filter' IS NOT NULL
+					THEN ' AND (' || (g.distributed->>'filter') || ')' ELSE '' END;
+		SELECT x.model INTO m
+		FROM cxsell_internal.source_rows(g.owner,
+			cxsell_internal.query_settings(g.search_path, g.settings),
+			format('SELECT cxsell.kmeans_distributed(%L::pg_catalog.regclass, %L, %s, %L::pg_catalog.jsonb, %L) AS model',
+				   g.distributed->>'relation', g.distributed->>'features', g.k, g.options, where_sql),
+			'{model}', '{cxsell.kmodel}') AS x(model cxsell.kmodel);
+		DELETE FROM cxsell.segmentation_models t WHERE t.name = g.name;
+		DELETE FROM cxsell.segment_assignments t WHERE t.name = g.name;
+		INSERT INTO cxsell.segmentation_models VALUES (g.name, m, now());
+		INSERT INTO cxsell.segment_assignments
+		SELECT g.name, a.customer, a.segment, a.distance
+		FROM cxsell_internal.source_rows(g.owner,
+			cxsell_internal.query_settings(g.search_path, g.settings),
+			format('SELECT DISTINCT ON (s.c) s.c AS customer, cxsell.cluster(%2$L::cxsell.kmodel, s.f) AS segment,
+						   cxsell.cluster_distance(%2$L::cxsell.kmodel, s.f) AS distance
+					FROM (SELECT %3$I::pg_catalog.text AS c, %4$I::pg_catalog.float8[] AS f FROM %1$s
+						  WHERE %4$I IS NOT NULL AND %5$s) s
+					ORDER BY s.c',
+				   g.distributed->>'relation', m::text, g.distributed->>'customer',
+				   g.distributed->>'features', where_sql),
+			'{customer,segment,distance}', '{text,int4,float8}')
+			AS a(customer text, segment int4, distance float8)
+		WHERE m IS NOT NULL;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		RETURN n;
 	END IF;
 	CREATE TEMP TABLE cxsell_refresh_source ON COMMIT DROP AS
 	SELECT * FROM cxsell_internal.source_rows(g.owner,
@@ -1719,7 +1808,9 @@ FROM (SELECT 'rule set'::text AS kind, r.name, r.owner, r.source_query, r.search
 	  WHERE r.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v))
 	  UNION ALL
 	  SELECT 'segmentation', g.name, g.owner, g.source_query, g.search_path,
-			 pg_catalog.jsonb_build_object('k', g.k, 'options', g.options),
+			 pg_catalog.jsonb_build_object('k', g.k, 'options', g.options)
+			   || CASE WHEN g.distributed IS NULL THEN '{}'::pg_catalog.jsonb
+					   ELSE pg_catalog.jsonb_build_object('distributed', g.distributed) END,
 			 g.settings, g.created_at, g.updated_at
 	  FROM cxsell.segmentations g
 	  WHERE g.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_segmentations v))) a
@@ -1833,6 +1924,7 @@ REVOKE EXECUTE ON FUNCTION
 	cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text),
 	cxsell.drop_rule_set(text),
 	cxsell.create_segmentation(text, text, int4, jsonb),
+	cxsell.create_distributed_segmentation(text, regclass, name, name, int4, jsonb, text),
 	cxsell.alter_segmentation(text, text, int4, jsonb),
 	cxsell.drop_segmentation(text),
 	cxsell._refresh_begin(text),

@@ -54,6 +54,39 @@ SELECT cxsell.alter_rule_set('md-filtered', source_query => 'SELECT basket, item
 SELECT name, parameters ? 'distributed' AS distributed FROM cxsell.analyses WHERE name LIKE 'md%' ORDER BY 1;
 RESET ROLE;
 
+-- a segmentation defined on a table: fitted with kmeans_distributed (on a
+-- local table, cxsell.kmeans over the same rows), each customer assigned
+RESET ROLE;
+CREATE TABLE md_usage AS
+SELECT 'u' || g AS who, ARRAY[g % 4 * 10 + g % 3, g % 4 * 5]::float8[] AS usage, g % 5 = 0 AS trial
+FROM generate_series(1, 80) g;
+INSERT INTO md_usage VALUES (NULL, '{1,1}', false), ('u0', NULL, false);
+GRANT SELECT ON md_usage TO regress_md_owner;
+SET ROLE regress_md_owner;
+SELECT cxsell.create_distributed_segmentation('md-seg', 'md_usage', 'who', 'usage', 4,
+                                              '{"seed": 3}', filter => 'NOT trial');
+SELECT kind, name, source_query, parameters->'distributed' AS distributed
+FROM cxsell.analyses WHERE name = 'md-seg';
+CALL cxsell.refresh('md-seg');
+RESET ROLE;
+SELECT (SELECT model FROM cxsell.segmentation_models WHERE name = 'md-seg')::text
+       = (SELECT cxsell.kmeans(usage, 4, '{"seed": 3}')::text FROM md_usage
+          WHERE who IS NOT NULL AND NOT trial) AS model_same,
+       (SELECT count(*) FROM cxsell.segment_assignments WHERE name = 'md-seg') AS assigned,
+       (SELECT bool_and(a.segment = cxsell.cluster(m.model, u.usage)
+                        AND a.distance = cxsell.cluster_distance(m.model, u.usage))
+        FROM cxsell.segment_assignments a
+        JOIN md_usage u ON u.who = a.customer,
+             cxsell.segmentation_models m
+        WHERE a.name = 'md-seg' AND m.name = 'md-seg') AS assignments_same;
+SET ROLE regress_md_owner;
+SELECT regress.err($$SELECT cxsell.create_distributed_segmentation('md-seg2', 'md_usage', 'who', 'trial', 4)$$);
+SELECT regress.err($$SELECT cxsell.create_distributed_segmentation('md-seg2', 'md_usage', NULL, 'usage', 4)$$);
+SELECT regress.err($$SELECT cxsell.create_distributed_segmentation('md-seg2', 'md_usage', 'who', 'usage', 0)$$);
+SELECT cxsell.drop_segmentation('md-seg');
+RESET ROLE;
+SET ROLE regress_md_owner;
+
 -- bad definitions, each with its error
 SET ROLE regress_md_other;
 -- no SELECT on the table: refused when defined, as the caller
@@ -79,7 +112,7 @@ DROP TABLE md_temp;
 RESET ROLE;
 
 SELECT cxsell.drop_rule_set(name) FROM cxsell.rule_sets WHERE name LIKE 'md%' ORDER BY name;
-REVOKE ALL ON md_lines FROM regress_md_owner;
+REVOKE ALL ON md_lines, md_usage FROM regress_md_owner;
 REVOKE ALL ON ALL ROUTINES IN SCHEMA cxsell FROM regress_md_owner, regress_md_other;
 REVOKE ALL ON cxsell.analyses, cxsell.current_rules, cxsell.current_recommendations
   FROM regress_md_owner, regress_md_other;

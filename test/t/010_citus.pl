@@ -12,7 +12,8 @@
 # item (baskets cut across shards) is refused.  A role reads what its
 # grants allow, on the workers too.  A managed rule set defined on the
 # distributed table (cxsell.create_distributed_rule_set) refreshes through
-# mine_distributed as its owner.
+# mine_distributed as its owner, a segmentation
+# (cxsell.create_distributed_segmentation) through kmeans_distributed.
 #
 # UCI bank marketing, distributed by customer: gains, auc and chi_square
 # (text and boolean labels) are aggregated on the workers (EXPLAIN shows
@@ -345,6 +346,25 @@ is( $coord->safe_psql('postgres', q{
 	     (SELECT sum(cxsell.cluster_distance((SELECT m FROM bank_model), usage) ^ 2) AS s
 	      FROM bank_local) d}),
 	't', 'its inertia is the sum of squared distances of the points to their centres');
+# a managed segmentation over the distributed table, refreshed as its owner
+$coord->safe_psql('postgres', q{
+	GRANT EXECUTE ON ALL ROUTINES IN SCHEMA cxsell TO cx_analyst;
+	GRANT SELECT ON bank TO cx_analyst;
+	SET ROLE cx_analyst;
+	SELECT cxsell.create_distributed_segmentation('bank-seg', 'bank', 'customer', 'usage', 5,
+	  '{"standardize": true}');
+	CALL cxsell.refresh('bank-seg');
+});
+is( $coord->safe_psql('postgres', q{
+	SELECT abs((cxsell.summary(m.model)).inertia - (cxsell.summary(b.m)).inertia)
+	       <= 0.01 * (cxsell.summary(b.m)).inertia
+	   AND (SELECT count(*) FROM cxsell.segment_assignments WHERE name = 'bank-seg') = 45211
+	   AND (SELECT bool_and(a.segment = cxsell.cluster(m.model, l.usage))
+	        FROM cxsell.segment_assignments a JOIN bank_local l ON l.customer::text = a.customer
+	        WHERE a.name = 'bank-seg')
+	FROM cxsell.segmentation_models m, bank_model b WHERE m.name = 'bank-seg'}),
+	't', 'a segmentation on the distributed table: its model as kmeans_distributed\'s, every customer assigned');
+
 my $km_plan = $coord->safe_psql('postgres', q{
 	EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF)
 	SELECT cxsell._km_step(usage, (SELECT array_fill(0::float8, ARRAY[30])), '{0,0,0,0,0,0,1,1,1,1,1,1}', 5) FROM bank});
