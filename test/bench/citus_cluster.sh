@@ -47,7 +47,7 @@ psql_at "${PORTS[0]}" -c "SELECT citus_set_coordinator_host('127.0.0.1', ${PORTS
 C=${PORTS[0]}
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# time one statement in a fresh session; prints "seconds peak_kB debug_lines"
+# time SQL in a fresh session; prints "milliseconds peak_kB bytes_received"
 run() {
 	local sql=$1 out
 	out=$(psql_at "$C" -t -A -v ON_ERROR_STOP=1 2>&1 <<SQL
