@@ -69,9 +69,10 @@ typedef struct ChisqState
 static bytea *ChisqWrite(void *state);
 static void *ContingencyRead(bytea *bytes, MemoryContext parent, MemoryContext limit,
 							 int errcode);
+static void *ChisqEmptyLike(const void *state, MemoryContext parent, MemoryContext limit);
 
 static const CxStateKind contingency_kind = {
-	"cxsell.contingency_table", ChisqWrite, ContingencyRead
+	"cxsell.contingency_table", ChisqWrite, ContingencyRead, ChisqEmptyLike
 };
 
 CX_STATE_TYPE_IO(contingency_table, contingency_kind)
@@ -93,6 +94,15 @@ ChisqStateCreate(MemoryContext parent, MemoryContext limit, Oid row_type, Oid co
 	st->cells = cx_pair_counts_create(cxt, 16, NULL);
 	MemoryContextSwitchTo(old);
 	return st;
+}
+
+static void *
+ChisqEmptyLike(const void *state, MemoryContext parent, MemoryContext limit)
+{
+	const ChisqState *st = (const ChisqState *) state;
+
+	return ChisqStateCreate(parent, limit, st->row_ti.type, st->col_ti.type,
+							st->row_ti.collation);
 }
 
 /* Add `count` observations of cell (row, col). */
@@ -179,8 +189,7 @@ chisq_table_combine(PG_FUNCTION_ARGS)
 	}
 	CxEnterAggregate(&call, fcinfo);
 	if (dst == NULL)
-		dst = ChisqStateCreate(aggcxt, aggcxt, src->row_ti.type, src->col_ti.type,
-							   src->row_ti.collation);
+		dst = ChisqEmptyLike(src, aggcxt, aggcxt);
 	MergeTables(dst, src);
 	CxLeaveCall(&call);
 	PG_RETURN_POINTER(dst);
@@ -490,24 +499,13 @@ contingency_trans(PG_FUNCTION_ARGS)
 Datum
 contingency_combine(PG_FUNCTION_ARGS)
 {
-	bool		read;
-	CxExpandedState *e = CxExpandedOwnArg(fcinfo, 0, &contingency_kind, &read);
-	ChisqState *src = (ChisqState *) CxExpandedReadArg(fcinfo, 1, &contingency_kind);
+	CxExpandedState *e;
+	ChisqState *src;
 	ErrorContextCallback call;
 
-	if (src == NULL)
-	{
-		if (e == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(CxExpandedReturn(e));
-	}
+	if (!CxExpandedCombineArgs(fcinfo, &contingency_kind, &e, (void **) &src))
+		return CxExpandedReturnOrNull(fcinfo, e);
 	CxEnterAggregate(&call, fcinfo);
-	if (e == NULL)
-	{
-		e = CxExpandedCreate(CxAggContext(fcinfo), &contingency_kind);
-		e->state = ChisqStateCreate(e->hdr.eoh_context, CxAggContext(fcinfo), src->row_ti.type,
-									src->col_ti.type, src->row_ti.collation);
-	}
 	MergeTables((ChisqState *) e->state, src);
 	CxLeaveCall(&call);
 	PG_RETURN_DATUM(CxExpandedReturn(e));

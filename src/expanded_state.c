@@ -138,6 +138,33 @@ CxExpandedReadArg(FunctionCallInfo fcinfo, int argno, const CxStateKind *kind)
 	return ReadFlat(d, kind, CurrentMemoryContext, CurrentMemoryContext);
 }
 
+/*
+ * The prologue of a combine function: *dst, the state to add to (argument
+ * 0, owned as CxExpandedOwnArg owns it, or a new empty one like the
+ * source), and *src, the state to add (argument 1, read only).  Returns
+ * false when there is nothing to add: the caller then returns
+ * CxExpandedReturnOrNull(fcinfo, *dst).
+ */
+bool
+CxExpandedCombineArgs(FunctionCallInfo fcinfo, const CxStateKind *kind,
+					  CxExpandedState **dst, void **src)
+{
+	bool		read;
+	MemoryContext aggcxt;
+
+	*dst = CxExpandedOwnArg(fcinfo, 0, kind, &read);
+	*src = CxExpandedReadArg(fcinfo, 1, kind);
+	if (*src == NULL)
+		return false;
+	if (*dst == NULL)
+	{
+		aggcxt = CxAggContext(fcinfo);
+		*dst = CxExpandedCreate(aggcxt, kind);
+		(*dst)->state = kind->empty_like(*src, (*dst)->hdr.eoh_context, aggcxt);
+	}
+	return true;
+}
+
 /* The read/write datum of a changed state: its serialised form is stale. */
 Datum
 CxExpandedReturn(CxExpandedState *e)
@@ -197,4 +224,13 @@ CxStateTypeSend(FunctionCallInfo fcinfo)
 	bytea	   *b = PG_GETARG_BYTEA_P_COPY(0);
 
 	PG_RETURN_BYTEA_P(b);
+}
+
+/* CxExpandedReturn, or SQL NULL when there is no state. */
+Datum
+CxExpandedReturnOrNull(FunctionCallInfo fcinfo, CxExpandedState *e)
+{
+	if (e == NULL)
+		PG_RETURN_NULL();
+	return CxExpandedReturn(e);
 }

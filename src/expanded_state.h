@@ -28,6 +28,8 @@ typedef struct CxStateKind
 	 * `limit`'s, failing with `errcode` on malformed bytes.
 	 */
 	void	   *(*read) (bytea *bytes, MemoryContext parent, MemoryContext limit, int errcode);
+	/* an empty state with the parameters of `state`, placed as by read */
+	void	   *(*empty_like) (const void *state, MemoryContext parent, MemoryContext limit);
 } CxStateKind;
 
 typedef struct CxExpandedState
@@ -42,7 +44,10 @@ extern CxExpandedState *CxExpandedCreate(MemoryContext parent, const CxStateKind
 extern CxExpandedState *CxExpandedOwnArg(FunctionCallInfo fcinfo, int argno,
 										 const CxStateKind *kind, bool *read);
 extern void *CxExpandedReadArg(FunctionCallInfo fcinfo, int argno, const CxStateKind *kind);
+extern bool CxExpandedCombineArgs(FunctionCallInfo fcinfo, const CxStateKind *kind,
+								  CxExpandedState **dst, void **src);
 extern Datum CxExpandedReturn(CxExpandedState *e);
+extern Datum CxExpandedReturnOrNull(FunctionCallInfo fcinfo, CxExpandedState *e);
 
 extern Datum CxStateTypeIn(FunctionCallInfo fcinfo, const CxStateKind *kind);
 extern Datum CxStateTypeOut(FunctionCallInfo fcinfo);

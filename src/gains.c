@@ -67,9 +67,10 @@ typedef struct GainsState
 
 static bytea *GainsWrite(void *state);
 static void *GainsRead(bytea *bytes, MemoryContext parent, MemoryContext limit, int errcode);
+static void *GainsEmptyLike(const void *state, MemoryContext parent, MemoryContext limit);
 
 static const CxStateKind score_counts_kind = {
-	"cxsell.score_counts", GainsWrite, GainsRead
+	"cxsell.score_counts", GainsWrite, GainsRead, GainsEmptyLike
 };
 
 CX_STATE_TYPE_IO(score_counts, score_counts_kind)
@@ -86,6 +87,12 @@ GainsStateCreate(MemoryContext parent, MemoryContext limit, int32 buckets)
 	st->limitcxt = limit;
 	st->buckets = buckets;
 	return st;
+}
+
+static void *
+GainsEmptyLike(const void *state, MemoryContext parent, MemoryContext limit)
+{
+	return GainsStateCreate(parent, limit, ((const GainsState *) state)->buckets);
 }
 
 /* Highest score first. */
@@ -223,25 +230,15 @@ score_counts_trans(PG_FUNCTION_ARGS)
 Datum
 score_counts_combine(PG_FUNCTION_ARGS)
 {
-	bool		read;
-	CxExpandedState *e = CxExpandedOwnArg(fcinfo, 0, &score_counts_kind, &read);
-	GainsState *src = (GainsState *) CxExpandedReadArg(fcinfo, 1, &score_counts_kind);
+	CxExpandedState *e;
+	GainsState *src;
 	GainsState *dst;
 	int64		i;
 	ErrorContextCallback call;
 
-	if (src == NULL)
-	{
-		if (e == NULL)
-			PG_RETURN_NULL();
-		PG_RETURN_DATUM(CxExpandedReturn(e));
-	}
+	if (!CxExpandedCombineArgs(fcinfo, &score_counts_kind, &e, (void **) &src))
+		return CxExpandedReturnOrNull(fcinfo, e);
 	CxEnterAggregate(&call, fcinfo);
-	if (e == NULL)
-	{
-		e = CxExpandedCreate(CxAggContext(fcinfo), &score_counts_kind);
-		e->state = GainsStateCreate(e->hdr.eoh_context, CxAggContext(fcinfo), src->buckets);
-	}
 	dst = (GainsState *) e->state;
 	CxRequireSameParams(dst->buckets == src->buckets, "buckets", NULL);
 	for (i = 0; i < src->n; i++)

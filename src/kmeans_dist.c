@@ -234,6 +234,15 @@ OwnState(FunctionCallInfo fcinfo, int64 n, ArrayType **state)
 	return (double *) ARR_DATA_PTR(*state);
 }
 
+/* A transition or combine function's state when its argument 1 is NULL. */
+static Datum
+StateUnchanged(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+}
+
 /*
  * Transition of cxsell._km_moments(features): [n, mean_1..d, m2_1..d], one
  * point added by Welford's update.
@@ -249,11 +258,7 @@ km_moments_trans(PG_FUNCTION_ARGS)
 	int32		j;
 
 	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(PG_GETARG_ARRAYTYPE_P(0));
-	}
+		return StateUnchanged(fcinfo);
 	if (!PG_ARGISNULL(0))
 	{
 		(void) Numbers(fcinfo, 0, "k-means state", &have);
@@ -290,11 +295,7 @@ km_moments_combine(PG_FUNCTION_ARGS)
 	double		nb;
 
 	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(PG_GETARG_ARRAYTYPE_P(0));
-	}
+		return StateUnchanged(fcinfo);
 	b = Numbers(fcinfo, 1, "k-means state", &n);
 	if (n < 3 || n % 2 != 1 || !(b[0] >= 1.0))
 		ereport(ERROR,
@@ -335,11 +336,7 @@ km_step_trans(PG_FUNCTION_ARGS)
 	int64		r;
 
 	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(PG_GETARG_ARRAYTYPE_P(0));
-	}
+		return StateUnchanged(fcinfo);
 	CxRequireArg(fcinfo, 2, "centres", NULL);
 	CxRequireArg(fcinfo, 3, "space", NULL);
 	CxRequireArg(fcinfo, 4, "k", NULL);
@@ -381,11 +378,7 @@ km_add(PG_FUNCTION_ARGS)
 	int64		i;
 
 	if (PG_ARGISNULL(1))
-	{
-		if (PG_ARGISNULL(0))
-			PG_RETURN_NULL();
-		PG_RETURN_POINTER(PG_GETARG_ARRAYTYPE_P(0));
-	}
+		return StateUnchanged(fcinfo);
 	b = Numbers(fcinfo, 1, "k-means state", &n);
 	if (n == 0)
 		ereport(ERROR,
