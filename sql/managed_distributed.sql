@@ -109,7 +109,33 @@ SELECT regress.err($$SELECT cxsell.create_distributed_rule_set('md2', 'md_lines'
   filter => 'basket IN (SELECT oid::int FROM pg_authid)')$$);
 SELECT count(*) AS md_lines_kept FROM md_lines;
 DROP TABLE md_temp;
+-- a filter that takes a role: defined (the check reads no row), refused
+-- when a refresh runs it, and the refresh is logged as failed
+SELECT cxsell.create_distributed_rule_set('md-role', 'md_lines', 'basket', 'item', 0.1,
+  filter => 'set_config(''role'', ''postgres'', true) IS NOT NULL');
 RESET ROLE;
+CALL cxsell.refresh('md-role');
+SELECT name, last_status, last_error FROM cxsell.refresh_status WHERE name = 'md-role';
+SELECT cxsell.drop_rule_set('md-role');
+-- a function of the owner's, harmless when the rule set is defined, then
+-- made to take a superuser's role: the superuser's refresh runs it as the
+-- owner, in a security-restricted operation, and it is refused
+CREATE SCHEMA md_owned AUTHORIZATION regress_md_owner;
+SET ROLE regress_md_owner;
+CREATE FUNCTION md_owned.keep(i int) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+SELECT cxsell.create_distributed_rule_set('md-planted', 'md_lines', 'basket', 'item', 0.1,
+                                          filter => 'md_owned.keep(item)');
+CREATE OR REPLACE FUNCTION md_owned.keep(i int) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM set_config('role', 'postgres', true);
+  RETURN true;
+END $$;
+RESET ROLE;
+CALL cxsell.refresh('md-planted');
+SELECT rolsuper FROM pg_roles WHERE rolname = 'regress_md_owner';
+SELECT name, last_status, last_error FROM cxsell.refresh_status WHERE name = 'md-planted';
+SELECT cxsell.drop_rule_set('md-planted');
+DROP SCHEMA md_owned CASCADE;
 
 SELECT cxsell.drop_rule_set(name) FROM cxsell.rule_sets WHERE name LIKE 'md%' ORDER BY name;
 REVOKE ALL ON md_lines, md_usage FROM regress_md_owner;
