@@ -13,7 +13,9 @@ OBJS = \
 	src/mine_layout.o \
 	src/mine_final.o \
 	src/son.o \
+	src/mine_out.o \
 	src/eclat.o \
+	src/eclat_dense.o \
 	src/patterns.o \
 	src/itemsets.o \
 	src/rules.o \

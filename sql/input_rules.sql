@@ -42,11 +42,15 @@ SELECT regress.err($$SELECT * FROM irp, cxsell.item_pairs(p, 0)$$);
 SELECT regress.err($$SELECT * FROM irp, cxsell.item_pairs(p, 1)$$);
 SELECT regress.err($$SELECT * FROM irp, cxsell.item_pairs(p, 'NaN')$$);
 
--- the memory bound: mining that would need more than cxsell.max_memory stops
--- with an error that says what to change
+-- the bounds of the output: mining that finds more itemsets than one
+-- cxsell.patterns value or cxsell.max_memory can hold stops with an error
+-- that says how many it finds (every basket holds all 60 items: 2^60 - 1
+-- itemsets, counted until the count is hopeless; 523,685 of at most 4
+-- items, counted exactly) and what to change
 CREATE TABLE wide AS SELECT b, i FROM generate_series(1, 200) b, generate_series(1, 60) i;
 SET cxsell.max_memory = '1MB';
 SELECT regexp_replace(regress.err($$SELECT cxsell.mine(b, i, 0.5) FROM wide$$), '\d+ kB', 'N kB', 'g');
+SELECT regress.err($$SELECT cxsell.mine(b, i, 0.5, 4) FROM wide$$);
 SELECT regress.err($$SELECT cxsell.mine(b, i, 0.5, 2) FROM wide$$);
 RESET cxsell.max_memory;
 -- a few long baskets stay cheap when max_len bounds the itemset size
@@ -65,3 +69,26 @@ SELECT regress.err($$SELECT '43585002'::cxsell.patterns$$);
 SELECT regress.err(format('SELECT %L::cxsell.patterns', left(p::text, -2))) FROM irp;
 SELECT regress.err(format('SELECT %L::cxsell.patterns', p::text || '00')) FROM irp;
 SELECT regress.err(format('SELECT %L::cxsell.patterns', overlay(p::text placing 'ff' from 9))) FROM irp;
+-- values made by hand that break the closure of frequent itemsets: over
+-- items a, b, c in 4 baskets, each in 2, a 3-itemset whose 2-subsets are
+-- missing, and a pair counted more often than its items
+CREATE FUNCTION pg_temp.u32(v bigint) RETURNS bytea LANGUAGE sql
+AS $$ SELECT decode(lpad(to_hex(v), 8, '0'), 'hex') $$;
+CREATE FUNCTION pg_temp.u64(v bigint) RETURNS bytea LANGUAGE sql
+AS $$ SELECT '\x00000000'::bytea || pg_temp.u32(v) $$;
+CREATE FUNCTION pg_temp.abc(sets bytea) RETURNS text LANGUAGE sql
+AS $$ SELECT encode('CXP'::bytea || '\x01'::bytea || pg_temp.u64(4) || float8send(0.25)
+  || pg_temp.u32(0) || pg_temp.u64(1) || pg_temp.u32(3)
+  || pg_temp.u32(1) || 'a'::bytea || pg_temp.u32(1) || 'b'::bytea || pg_temp.u32(1) || 'c'::bytea
+  || sets || pg_temp.u64(0), 'hex') $$;
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.abc(pg_temp.u64(5)
+  || pg_temp.u32(1) || pg_temp.u64(2) || pg_temp.u32(0)
+  || pg_temp.u32(1) || pg_temp.u64(2) || pg_temp.u32(1)
+  || pg_temp.u32(1) || pg_temp.u64(2) || pg_temp.u32(2)
+  || pg_temp.u32(2) || pg_temp.u64(1) || pg_temp.u32(0) || pg_temp.u32(1)
+  || pg_temp.u32(3) || pg_temp.u64(1) || pg_temp.u32(0) || pg_temp.u32(1) || pg_temp.u32(2))));
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.abc(pg_temp.u64(4)
+  || pg_temp.u32(1) || pg_temp.u64(2) || pg_temp.u32(0)
+  || pg_temp.u32(1) || pg_temp.u64(2) || pg_temp.u32(1)
+  || pg_temp.u32(1) || pg_temp.u64(2) || pg_temp.u32(2)
+  || pg_temp.u32(2) || pg_temp.u64(3) || pg_temp.u32(0) || pg_temp.u32(2))));

@@ -31,6 +31,7 @@ typedef enum CxWork
 } CxWork;
 
 extern void CxCheckMemory(MemoryContext cxt, Size extra, CxWork work);
+extern bool CxMemoryFits(MemoryContext cxt, Size extra);
 extern void *CxGrowArray(void *ptr, int64 *cap, int64 want, Size elem,
 						 MemoryContext cxt, MemoryContext limitcxt,
 						 CxWork work);
@@ -85,6 +86,9 @@ typedef void *(*CxDecodeFn) (Datum detoasted, MemoryContext cxt);
 extern void *CxCachedDecode(FmgrInfo *flinfo, Datum d, CxDecodeFn decode);
 
 /* patterns.c */
+extern Size CxPatternsEncodedSize(const CxPatterns *p);
+#define CX_PATTERNS_SET_BYTES(k) (12 + 4 * (k))
+#define CX_PATTERNS_PAIR_BYTES 16
 extern bytea *CxPatternsEncode(const CxPatterns *p);
 extern CxPatterns *CxPatternsFromDatum(Datum d);
 extern CxPatterns *CxPatternsFromDatumCached(FmgrInfo *flinfo, Datum d);

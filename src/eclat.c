@@ -19,7 +19,7 @@
 
 #include "miscadmin.h"
 
-#include "cxsell.h"
+#include "eclat.h"
 
 /*
  * One extension of the current prefix: an item, the tid list of prefix+item,
@@ -47,80 +47,14 @@ typedef struct Depth
 typedef struct Miner
 {
 	const CxMineInput *in;
-	CxPatterns *out;
+	CxSetWriter *w;
 	MemoryContext cxt;
 	MemoryContext limitcxt;
 	Depth	   *depth;			/* per-depth working arrays */
 	int32		maxlen;
 	uint32	   *prefix;
-	int64		set_cap;
-	int64		item_cap;
-	int64		pair_cap;
-	int64		nset_items;
+	uint32	   *perfect;		/* perfect extensions along the prefix */
 } Miner;
-
-/* Grow an array of `elem`-byte elements from `cap` to at least `want`. */
-static void *
-Grow(Miner *m, void *ptr, int64 *cap, int64 want, Size elem)
-{
-	return CxGrowArray(ptr, cap, want, elem, m->cxt, m->limitcxt, m->in->work);
-}
-
-/* Record the itemset prefix[0..plen) + {last} with its count. */
-static void
-EmitSet(Miner *m, int32 plen, uint32 last, int64 count)
-{
-	CxPatterns *out = m->out;
-
-	/* an itemset's items ascend, and its count makes it frequent */
-	Assert(plen == 0 || m->prefix[plen - 1] < last);
-	Assert(count >= m->in->min_count && count <= m->in->nbaskets);
-	if (out->nsets == m->set_cap)
-	{
-		int64		cap = m->set_cap;
-
-		out->set_size = Grow(m, out->set_size, &cap, out->nsets + 1, sizeof(int32));
-		cap = m->set_cap;
-		out->set_count = Grow(m, out->set_count, &cap, out->nsets + 1, sizeof(int64));
-		cap = m->set_cap;
-		out->set_off = Grow(m, out->set_off, &cap, out->nsets + 1, sizeof(int64));
-		m->set_cap = cap;
-	}
-	if (m->nset_items + plen + 1 > m->item_cap)
-		out->set_items = Grow(m, out->set_items, &m->item_cap,
-							  m->nset_items + plen + 1, sizeof(uint32));
-	out->set_size[out->nsets] = plen + 1;
-	out->set_count[out->nsets] = count;
-	out->set_off[out->nsets] = m->nset_items;
-	if (plen > 0)
-		memcpy(out->set_items + m->nset_items, m->prefix, plen * sizeof(uint32));
-	out->set_items[m->nset_items + plen] = last;
-	m->nset_items += plen + 1;
-	out->nsets++;
-}
-
-/* Record the co-occurrence count of frequent items a < b. */
-static void
-EmitPair(Miner *m, uint32 a, uint32 b, int64 count)
-{
-	CxPatterns *out = m->out;
-
-	if (out->npairs == m->pair_cap)
-	{
-		int64		cap = m->pair_cap;
-
-		out->pair_a = Grow(m, out->pair_a, &cap, out->npairs + 1, sizeof(uint32));
-		cap = m->pair_cap;
-		out->pair_b = Grow(m, out->pair_b, &cap, out->npairs + 1, sizeof(uint32));
-		cap = m->pair_cap;
-		out->pair_count = Grow(m, out->pair_count, &cap, out->npairs + 1, sizeof(int64));
-		m->pair_cap = cap;
-	}
-	out->pair_a[out->npairs] = a;
-	out->pair_b[out->npairs] = b;
-	out->pair_count[out->npairs] = count;
-	out->npairs++;
-}
 
 /* The working arrays of depth `d`, created on first use. */
 static Depth *
@@ -162,7 +96,7 @@ CompareInt32(const void *a, const void *b)
  * listed in dp->touched, in order; returns how many.
  */
 static int32
-CountLater(const Miner *m, Depth *dp, const Ext *exts, int32 a)
+CountLater(const Miner *m, Depth *dp, const Ext *exts, int32 a, int32 nexts)
 {
 	const CxMineInput *in = m->in;
 	int32		ntouched = 0;
@@ -182,21 +116,31 @@ CountLater(const Miner *m, Depth *dp, const Ext *exts, int32 a)
 				dp->touched[ntouched++] = sl;
 		}
 	}
-	qsort(dp->touched, ntouched, sizeof(int32), CompareInt32);
+	/* in order: a scan of the later slots when they are few, else a sort */
+	if ((int64) ntouched * 64 >= nexts - a - 1)
+	{
+		int32		sl;
+
+		ntouched = 0;
+		for (sl = a + 1; sl < nexts; sl++)
+			if (dp->cnt[sl] > 0)
+				dp->touched[ntouched++] = sl;
+	}
+	else
+		qsort(dp->touched, ntouched, sizeof(int32), CompareInt32);
 	return ntouched;
 }
 
 /*
- * Record what the counts of CountLater found: the pairs (at depth 0), the
- * frequent itemsets prefix + a + b, and, in dp->next, the number each
- * frequent b gets at the next level (-1 for the others); returns how many
- * go on to the next level.
+ * Sort what the counts of CountLater found: record the pairs (at depth 0);
+ * push the perfect extensions of prefix + a (the b in all its baskets) on
+ * m->perfect from *np; number in dp->next the other frequent b for the next
+ * level (-1 for the rest).  Returns how many go on to the next level.
  */
 static int32
-RecordCounts(Miner *m, Depth *dp, const Ext *exts, int32 plen, int32 ntouched)
+RecordCounts(Miner *m, Depth *dp, const Ext *exts, int32 a, int32 plen,
+			 int32 ntouched, int32 *np)
 {
-	bool		emit = (plen + 2 <= m->maxlen);
-	bool		deeper = (plen + 3 <= m->maxlen);
 	int32		nnext = 0;
 	int32		k;
 
@@ -207,12 +151,10 @@ RecordCounts(Miner *m, Depth *dp, const Ext *exts, int32 plen, int32 ntouched)
 
 		dp->next[sl] = -1;
 		if (plen == 0)
-			EmitPair(m, m->prefix[plen], exts[sl].item, c);
-		if (c < m->in->min_count)
-			continue;
-		if (emit)
-			EmitSet(m, plen + 1, exts[sl].item, c);
-		if (deeper)
+			CxWriterPair(m->w, m->prefix[plen], exts[sl].item, c);
+		if (c == exts[a].len)
+			m->perfect[(*np)++] = exts[sl].item;
+		else if (c >= m->in->min_count)
 			dp->next[sl] = nnext++;
 	}
 	return nnext;
@@ -279,14 +221,17 @@ BuildNext(const Miner *m, Depth *dp, const Ext *exts, int32 a, int32 ntouched,
 /*
  * Extend the prefix prefix[0..plen) by each of its extensions in turn.
  * exts[e] is a frequent item, greater than every prefix item, with the tid
- * list of prefix + item.  For extension a, one pass over a's baskets counts
- * every later extension b in them, giving the count of prefix + a + b; a
- * second pass builds the tid lists of the frequent ones for the next level.
- * At depth 0 the prefix is empty, the extensions are all frequent items, and
- * every co-occurring pair is recorded.
+ * list of prefix + item; m->perfect[0..nperfect) are the prefix's perfect
+ * extensions.  For extension a, one pass over a's baskets counts every
+ * later extension b in them, giving the count of prefix + a + b; the b in
+ * every basket of prefix + a are its perfect extensions, written with it
+ * and not searched (mine_out.c); a second pass builds the tid lists of the
+ * other frequent b for the next level.  At depth 0 the prefix is empty, the
+ * extensions are all frequent items, and every co-occurring pair is
+ * recorded.
  */
 static void
-Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts)
+Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts, int32 nperfect)
 {
 	Depth	   *dp = GetDepth(m, plen);
 	int32		a;
@@ -296,24 +241,48 @@ Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts)
 	for (e = 0; e < nexts; e++)
 		dp->slot[exts[e].item] = e;
 
-	for (a = 0; a + 1 < nexts; a++)
+	for (a = 0; a < nexts && !m->w->stopped; a++)
 	{
-		int32		ntouched;
-		int32		nnext;
+		int32		ntouched = 0;
+		int32		nnext = 0;
+		int32		np = nperfect;
 		int32		k;
-		Ext		   *next;
 
 		CHECK_FOR_INTERRUPTS();
 		m->prefix[plen] = exts[a].item;
-		ntouched = CountLater(m, dp, exts, a);
-		nnext = RecordCounts(m, dp, exts, plen, ntouched);
-		next = nnext >= 2 ? BuildNext(m, dp, exts, a, ntouched, nnext) : NULL;
-		for (k = 0; k < ntouched; k++)
-			dp->cnt[dp->touched[k]] = 0;
-		if (next != NULL)
+		if (a + 1 < nexts && (plen == 0 || plen + 2 <= m->maxlen))
 		{
-			Recurse(m, plen + 1, next, nnext);
+			ntouched = CountLater(m, dp, exts, a, nexts);
+			nnext = RecordCounts(m, dp, exts, a, plen, ntouched, &np);
+			if (plen + 2 > m->maxlen)
+			{
+				/* counted for the pairs only */
+				np = nperfect;
+				nnext = 0;
+			}
+		}
+		CxWriterSets(m->w, m->prefix, plen + 1, m->perfect, np, exts[a].len);
+		if (nnext >= 2 && plen + 3 <= m->maxlen)
+		{
+			Ext		   *next = BuildNext(m, dp, exts, a, ntouched, nnext);
+
+			for (k = 0; k < ntouched; k++)
+				dp->cnt[dp->touched[k]] = 0;
+			Recurse(m, plen + 1, next, nnext, np);
 			MemoryContextReset(dp->cxt);
+			continue;
+		}
+		/* the frequent prefix + a + b go no deeper: write them here */
+		for (k = 0; k < ntouched; k++)
+		{
+			int32		sl = dp->touched[k];
+
+			if (dp->next[sl] >= 0)
+			{
+				m->prefix[plen + 1] = exts[sl].item;
+				CxWriterSets(m->w, m->prefix, plen + 2, m->perfect, np, dp->cnt[sl]);
+			}
+			dp->cnt[sl] = 0;
 		}
 	}
 
@@ -321,81 +290,13 @@ Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts)
 		dp->slot[exts[e].item] = -1;
 }
 
-/* qsort_arg comparator: itemsets in canonical order (size, then items). */
-static int
-CompareSets(const void *a, const void *b, void *arg)
-{
-	const CxPatterns *p = (const CxPatterns *) arg;
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-	int32		k;
-
-	if (p->set_size[x] != p->set_size[y])
-		return p->set_size[x] < p->set_size[y] ? -1 : 1;
-	for (k = 0; k < p->set_size[x]; k++)
-	{
-		uint32		ix = p->set_items[p->set_off[x] + k];
-		uint32		iy = p->set_items[p->set_off[y] + k];
-
-		if (ix != iy)
-			return ix < iy ? -1 : 1;
-	}
-	return 0;
-}
-
-/* Put the itemsets of `out` into canonical order. */
-static void
-SortSets(Miner *m)
-{
-	CxPatterns *out = m->out;
-	int64		nsets = out->nsets;
-	int64	   *order;
-	int32	   *size;
-	int64	   *count;
-	int64	   *off;
-	uint32	   *items;
-	int64		i;
-	int64		w = 0;
-
-	CxCheckMemory(m->limitcxt,
-				  (Size) nsets * (sizeof(int64) * 3 + sizeof(int32)) +
-				  (Size) m->nset_items * sizeof(uint32), m->in->work);
-	order = MemoryContextAllocHuge(m->cxt, Max(nsets, 1) * sizeof(int64));
-	for (i = 0; i < nsets; i++)
-		order[i] = i;
-	qsort_arg(order, nsets, sizeof(int64), CompareSets, out);
-
-	size = MemoryContextAllocHuge(m->cxt, Max(nsets, 1) * sizeof(int32));
-	count = MemoryContextAllocHuge(m->cxt, Max(nsets, 1) * sizeof(int64));
-	off = MemoryContextAllocHuge(m->cxt, Max(nsets, 1) * sizeof(int64));
-	items = MemoryContextAllocHuge(m->cxt, Max(m->nset_items, 1) * sizeof(uint32));
-	for (i = 0; i < nsets; i++)
-	{
-		int64		s = order[i];
-
-		size[i] = out->set_size[s];
-		count[i] = out->set_count[s];
-		off[i] = w;
-		memcpy(items + w, out->set_items + out->set_off[s],
-			   size[i] * sizeof(uint32));
-		w += size[i];
-	}
-	out->set_size = size;
-	out->set_count = count;
-	out->set_off = off;
-	out->set_items = items;
-	pfree(order);
-}
-
 /*
- * Mine the frequent itemsets (up to in->max_len items) and the co-occurrence
- * counts of all pairs of frequent items into `out`, whose n, min_support,
- * max_len, min_count, and items the caller has set.  Memory comes from `cxt`
- * and is checked against cxsell.max_memory as held by `limitcxt`.
+ * Mine with tid lists and occurrence delivery into `w`: the single items,
+ * then every longer itemset and the pairs.
  */
-void
-CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
-	   MemoryContext limitcxt)
+static void
+MineSparse(const CxMineInput *in, CxSetWriter *w, MemoryContext cxt,
+		   MemoryContext limitcxt)
 {
 	Miner		m;
 	Ext		   *exts;
@@ -406,17 +307,16 @@ CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
 
 	memset(&m, 0, sizeof(m));
 	m.in = in;
-	m.out = out;
+	m.w = w;
 	m.cxt = cxt;
 	m.limitcxt = limitcxt;
-	m.maxlen = in->max_len > 0 ? in->max_len : PG_INT32_MAX;
-	out->nsets = 0;
-	out->npairs = 0;
+	m.maxlen = w->maxlen;
 
 	CxCheckMemory(limitcxt, (Size) (in->nitems + 1) *
-				  (sizeof(uint32) + sizeof(Depth) + sizeof(Ext) + sizeof(int64)) +
+				  (2 * sizeof(uint32) + sizeof(Depth) + sizeof(Ext) + sizeof(int64)) +
 				  (Size) in->tid_off[in->nitems] * sizeof(uint32), in->work);
 	m.prefix = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(uint32));
+	m.perfect = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(uint32));
 	m.depth = MemoryContextAllocZero(cxt, (in->nitems + 1) * sizeof(Depth));
 	exts = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(Ext));
 
@@ -435,12 +335,31 @@ CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
 
 	for (i = 0; i < in->nitems; i++)
 	{
-		EmitSet(&m, 0, (uint32) i, in->tid_off[i + 1] - in->tid_off[i]);
 		exts[i].item = (uint32) i;
 		exts[i].len = in->tid_off[i + 1] - in->tid_off[i];
 		exts[i].tids = (uint32 *) in->tids + in->tid_off[i];
 		exts[i].starts = starts + in->tid_off[i];
 	}
-	Recurse(&m, 0, exts, in->nitems);
-	SortSets(&m);
+	Recurse(&m, 0, exts, in->nitems, 0);
+}
+
+/*
+ * Mine the frequent itemsets (up to in->max_len items) and the co-occurrence
+ * counts of all pairs of frequent items into `out`, whose n, min_support,
+ * max_len, min_count, and items the caller has set.  Memory comes from `cxt`
+ * and is checked against cxsell.max_memory as held by `limitcxt`.  Dense
+ * data is mined with bit sets (eclat_dense.c), the rest with tid lists.
+ */
+void
+CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
+	   MemoryContext limitcxt)
+{
+	CxSetWriter w;
+
+	CxWriterInit(&w, out, in->max_len, in->work, cxt, limitcxt);
+	if (CxDenseSuits(in))
+		CxMineDense(in, &w, cxt, limitcxt);
+	else
+		MineSparse(in, &w, cxt, limitcxt);
+	CxWriterFinish(&w);
 }

@@ -14,21 +14,28 @@
 
 PG_FUNCTION_INFO_V1(patterns_itemsets);
 
-/* qsort_arg comparator for the documented row order. */
-static int
-CompareRows(const void *a, const void *b, void *arg)
+/* An itemset of one size, to be ordered by count descending, then number. */
+typedef struct Row
 {
-	const CxPatterns *p = (const CxPatterns *) arg;
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
+	int64		count;
+	int64		set;
+} Row;
 
-	if (p->set_size[x] != p->set_size[y])
-		return p->set_size[x] < p->set_size[y] ? -1 : 1;
-	if (p->set_count[x] != p->set_count[y])
-		return p->set_count[x] > p->set_count[y] ? -1 : 1;
+static inline int
+CompareRows(const Row *a, const Row *b)
+{
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
 	/* canonical order is by items within a size */
-	return (x > y) - (x < y);
+	return (a->set > b->set) - (a->set < b->set);
 }
+
+#define ST_SORT sort_rows
+#define ST_ELEMENT_TYPE Row
+#define ST_COMPARE(a, b) CompareRows(a, b)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
 
 /* Return one row per frequent itemset: items, size, count, support. */
 Datum
@@ -37,16 +44,25 @@ patterns_itemsets(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Tuplestorestate *store = CxMaterializeSRF(fcinfo, &tupdesc);
 	CxPatterns *p = CxPatternsFromDatum(PG_GETARG_DATUM(0));
-	int64	   *order = palloc(Max(p->nsets, 1) * sizeof(int64));
+	Row		   *rows = palloc_extended(Max(p->nsets, 1) * sizeof(Row), MCXT_ALLOC_HUGE);
 	int64		i;
+	int32		k;
 
+	/* the itemsets are stored by size: order each size's by count */
 	for (i = 0; i < p->nsets; i++)
-		order[i] = i;
-	qsort_arg(order, p->nsets, sizeof(int64), CompareRows, p);
+	{
+		rows[i].count = p->set_count[i];
+		rows[i].set = i;
+	}
+	for (k = 1; k <= p->max_size; k++)
+	{
+		CHECK_FOR_INTERRUPTS();
+		sort_rows(rows + p->size_first[k], p->size_first[k + 1] - p->size_first[k]);
+	}
 
 	for (i = 0; i < p->nsets; i++)
 	{
-		int64		s = order[i];
+		int64		s = rows[i].set;
 		Datum		values[4];
 		bool		nulls[4] = {0};
 

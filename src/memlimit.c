@@ -65,6 +65,17 @@ CxCheckMemory(MemoryContext cxt, Size extra, CxWork work)
 }
 
 /*
+ * Whether `extra` more bytes fit beside the memory held by `cxt` (and its
+ * children) under cxsell.max_memory.
+ */
+bool
+CxMemoryFits(MemoryContext cxt, Size extra)
+{
+	return MemoryContextMemAllocated(cxt, true) + extra <=
+		(Size) cxsell_max_memory_kb * 1024;
+}
+
+/*
  * Grow the array `ptr` of `elem`-byte elements (capacity *cap; NULL when not
  * allocated yet) to hold at least `want` elements, doubling, in `cxt`.  The
  * growth counts against cxsell.max_memory as held by `limitcxt`.

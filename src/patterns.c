@@ -40,11 +40,13 @@ PG_FUNCTION_INFO_V1(patterns_recv);
 PG_FUNCTION_INFO_V1(patterns_send);
 PG_FUNCTION_INFO_V1(patterns_summary);
 
-/* Encode a mined result as a cxsell.patterns varlena. */
-bytea *
-CxPatternsEncode(const CxPatterns *p)
+/*
+ * The bytes of the cxsell.patterns value of `p`; an itemset of k items adds
+ * CX_PATTERNS_SET_BYTES(k), a pair CX_PATTERNS_PAIR_BYTES.
+ */
+Size
+CxPatternsEncodedSize(const CxPatterns *p)
 {
-	StringInfoData buf;
 	Size		size = VARHDRSZ + PATTERNS_HEADER + 4 + 8 + 8;
 	int32		i;
 	int64		s;
@@ -52,8 +54,20 @@ CxPatternsEncode(const CxPatterns *p)
 	for (i = 0; i < p->nitems; i++)
 		size += 4 + strlen(p->item_name[i]);
 	for (s = 0; s < p->nsets; s++)
-		size += 12 + 4 * (Size) p->set_size[s];
-	size += 16 * (Size) p->npairs;
+		size += CX_PATTERNS_SET_BYTES((Size) p->set_size[s]);
+	size += CX_PATTERNS_PAIR_BYTES * (Size) p->npairs;
+	return size;
+}
+
+/* Encode a mined result as a cxsell.patterns varlena. */
+bytea *
+CxPatternsEncode(const CxPatterns *p)
+{
+	StringInfoData buf;
+	Size		size = CxPatternsEncodedSize(p);
+	int32		i;
+	int64		s;
+
 	if (size > MaxAllocSize)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -187,6 +201,145 @@ DecodeItems(CxReader *r, CxPatterns *p)
 	pfree(sorted);
 }
 
+/*
+ * A hash index of the itemsets read so far, for the closure check: open
+ * addressing over itemset numbers, each slot keeping half of its itemset's
+ * hash so that most probes need not read the itemset.  An itemset's hash is the sum of its
+ * items' hashes (SplitMix64's finaliser), so that the hash of a subset one
+ * item smaller is one subtraction.  Probes are bounded: an itemset that
+ * finds no free slot is left out (`partial`), and a lookup that does not
+ * find its itemset then asks the binary search, so crafted collisions cost
+ * no more than the search itself.
+ */
+#define SET_INDEX_PROBES 32
+
+typedef struct SetIndex
+{
+	uint64	   *slot;			/* hash's high half << 32 | itemset number + 1;
+								 * 0 = free */
+	uint64		mask;
+	bool		partial;
+} SetIndex;
+
+static inline uint64
+ItemHash(uint32 x)
+{
+	uint64		h = (uint64) x + UINT64CONST(0x9E3779B97F4A7C15);
+
+	h = (h ^ (h >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+	h = (h ^ (h >> 27)) * UINT64CONST(0x94D049BB133111EB);
+	return h ^ (h >> 31);
+}
+
+static void
+SetIndexInsert(SetIndex *ix, int64 s, uint64 h)
+{
+	int32		i;
+
+	for (i = 0; i < SET_INDEX_PROBES; i++)
+	{
+		uint64	   *slot = &ix->slot[(h + i) & ix->mask];
+
+		if (*slot == 0)
+		{
+			*slot = (h & UINT64CONST(0xFFFFFFFF00000000)) | (uint64) (s + 1);
+			return;
+		}
+	}
+	ix->partial = true;
+}
+
+/* The count of itemset `items` (k ascending numbers, hash h), or -1. */
+static int64
+SetIndexLookup(const SetIndex *ix, const CxPatterns *p, const uint32 *items,
+			   int32 k, uint64 h)
+{
+	int32		i;
+
+	for (i = 0; i < SET_INDEX_PROBES; i++)
+	{
+		uint64		v = ix->slot[(h + i) & ix->mask];
+		int64		s = (int64) (v & 0xFFFFFFFF) - 1;
+
+		if (v == 0)
+			break;
+		if ((v >> 32) == (h >> 32) && p->set_size[s] == k &&
+			CompareItemLists(p->set_items + p->set_off[s], items, k) == 0)
+			return p->set_count[s];
+	}
+	return ix->partial ? CxPatternsLookup(p, items, k) : -1;
+}
+
+/* Ask for the index slots a lookup of itemset s's subsets will read. */
+static inline void
+PrefetchSubsets(const SetIndex *ix, const CxPatterns *p, int64 s, uint64 h)
+{
+	const uint32 *items = p->set_items + p->set_off[s];
+	int32		k;
+
+	for (k = 0; k < p->set_size[s]; k++)
+		__builtin_prefetch(&ix->slot[(h - ItemHash(items[k])) & ix->mask]);
+}
+
+/*
+ * Check that every subset one item smaller of every itemset is stored, with
+ * a count at least the itemset's.  set_hash[s] is itemset s's hash; sets_pos
+ * the byte where the itemsets start, to name the byte of a failing one.  The
+ * lookups of itemsets a few places ahead are prefetched, as are the slots
+ * the index is built in.
+ */
+#define CLOSURE_AHEAD 8
+
+static void
+CheckClosure(CxReader *r, const CxPatterns *p, const uint64 *set_hash,
+			 Size sets_pos)
+{
+	SetIndex	ix;
+	uint64		nslots = 1024;
+	uint32	   *sub = palloc((p->max_size + 1) * sizeof(uint32));
+	int64		s;
+
+	while (nslots < (uint64) p->nsets * 2)
+		nslots *= 2;
+	ix.slot = palloc_extended(nslots * sizeof(uint64), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	ix.mask = nslots - 1;
+	ix.partial = false;
+	for (s = 0; s < p->nsets; s++)
+	{
+		if (s + CLOSURE_AHEAD < p->nsets)
+			__builtin_prefetch(&ix.slot[set_hash[s + CLOSURE_AHEAD] & ix.mask]);
+		SetIndexInsert(&ix, s, set_hash[s]);
+	}
+	for (s = p->nitems; s < p->nsets; s++)
+	{
+		const uint32 *items = p->set_items + p->set_off[s];
+		int32		size = p->set_size[s];
+		int32		drop;
+
+		if ((s & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (s + CLOSURE_AHEAD < p->nsets)
+			PrefetchSubsets(&ix, p, s + CLOSURE_AHEAD, set_hash[s + CLOSURE_AHEAD]);
+		for (drop = 0; drop < size; drop++)
+		{
+			int32		w = 0;
+			int32		k;
+
+			for (k = 0; k < size; k++)
+				if (k != drop)
+					sub[w++] = items[k];
+			if (SetIndexLookup(&ix, p, sub, size - 1,
+							   set_hash[s] - ItemHash(items[drop])) < p->set_count[s])
+			{
+				r->pos = sets_pos + 12 * (Size) (s + 1) + 4 * (Size) (p->set_off[s] + size);
+				CxReaderFail(r, "An itemset's subset is missing or has a smaller count");
+			}
+		}
+	}
+	pfree(ix.slot);
+	pfree(sub);
+}
+
 /* Read and validate the itemsets: canonical order, counts and closure. */
 static void
 DecodeSets(CxReader *r, CxPatterns *p)
@@ -194,8 +347,9 @@ DecodeSets(CxReader *r, CxPatterns *p)
 	int64		s;
 	int64		nitems_total = 0;
 	int32		limit = p->max_len > 0 ? Min(p->max_len, p->nitems) : p->nitems;
-	uint32	   *sub;
 	int32		k;
+	uint64	   *set_hash;
+	Size		sets_pos;
 
 	p->nsets = (int64) cx_get_u64(r);
 	if (p->nsets < p->nitems || (uint64) p->nsets > (r->len - r->pos) / 16)
@@ -207,13 +361,15 @@ DecodeSets(CxReader *r, CxPatterns *p)
 	p->max_size = 0;
 	/* every itemset's items fit in the remaining bytes, so this is bounded */
 	p->set_items = palloc(Max(r->len - r->pos, 4));
-	sub = palloc((limit + 1) * sizeof(uint32));
+	set_hash = palloc_extended(p->nsets * sizeof(uint64), MCXT_ALLOC_HUGE);
+	sets_pos = r->pos;
 
 	for (s = 0; s < p->nsets; s++)
 	{
 		int32		size = (int32) cx_get_u32(r);
 		int64		count = (int64) cx_get_u64(r);
 		uint32	   *items = p->set_items + nitems_total;
+		uint64		h = 0;
 
 		if ((s & 4095) == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -229,6 +385,7 @@ DecodeSets(CxReader *r, CxPatterns *p)
 			items[k] = cx_get_u32(r);
 			if (items[k] >= (uint32) p->nitems || (k > 0 && items[k] <= items[k - 1]))
 				CxReaderFail(r, "An itemset's items are not ascending item numbers");
+			h += ItemHash(items[k]);
 		}
 		p->set_size[s] = size;
 		p->set_count[s] = count;
@@ -258,29 +415,13 @@ DecodeSets(CxReader *r, CxPatterns *p)
 		}
 		p->size_first[size + 1] = s + 1;
 
-		/* every subset one item smaller is stored, with a count at least this one */
-		if (size >= 2)
-		{
-			int32		drop;
-
-			for (drop = 0; drop < size; drop++)
-			{
-				int32		w = 0;
-				int64		c;
-
-				for (k = 0; k < size; k++)
-					if (k != drop)
-						sub[w++] = items[k];
-				c = CxPatternsLookup(p, sub, size - 1);
-				if (c < count)
-					CxReaderFail(r, "An itemset's subset is missing or has a smaller count");
-			}
-		}
+		set_hash[s] = h;
 	}
+	CheckClosure(r, p, set_hash, sets_pos);
+	pfree(set_hash);
 	/* sizes above the largest present are empty ranges */
 	for (k = p->max_size + 1; k <= limit + 1; k++)
 		p->size_first[k] = p->nsets;
-	pfree(sub);
 }
 
 /* Read and validate the pair counts against the items and the 2-itemsets. */

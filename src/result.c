@@ -96,19 +96,39 @@ CxFloat8Array(const double *v, int32 n)
 	return PointerGetDatum(arr);
 }
 
-/* A text[] of the names of `k` items. */
+/*
+ * A text[] of the names of `k` items, built in place: the array header and
+ * each name as a 4-byte-header text, int-aligned, as construct_array lays
+ * them out (no items: the empty array, of no dimensions).
+ */
 Datum
 CxTextArray(const CxPatterns *p, const uint32 *items, int32 k)
 {
-	Datum	   *elems = palloc(Max(k, 1) * sizeof(Datum));
-	int32		i;
+	Size		nbytes = ARR_OVERHEAD_NONULLS(1);
 	ArrayType  *arr;
+	char	   *at;
+	int32		i;
 
+	if (k == 0)
+		return PointerGetDatum(construct_empty_array(TEXTOID));
 	for (i = 0; i < k; i++)
-		elems[i] = CStringGetTextDatum(p->item_name[items[i]]);
-	arr = construct_array(elems, k, TEXTOID, -1, false, TYPALIGN_INT);
+		nbytes += INTALIGN(VARHDRSZ + strlen(p->item_name[items[i]]));
+	arr = (ArrayType *) palloc0(nbytes);
+	SET_VARSIZE(arr, nbytes);
+	arr->ndim = 1;
+	arr->dataoffset = 0;
+	arr->elemtype = TEXTOID;
+	ARR_DIMS(arr)[0] = k;
+	ARR_LBOUND(arr)[0] = 1;
+	at = ARR_DATA_PTR(arr);
 	for (i = 0; i < k; i++)
-		pfree(DatumGetPointer(elems[i]));
-	pfree(elems);
+	{
+		const char *name = p->item_name[items[i]];
+		Size		len = strlen(name);
+
+		SET_VARSIZE(at, VARHDRSZ + len);
+		memcpy(VARDATA(at), name, len);
+		at += INTALIGN(VARHDRSZ + len);
+	}
 	return PointerGetDatum(arr);
 }
