@@ -5,7 +5,8 @@
 # Expects PG_BINDIR and the functions log and die; the library timed is
 # CXSELL_SO, or the installed one.  Defines LIB_SRC, SERVER_USER, as_server,
 # WORK, PGDATA_DIR, STARTED, LIB_SHA, LIB_OPT and an
-# EXIT trap that stops the cluster and removes WORK.  Server processes never
+# EXIT trap that stops the cluster and removes WORK; bench_cluster_start
+# defines PSQL and sql.  Server processes never
 # run as root: as root, the cluster runs as the "postgres" user.
 
 # Create WORK (/tmp/<prefix>.XXXXXX), snapshot the library and initdb.
@@ -70,5 +71,35 @@ cpu_busy() {
 busy_warning() {
 	[ "$1" != '?' ] && [ "$1" -ge 10 ] &&
 		log "WARNING: other processes keep the CPUs $1% busy: timings are skewed (parallel plans most)"
+	return 0
+}
+
+# bench_cluster_start NAME: append the settings on stdin to postgresql.conf
+# (after a local socket in WORK, port 5432), start the server, and create
+# database "bench" with cxsell, its C functions pointed at the snapshot of
+# the library.  Defines PSQL (psql against the cluster) and sql (psql -d bench).
+bench_cluster_start() {
+	{
+		echo
+		echo "# --- $1 ---"
+		echo "listen_addresses = ''"
+		echo "unix_socket_directories = '$WORK'"
+		echo "port = 5432"
+		cat
+	} >>"$PGDATA_DIR/postgresql.conf"
+	as_server "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/server.log" -w start >/dev/null ||
+		{ cat "$WORK/server.log" >&2; die "server did not start"; }
+	STARTED=1
+	PSQL=("$PG_BINDIR/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$WORK" -p 5432 -U cxbench)
+	sql() { "${PSQL[@]}" -d bench "$@"; }
+	"${PSQL[@]}" -d postgres -c "CREATE DATABASE bench" >/dev/null
+	sql -c "CREATE EXTENSION cxsell" >/dev/null ||
+		die "CREATE EXTENSION cxsell failed: build and install it first (make && make install)"
+	local n_fn
+	n_fn=$(sql -c "WITH u AS (UPDATE pg_catalog.pg_proc SET probin = '$WORK/cxsell.so'
+		WHERE probin = '\$libdir/cxsell' RETURNING 1) SELECT count(*) FROM u")
+	[ "$n_fn" -gt 0 ] || die "found no C function of cxsell to point at $WORK/cxsell.so"
+	log "timing library $LIB_SRC (sha256 $LIB_SHA..., built $LIB_OPT; $n_fn C functions)"
+	[ "$LIB_OPT" = -O0 ] && log "WARNING: $LIB_SRC is an -O0 build: cxsell timings are not representative"
 	return 0
 }

@@ -96,12 +96,7 @@ die() { echo "kmeans_bench: $*" >&2; exit 1; }
 source "$HERE/bench_cluster.sh"
 bench_cluster_init cxsell_kbench
 
-cat >>"$PGDATA_DIR/postgresql.conf" <<EOF
-
-# --- kmeans_bench.sh ---
-listen_addresses = ''
-unix_socket_directories = '$WORK'
-port = 5432
+bench_cluster_start kmeans_bench.sh <<EOF
 shared_buffers = 128MB
 work_mem = 64MB
 maintenance_work_mem = 1GB
@@ -113,22 +108,6 @@ max_parallel_workers_per_gather = 0
 jit = off
 autovacuum = off
 EOF
-
-as_server "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/server.log" -w start >/dev/null ||
-	{ cat "$WORK/server.log" >&2; die "server did not start"; }
-STARTED=1
-
-PSQL=("$PG_BINDIR/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$WORK" -p 5432 -U cxbench)
-sql() { "${PSQL[@]}" -d bench "$@"; }
-
-"${PSQL[@]}" -d postgres -c "CREATE DATABASE bench" >/dev/null
-sql -c "CREATE EXTENSION cxsell" >/dev/null ||
-	die "CREATE EXTENSION cxsell failed: build and install it first (make && make install)"
-n_fn=$(sql -c "WITH u AS (UPDATE pg_catalog.pg_proc SET probin = '$WORK/cxsell.so'
-	WHERE probin = '\$libdir/cxsell' RETURNING 1) SELECT count(*) FROM u")
-[ "$n_fn" -gt 0 ] || die "found no C function of cxsell to point at $WORK/cxsell.so"
-log "timing library $LIB_SRC (sha256 $LIB_SHA..., built $LIB_OPT; $n_fn C functions)"
-[ "$LIB_OPT" = -O0 ] && log "WARNING: $LIB_SRC is an -O0 build: cxsell timings are not representative"
 
 # ---------------------------------------------------------------------------
 # Data: a seeded mixture of 8 Gaussian clusters in 8 dimensions.  Centres are

@@ -29,7 +29,7 @@
 #
 # Every figure is the median wall time of BENCH_REPS runs, measured inside the
 # server with clock_timestamp() around an EXECUTE (bench.time_ms in
-# retail_bench.sql), so neither connection set-up nor client transfer counts;
+# bench_time.sql), so neither connection set-up nor client transfer counts;
 # every query returns one bigint.
 
 set -euo pipefail
@@ -64,12 +64,7 @@ source "$HERE/bench_cluster.sh"
 bench_cluster_init cxsell_bench
 
 # Settings for a 2-core / 24 GB machine.  Durability is irrelevant here.
-cat >>"$PGDATA_DIR/postgresql.conf" <<EOF
-
-# --- retail_bench.sh ---
-listen_addresses = ''
-unix_socket_directories = '$WORK'
-port = 5432
+bench_cluster_start retail_bench.sh <<EOF
 shared_buffers = 1GB
 work_mem = 256MB
 maintenance_work_mem = 1GB
@@ -84,24 +79,7 @@ max_parallel_workers_per_gather = 2
 jit = $JIT
 autovacuum = off
 EOF
-
-as_server "$PG_BINDIR/pg_ctl" -D "$PGDATA_DIR" -l "$WORK/server.log" -w start >/dev/null ||
-	{ cat "$WORK/server.log" >&2; die "server did not start"; }
-STARTED=1
-
-# psql against the bench database; extra arguments go to psql.
-PSQL=("$PG_BINDIR/psql" -X -q -A -t -v ON_ERROR_STOP=1 -h "$WORK" -p 5432 -U cxbench)
-sql() { "${PSQL[@]}" -d bench "$@"; }
-
-"${PSQL[@]}" -d postgres -c "CREATE DATABASE bench" >/dev/null
-sql -c "CREATE EXTENSION cxsell" >/dev/null ||
-	die "CREATE EXTENSION cxsell failed: build and install it first (make && make install)"
-sql -f "$HERE/retail_bench.sql" >/dev/null
-n_fn=$(sql -c "WITH u AS (UPDATE pg_catalog.pg_proc SET probin = '$WORK/cxsell.so'
-	WHERE probin = '\$libdir/cxsell' RETURNING 1) SELECT count(*) FROM u")
-[ "$n_fn" -gt 0 ] || die "found no C function of cxsell to point at $WORK/cxsell.so"
-log "timing library $LIB_SRC (sha256 $LIB_SHA..., built $LIB_OPT; $n_fn C functions)"
-[ "$LIB_OPT" = -O0 ] && log "WARNING: $LIB_SRC is an -O0 build: cxsell timings are not representative"
+sql -f "$HERE/bench_time.sql" -f "$HERE/retail_bench.sql" >/dev/null
 
 # ---------------------------------------------------------------------------
 # Data: one basket per line (basket = 1-based line number), items separated by
