@@ -204,7 +204,7 @@ for c in $LIMIT_CASES; do
 	err=$(sql -c "SELECT pg_column_size(cxsell.mine(basket, item, $s::float8)) FROM $d" 2>&1 >/dev/null || true)
 	t1=$(date +%s%N)
 	ms=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.0f", (b - a) / 1e6 }')
-	LIMITS+="- $d at $s: stops after $ms ms (cxsell.max_memory $(sql -c 'SHOW cxsell.max_memory')): \`$(head -n 1 <<<"$err" | sed 's/^ERROR: *//')\`"$'\n'
+	LIMITS+="- $d at $s: stops after $ms ms (cxsell.max_memory $(sql -c "LOAD '$WORK/cxsell.so'; SHOW cxsell.max_memory")): \`$(grep -E '^(ERROR|DETAIL)' <<<"$err" | sed -E 's/^(ERROR|DETAIL): *//' | paste -sd '|' | sed 's/|/: /')\`"$'\n'
 	for prog in $BORGELT; do
 		pct=$(awk -v s="$s" 'BEGIN { printf "%g", s * 100 }')
 		LIMITS+="  $(basename "$prog") -s$pct writing every itemset to /dev/null: $(time_prog "$prog" "-s$pct" "${FILE[$d]}" /dev/null) ms"$'\n'
