@@ -44,7 +44,23 @@ extern uint64 CxRandomNext(CxRandom *r);
 extern Size CxKmeansWorkMemory(int64 n, int32 d, int32 k);
 extern void CxKmeansRun(const double *x, int64 n, int32 d,
 						const CxKmeansParams *params, CxKmeansResult *res);
-extern double CxSquaredDistance(const double *a, const double *b, int32 d);
+
+/* The squared Euclidean distance of two points of d features. */
+static inline double
+CxSquaredDistance(const double *a, const double *b, int32 d)
+{
+	double		s = 0.0;
+	int32		j;
+
+	for (j = 0; j < d; j++)
+	{
+		double		t = a[j] - b[j];
+
+		s += t * t;
+	}
+	return s;
+}
+
 extern double CxSilhouette(const double *x, const int32 *labels, int64 n,
 						   int32 d, int32 k, int64 max_points, uint64 seed);
 extern int32 CxNearest(const double *x, const double *centroids, int32 k,

@@ -8,6 +8,7 @@
 # Environment:
 #   BENCH_OUT        also write the Markdown report to this file
 #   BENCH_N          number of points (default 1000000)
+#   BENCH_D          features per point (default 8)
 #   BENCH_REPS       timed runs of each side (default 3; the median is shown)
 #   BENCH_TIMEOUT_S  statement_timeout of one cxsell run, seconds (default 1800)
 #   BENCH_SK_SERIAL  1 (default): also time scikit-learn limited to one
@@ -78,13 +79,14 @@ OPENBLAS_DIR=${BENCH_OPENBLAS_DIR:-/usr/lib/x86_64-linux-gnu/openblas-pthread}
 	OPENBLAS_DIR=none
 }
 K=8
-D=8
+D=${BENCH_D:-8}
 
 log() { echo "[$(date +%H:%M:%S)] $*" >&2; }
 die() { echo "kmeans_bench: $*" >&2; exit 1; }
 
 [ -x "$PG_BINDIR/initdb" ] || die "no initdb in $PG_BINDIR"
 [[ "$N" =~ ^[1-9][0-9]*$ ]] || die "BENCH_N must be a positive integer"
+[[ "$D" =~ ^[1-9][0-9]*$ ]] || die "BENCH_D must be a positive integer"
 [[ "$REPS" =~ ^[1-9][0-9]*$ ]] || die "BENCH_REPS must be a positive integer"
 "$PYTHON" -c 'import sklearn, threadpoolctl' 2>/dev/null ||
 	die "$PYTHON cannot import sklearn and threadpoolctl (apt-get install python3-sklearn)"
