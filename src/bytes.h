@@ -25,12 +25,26 @@ typedef struct CxReader
 	int			errcode;		/* SQLSTATE of a rejection */
 } CxReader;
 
+/* Append n bytes: in place when they fit, as most writers enlarge first. */
+static inline void
+cx_put_raw(StringInfo buf, const void *p, int n)
+{
+	if (buf->len + n < buf->maxlen)
+	{
+		memcpy(buf->data + buf->len, p, n);
+		buf->len += n;
+		buf->data[buf->len] = '\0';
+	}
+	else
+		appendBinaryStringInfo(buf, p, n);
+}
+
 static inline void
 cx_put_u32(StringInfo buf, uint32 v)
 {
 	uint32		be = pg_hton32(v);
 
-	appendBinaryStringInfo(buf, (const char *) &be, sizeof(be));
+	cx_put_raw(buf, &be, sizeof(be));
 }
 
 static inline void
@@ -38,7 +52,7 @@ cx_put_u64(StringInfo buf, uint64 v)
 {
 	uint64		be = pg_hton64(v);
 
-	appendBinaryStringInfo(buf, (const char *) &be, sizeof(be));
+	cx_put_raw(buf, &be, sizeof(be));
 }
 
 static inline void

@@ -311,6 +311,16 @@ typedef struct Rows
 	int32		width;
 } Rows;
 
+/* The most buckets of one radix digit made of several item positions. */
+#define CX_RADIX_MAX 65536
+
+/* The most buckets of a digit for sorting n rows: n/4, within [256, 65536]. */
+static inline uint64
+RadixCap(int64 n)
+{
+	return Min(Max((uint64) n / 4, 256), CX_RADIX_MAX);
+}
+
 /* Whether the rows are in lexicographic order of their items already. */
 static bool
 RowsSorted(const Rows *g)
@@ -343,23 +353,36 @@ Digit(const uint32 *row, int32 from, int32 to, uint32 nkeys)
 	return d;
 }
 
+/* Copy one row of `width` words. */
+static inline void
+CopyRow(uint32 *dst, const uint32 *src, int32 width)
+{
+	int32		j;
+
+	for (j = 0; j < width; j++)
+		dst[j] = src[j];
+}
+
 /*
  * Sort the rows of g lexicographically by their items: a least significant
  * digit first radix sort, each digit a run of item positions whose values
- * make at most 4096 buckets (one position when there are more items), one
- * stable counting pass per digit through `tmp`.
+ * make at most about n/4 buckets (256 to 65536; one position when there are
+ * more items), one stable counting pass per digit, between g's rows and
+ * `tmp` in turn.
  */
 static void
 SortRows(Rows *g, uint32 *tmp, int64 *cnt, uint32 nkeys)
 {
+	uint64		limit = RadixCap(g->n);
 	int32		per = 1;
-	uint32		span = nkeys;
+	uint64		span = nkeys;
 	int32		to = g->k;
-	Size		rowbytes = g->width * sizeof(uint32);
+	uint32	   *src = g->rows;
+	uint32	   *dst = tmp;
 
 	if (g->n < 2 || RowsSorted(g))
 		return;
-	while (span <= 4096 / nkeys && per < g->k)
+	while (span * nkeys <= limit && per < g->k)
 	{
 		span *= nkeys;
 		per++;
@@ -368,7 +391,7 @@ SortRows(Rows *g, uint32 *tmp, int64 *cnt, uint32 nkeys)
 	{
 		int32		from = Max(to - per, 0);
 		uint32		radix = 1;
-		uint32	   *src = g->rows;
+		uint32	   *swap;
 		int64		r;
 		int32		j;
 
@@ -384,11 +407,15 @@ SortRows(Rows *g, uint32 *tmp, int64 *cnt, uint32 nkeys)
 		{
 			const uint32 *row = src + r * g->width;
 
-			memcpy(tmp + cnt[Digit(row, from, to, nkeys)]++ * g->width, row, rowbytes);
+			CopyRow(dst + cnt[Digit(row, from, to, nkeys)]++ * g->width, row, g->width);
 		}
-		memcpy(g->rows, tmp, (Size) g->n * rowbytes);
+		swap = src;
+		src = dst;
+		dst = swap;
 		to = from;
 	}
+	if (src != g->rows)
+		memcpy(g->rows, src, (Size) g->n * g->width * sizeof(uint32));
 }
 
 /*
@@ -426,11 +453,11 @@ SortSets(CxSetWriter *w)
 	}
 	if (!CxMemoryFits(w->limitcxt,
 					  ((Size) wordoff[maxsize + 1] + most) * sizeof(uint32) +
-					  ((Size) Max(nkeys, 4096) + 1) * sizeof(int64)))
+					  ((Size) Max(nkeys, RadixCap(nsets)) + 1) * sizeof(int64)))
 		TooMany((double) nsets, (double) w->nset_items, true, false);
 	packed = MemoryContextAllocHuge(w->cxt, Max(wordoff[maxsize + 1], 1) * sizeof(uint32));
 	tmp = MemoryContextAllocHuge(w->cxt, Max(most, 1) * sizeof(uint32));
-	cnt = MemoryContextAlloc(w->cxt, ((Size) Max(nkeys, 4096) + 1) * sizeof(int64));
+	cnt = MemoryContextAlloc(w->cxt, ((Size) Max(nkeys, RadixCap(nsets)) + 1) * sizeof(int64));
 
 	/* pack each size's rows, in the order written */
 	memset(nsize, 0, ((Size) maxsize + 2) * sizeof(int64));
