@@ -50,7 +50,7 @@ CxRandomDouble(CxRandom *r)
 Size
 CxKmeansWorkMemory(int64 n, int32 d, int32 k)
 {
-	return (Size) n * (sizeof(int32) * 2 + sizeof(double) * 5) +
+	return (Size) n * (sizeof(int32) * 2 + sizeof(double) * 5 + sizeof(int64) * 2) +
 		(Size) k * d * sizeof(double) * 5 + (Size) k * (sizeof(int64) + sizeof(double)) * 4;
 }
 

@@ -438,6 +438,74 @@ CheckMagnitude(const double *x, int64 n, int32 d)
 				 errhint("Rescale the features (divide them by a constant), or use the option {\"standardize\": true}.")));
 }
 
+/* A point to sort: its first feature, and its row. */
+typedef struct RowKey
+{
+	double		first;
+	int64		row;
+} RowKey;
+
+typedef struct RowSortArg
+{
+	const double *x;
+	int32		d;
+} RowSortArg;
+
+/*
+ * Points in CxCompareRows's order (feature by feature); points of equal
+ * values (+0 and -0 apart) by their bits, so that the order is canonical.
+ */
+static inline int
+CompareRowKeys(const RowKey *a, const RowKey *b, RowSortArg *arg)
+{
+	const double *x;
+	const double *y;
+	int32		j;
+
+	if (a->first != b->first)
+		return a->first < b->first ? -1 : 1;
+	x = arg->x + a->row * arg->d;
+	y = arg->x + b->row * arg->d;
+	for (j = 1; j < arg->d; j++)
+		if (x[j] != y[j])
+			return x[j] < y[j] ? -1 : 1;
+	return memcmp(x, y, arg->d * sizeof(double));
+}
+
+#define ST_SORT sort_row_keys
+#define ST_ELEMENT_TYPE RowKey
+#define ST_COMPARE_ARG_TYPE RowSortArg
+#define ST_COMPARE(a, b, arg) CompareRowKeys(a, b, arg)
+#define ST_SCOPE static
+#define ST_DEFINE
+#include "lib/sort_template.h"
+
+/*
+ * Copy the n points of d features in src to dst in canonical order: a sort
+ * of (first feature, row) keys, then one gather.
+ */
+static void
+SortPoints(double *dst, const double *src, int64 n, int32 d)
+{
+	RowKey	   *keys = MemoryContextAllocHuge(CurrentMemoryContext, Max(n, 1) * sizeof(RowKey));
+	RowSortArg	arg = {src, d};
+	int64		i;
+
+	for (i = 0; i < n; i++)
+	{
+		keys[i].first = src[i * d];
+		keys[i].row = i;
+	}
+	sort_row_keys(keys, n, &arg);
+	for (i = 0; i < n; i++)
+	{
+		if ((i & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+		memcpy(dst + i * d, src + keys[i].row * d, d * sizeof(double));
+	}
+	pfree(keys);
+}
+
 /*
  * The points of a state ready to cluster, in fit context `cxt`: in a
  * canonical order (so that the result does not depend on the plan), and
@@ -463,9 +531,7 @@ PreparePoints(KmeansState *st, int32 k_max, double *mean, double *scale)
 	CxCheckMemory(st->limitcxt, (Size) n * d * sizeof(double) + CxKmeansWorkMemory(n, d, k_max),
 				  CX_WORK_CLUSTERING);
 	x = MemoryContextAllocHuge(CurrentMemoryContext, (Size) n * d * sizeof(double));
-	memcpy(x, st->x, (Size) n * d * sizeof(double));
-	qsort_arg(x, n, d * sizeof(double), CxCompareRows, &d);
-	CHECK_FOR_INTERRUPTS();
+	SortPoints(x, st->x, n, d);
 
 	for (j = 0; j < d; j++)
 	{

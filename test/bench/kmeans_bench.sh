@@ -207,8 +207,10 @@ if not any(p.get("user_api") == "blas" for p in pools):
         ["%s (%s) %d threads" % (p.get("internal_api"),
          p.get("filepath", "").rsplit("/", 1)[-1], p.get("num_threads")) for p in pools]
 else:
-    pools = ["%s (%s) %d threads" % (" ".join(filter(None, (p.get("internal_api"), p.get("version")))),
-             p.get("filepath", "").rsplit("/", 1)[-1], p.get("num_threads")) for p in pools]
+    pools = ["%s (%s%s) %d threads" % (" ".join(filter(None, (p.get("internal_api"), p.get("version")))),
+             p.get("filepath", "").rsplit("/", 1)[-1],
+             ", kernel %s" % p["architecture"] if p.get("architecture") else "",
+             p.get("num_threads")) for p in pools]
 pools = "; ".join(pools)
 print("ms=%.1f inertia=%r iter=%d maxrss_kb=%d rss_before_kb=%d rss_base_kb=%d" %
       ((t1 - t0) * 1000, float(km.inertia_), km.n_iter_, maxrss, rss_before, rss_base))
