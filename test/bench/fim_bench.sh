@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # fim_bench.sh -- the mining core on the FIMI benchmark data sets (retail,
-# retail x10, T10I4D100K, mushroom, chess) against the grouping floor and
+# retail x10 -- any retailN is retail N times over --, T10I4D100K, mushroom,
+# chess) against the grouping floor and
 # Christian Borgelt's fpgrowth and eclat programs, on a throwaway cluster.
 #
 # Usage:  test/bench/fim_bench.sh
@@ -103,9 +104,10 @@ SKIPPED=""
 load() {
 	local name=$1 src
 	[ -n "${FILE[$name]:-}" ] && return 0
-	if [ "$name" = retail10 ]; then
+	if [[ "$name" =~ ^retail([0-9]+)$ ]]; then
+		# retail N times over, each copy's baskets numbered after the last
 		load retail || return 1
-		for _ in 1 2 3 4 5 6 7 8 9 10; do cat "${FILE[retail]}"; done >"$WORK/retail10.dat"
+		for ((c = 0; c < BASH_REMATCH[1]; c++)); do cat "${FILE[retail]}"; done >"$WORK/$name.dat"
 	else
 		src=$(data_file "$name")
 		if [ ! -r "$src" ]; then
