@@ -102,12 +102,13 @@ data_file() {
 }
 SKIPPED=""
 load() {
-	local name=$1 src
+	local name=$1 src copies i
 	[ -n "${FILE[$name]:-}" ] && return 0
 	if [[ "$name" =~ ^retail([0-9]+)$ ]]; then
 		# retail N times over, each copy's baskets numbered after the last
+		copies=${BASH_REMATCH[1]}
 		load retail || return 1
-		for ((c = 0; c < BASH_REMATCH[1]; c++)); do cat "${FILE[retail]}"; done >"$WORK/$name.dat"
+		for ((i = 0; i < copies; i++)); do cat "${FILE[retail]}"; done >"$WORK/$name.dat"
 	else
 		src=$(data_file "$name")
 		if [ ! -r "$src" ]; then
