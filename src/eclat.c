@@ -1,16 +1,20 @@
 /*
  * eclat.c
- *		Frequent itemset mining: Eclat over a vertical database.
+ *		Frequent itemset mining on sparse data: Eclat with occurrence
+ *		delivery over projected baskets.
  *
  * The walk is Eclat's (M. J. Zaki, "Scalable Algorithms for Association
  * Mining", IEEE TKDE 12(3), 2000): depth first over the itemset lattice in
  * item order, each itemset carrying its tid list (the baskets that hold it).
  * Instead of intersecting tid lists pairwise, the counts of all extensions
- * of an itemset come from one pass over its baskets in the horizontal layout
- * ("occurrence deliver", T. Uno et al., "LCM ver. 2", FIMI 2004), and a
- * second pass builds the tid lists of the frequent extensions.  At the first
- * level this pass also yields the co-occurrence counts of all pairs of
- * frequent items.
+ * of an itemset come from one pass over its baskets ("occurrence deliver",
+ * T. Uno et al., "LCM ver. 2", FIMI 2004), and a second pass builds, for the
+ * next level, the tid lists of the frequent extensions and the baskets
+ * projected on them: each basket of the itemset cut to the extensions it
+ * holds, numbered as the next level numbers them, packed together (LCM's
+ * database reduction).  Deeper levels so read only what they count, from
+ * memory that is close together.  At the first level the pass also yields
+ * the co-occurrence counts of all pairs of frequent items.
  *
  * Work and memory are bounded: every loop checks for interrupts, every
  * allocation counts against cxsell.max_memory, and max_len bounds the depth.
@@ -22,9 +26,20 @@
 #include "eclat.h"
 
 /*
- * One extension of the current prefix: an item, the tid list of prefix+item,
- * and for each of those baskets the offset within it just past the item, so
- * that the items after it are found without a search.
+ * Baskets as one level sees them: basket b holds the extension numbers
+ * items[off[b] .. off[b + 1]), ascending.
+ */
+typedef struct Baskets
+{
+	const int64 *off;
+	const uint32 *items;
+} Baskets;
+
+/*
+ * One extension of the current prefix: an item, the tid list of prefix+item
+ * (baskets of its level), and for each of those baskets the offset within
+ * it just past the extension, so that the later ones are found without a
+ * search.
  */
 typedef struct Ext
 {
@@ -37,11 +52,10 @@ typedef struct Ext
 /* Per-depth working arrays, indexed by extension number. */
 typedef struct Depth
 {
-	int32	   *slot;			/* item -> extension number, or -1 */
 	int64	   *cnt;			/* co-occurrence count per extension */
 	int32	   *touched;		/* extensions with cnt > 0 */
 	int32	   *next;			/* extension -> number in the next level */
-	MemoryContext cxt;			/* tid lists of the next level */
+	MemoryContext cxt;			/* tid lists and baskets of the next level */
 } Depth;
 
 typedef struct Miner
@@ -62,16 +76,12 @@ GetDepth(Miner *m, int32 d)
 {
 	Depth	   *dp = &m->depth[d];
 
-	if (dp->slot == NULL)
+	if (dp->cnt == NULL)
 	{
 		int32		n = Max(m->in->nitems, 1);
-		int32		i;
 
-		CxCheckMemory(m->limitcxt, (Size) n * (sizeof(int64) + 3 * sizeof(int32)),
+		CxCheckMemory(m->limitcxt, (Size) n * (sizeof(int64) + 2 * sizeof(int32)),
 					  m->in->work);
-		dp->slot = MemoryContextAlloc(m->cxt, n * sizeof(int32));
-		for (i = 0; i < n; i++)
-			dp->slot[i] = -1;
 		dp->cnt = MemoryContextAllocZero(m->cxt, n * sizeof(int64));
 		dp->touched = MemoryContextAlloc(m->cxt, n * sizeof(int32));
 		dp->next = MemoryContextAlloc(m->cxt, n * sizeof(int32));
@@ -96,38 +106,39 @@ CompareInt32(const void *a, const void *b)
  * listed in dp->touched, in order; returns how many.
  */
 static int32
-CountLater(const Miner *m, Depth *dp, const Ext *exts, int32 a, int32 nexts)
+CountLater(Depth *dp, const Baskets *db, const Ext *exts, int32 a, int32 nexts)
 {
-	const CxMineInput *in = m->in;
+	const int64 *off = db->off;
+	const uint32 *items = db->items;
+	const uint32 *tids = exts[a].tids;
+	const uint32 *starts = exts[a].starts;
+	int64	   *cnt = dp->cnt;
+	int32	   *touched = dp->touched;
+	int64		len = exts[a].len;
 	int32		ntouched = 0;
 	int64		t;
 
-	for (t = 0; t < exts[a].len; t++)
+	for (t = 0; t < len; t++)
 	{
-		int64		b = exts[a].tids[t];
-		int64		end = in->basket_off[b + 1];
+		int64		end = off[tids[t] + 1];
 		int64		q;
 
-		for (q = in->basket_off[b] + exts[a].starts[t]; q < end; q++)
-		{
-			int32		sl = dp->slot[in->bitems[q]];
-
-			if (sl > a && dp->cnt[sl]++ == 0)
-				dp->touched[ntouched++] = sl;
-		}
+		for (q = off[tids[t]] + starts[t]; q < end; q++)
+			if (cnt[items[q]]++ == 0)
+				touched[ntouched++] = (int32) items[q];
 	}
-	/* in order: a scan of the later slots when they are few, else a sort */
+	/* in order: a scan of the later extensions when few, else a sort */
 	if ((int64) ntouched * 64 >= nexts - a - 1)
 	{
-		int32		sl;
+		int32		e;
 
 		ntouched = 0;
-		for (sl = a + 1; sl < nexts; sl++)
-			if (dp->cnt[sl] > 0)
-				dp->touched[ntouched++] = sl;
+		for (e = a + 1; e < nexts; e++)
+			if (cnt[e] > 0)
+				touched[ntouched++] = e;
 	}
 	else
-		qsort(dp->touched, ntouched, sizeof(int32), CompareInt32);
+		qsort(touched, ntouched, sizeof(int32), CompareInt32);
 	return ntouched;
 }
 
@@ -146,82 +157,94 @@ RecordCounts(Miner *m, Depth *dp, const Ext *exts, int32 a, int32 plen,
 
 	for (k = 0; k < ntouched; k++)
 	{
-		int32		sl = dp->touched[k];
-		int64		c = dp->cnt[sl];
+		int32		e = dp->touched[k];
+		int64		c = dp->cnt[e];
 
-		dp->next[sl] = -1;
+		dp->next[e] = -1;
 		if (plen == 0)
-			CxWriterPair(m->w, m->prefix[plen], exts[sl].item, c);
+			CxWriterPair(m->w, m->prefix[plen], exts[e].item, c);
 		if (c == exts[a].len)
-			m->perfect[(*np)++] = exts[sl].item;
+			m->perfect[(*np)++] = exts[e].item;
 		else if (c >= m->in->min_count)
-			dp->next[sl] = nnext++;
+			dp->next[e] = nnext++;
 	}
 	return nnext;
 }
 
 /*
- * The extensions of prefix + a for the next level: for each frequent b
- * numbered by RecordCounts, the tid list of prefix + a + b, in dp->cxt.
+ * The next level below prefix + a, in dp->cxt: for each frequent b numbered
+ * by RecordCounts, the tid list of prefix + a + b; and a's baskets projected
+ * on those b (`*ndb`), which the tid lists number.
  */
 static Ext *
-BuildNext(const Miner *m, Depth *dp, const Ext *exts, int32 a, int32 ntouched,
-		  int32 nnext)
+BuildNext(const Miner *m, Depth *dp, const Baskets *db, const Ext *exts,
+		  int32 a, int32 ntouched, int32 nnext, Baskets *ndb)
 {
-	const CxMineInput *in = m->in;
+	const int32 *next = dp->next;
 	MemoryContext old;
 	Size		total = 0;
-	Ext		   *next;
+	Ext		   *nx;
+	int64	   *noff;
+	uint32	   *nitems;
+	int64		nb = 0;
+	int64		w = 0;
 	int32		k;
 	int64		t;
 
 	for (k = 0; k < ntouched; k++)
-		if (dp->next[dp->touched[k]] >= 0)
+		if (next[dp->touched[k]] >= 0)
 			total += dp->cnt[dp->touched[k]];
-	CxCheckMemory(m->limitcxt, total * 2 * sizeof(uint32) + nnext * sizeof(Ext),
-				  m->in->work);
+	CxCheckMemory(m->limitcxt, total * 3 * sizeof(uint32) + nnext * sizeof(Ext) +
+				  (exts[a].len + 1) * sizeof(int64), m->in->work);
 	old = MemoryContextSwitchTo(dp->cxt);
-	next = palloc(nnext * sizeof(Ext));
+	nx = palloc(nnext * sizeof(Ext));
 	for (k = 0; k < ntouched; k++)
 	{
-		int32		sl = dp->touched[k];
-		int32		x = dp->next[sl];
+		int32		e = dp->touched[k];
+		int32		x = next[e];
 
 		if (x < 0)
 			continue;
-		next[x].item = exts[sl].item;
-		next[x].len = 0;
-		next[x].tids = palloc(dp->cnt[sl] * sizeof(uint32));
-		next[x].starts = palloc(dp->cnt[sl] * sizeof(uint32));
+		nx[x].item = exts[e].item;
+		nx[x].len = 0;
+		nx[x].tids = palloc(dp->cnt[e] * sizeof(uint32));
+		nx[x].starts = palloc(dp->cnt[e] * sizeof(uint32));
 	}
+	noff = palloc((exts[a].len + 1) * sizeof(int64));
+	nitems = palloc(Max(total, 1) * sizeof(uint32));
 	MemoryContextSwitchTo(old);
+
+	noff[0] = 0;
 	for (t = 0; t < exts[a].len; t++)
 	{
-		uint32		b = exts[a].tids[t];
-		int64		begin = in->basket_off[b];
-		int64		end = in->basket_off[b + 1];
+		int64		end = db->off[exts[a].tids[t] + 1];
 		int64		q;
 
-		for (q = begin + exts[a].starts[t]; q < end; q++)
+		for (q = db->off[exts[a].tids[t]] + exts[a].starts[t]; q < end; q++)
 		{
-			int32		sl = dp->slot[in->bitems[q]];
-			int32		x;
+			int32		x = next[db->items[q]];
 
-			if (sl > a && (x = dp->next[sl]) >= 0)
+			if (x >= 0)
 			{
-				next[x].tids[next[x].len] = b;
-				next[x].starts[next[x].len] = (uint32) (q + 1 - begin);
-				next[x].len++;
+				nitems[w++] = (uint32) x;
+				nx[x].tids[nx[x].len] = (uint32) nb;
+				nx[x].starts[nx[x].len] = (uint32) (w - noff[nb]);
+				nx[x].len++;
 			}
 		}
+		if (w > noff[nb])
+			noff[++nb] = w;
 	}
-	return next;
+	Assert((Size) w == total);
+	ndb->off = noff;
+	ndb->items = nitems;
+	return nx;
 }
 
 /*
  * Extend the prefix prefix[0..plen) by each of its extensions in turn.
  * exts[e] is a frequent item, greater than every prefix item, with the tid
- * list of prefix + item; m->perfect[0..nperfect) are the prefix's perfect
+ * list of prefix + item over the baskets db of this level; m->perfect[0..nperfect) are the prefix's perfect
  * extensions.  For extension a, one pass over a's baskets counts every
  * later extension b in them, giving the count of prefix + a + b; the b in
  * every basket of prefix + a are its perfect extensions, written with it
@@ -231,16 +254,13 @@ BuildNext(const Miner *m, Depth *dp, const Ext *exts, int32 a, int32 ntouched,
  * recorded.
  */
 static void
-Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts, int32 nperfect)
+Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts, int32 nperfect,
+		const Baskets *db)
 {
 	Depth	   *dp = GetDepth(m, plen);
 	int32		a;
-	int32		e;
 
 	check_stack_depth();
-	for (e = 0; e < nexts; e++)
-		dp->slot[exts[e].item] = e;
-
 	for (a = 0; a < nexts && !m->w->stopped; a++)
 	{
 		int32		ntouched = 0;
@@ -252,7 +272,7 @@ Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts, int32 nperfect)
 		m->prefix[plen] = exts[a].item;
 		if (a + 1 < nexts && (plen == 0 || plen + 2 <= m->maxlen))
 		{
-			ntouched = CountLater(m, dp, exts, a, nexts);
+			ntouched = CountLater(dp, db, exts, a, nexts);
 			nnext = RecordCounts(m, dp, exts, a, plen, ntouched, &np);
 			if (plen + 2 > m->maxlen)
 			{
@@ -264,30 +284,28 @@ Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts, int32 nperfect)
 		CxWriterSets(m->w, m->prefix, plen + 1, m->perfect, np, exts[a].len);
 		if (nnext >= 2 && plen + 3 <= m->maxlen)
 		{
-			Ext		   *next = BuildNext(m, dp, exts, a, ntouched, nnext);
+			Baskets		ndb;
+			Ext		   *next = BuildNext(m, dp, db, exts, a, ntouched, nnext, &ndb);
 
 			for (k = 0; k < ntouched; k++)
 				dp->cnt[dp->touched[k]] = 0;
-			Recurse(m, plen + 1, next, nnext, np);
+			Recurse(m, plen + 1, next, nnext, np, &ndb);
 			MemoryContextReset(dp->cxt);
 			continue;
 		}
 		/* the frequent prefix + a + b go no deeper: write them here */
 		for (k = 0; k < ntouched; k++)
 		{
-			int32		sl = dp->touched[k];
+			int32		e = dp->touched[k];
 
-			if (dp->next[sl] >= 0)
+			if (dp->next[e] >= 0)
 			{
-				m->prefix[plen + 1] = exts[sl].item;
-				CxWriterSets(m->w, m->prefix, plen + 2, m->perfect, np, dp->cnt[sl]);
+				m->prefix[plen + 1] = exts[e].item;
+				CxWriterSets(m->w, m->prefix, plen + 2, m->perfect, np, dp->cnt[e]);
 			}
-			dp->cnt[sl] = 0;
+			dp->cnt[e] = 0;
 		}
 	}
-
-	for (e = 0; e < nexts; e++)
-		dp->slot[exts[e].item] = -1;
 }
 
 /*
@@ -299,6 +317,7 @@ MineSparse(const CxMineInput *in, CxSetWriter *w, MemoryContext cxt,
 		   MemoryContext limitcxt)
 {
 	Miner		m;
+	Baskets		db;
 	Ext		   *exts;
 	uint32	   *starts;
 	int64	   *fill;
@@ -340,7 +359,10 @@ MineSparse(const CxMineInput *in, CxSetWriter *w, MemoryContext cxt,
 		exts[i].tids = (uint32 *) in->tids + in->tid_off[i];
 		exts[i].starts = starts + in->tid_off[i];
 	}
-	Recurse(&m, 0, exts, in->nitems, 0);
+	/* at the first level the extension numbers are the item numbers */
+	db.off = in->basket_off;
+	db.items = in->bitems;
+	Recurse(&m, 0, exts, in->nitems, 0, &db);
 }
 
 /*
