@@ -17,6 +17,7 @@
 #   BENCH_LIMIT      data:support pairs that pass the output limits: timed once,
 #                    with the error they stop with (default chess:0.3)
 #   BENCH_REPS       timed runs per query, after one warm-up (default 5)
+#   BENCH_MAX_MEMORY cxsell.max_memory for every query (default 1GB, its default)
 #   BENCH_OUT        also write the Markdown report to this file
 #   CXSELL_SO        the cxsell.so to time (default: the installed one)
 #   PG_BINDIR        PostgreSQL binaries (default /usr/lib/postgresql/15/bin)
@@ -61,6 +62,7 @@ full_page_writes = off
 max_parallel_workers_per_gather = 2
 jit = off
 autovacuum = off
+cxsell.max_memory = '${BENCH_MAX_MEMORY:-1GB}'
 EOF
 sql -f "$HERE/bench_time.sql" >/dev/null
 
