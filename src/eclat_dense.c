@@ -126,10 +126,11 @@ ChooseAndCount(void)
 }
 
 /*
- * Whether bit sets suit the data: the frequent items fill at least 1/16 of
- * the basket x item matrix (a bit set then costs no more than 4 tid list
- * entries of 32 bits), and their bit sets take at most 1/8 of
- * cxsell.max_memory.
+ * Whether bit sets suit the data: the frequent items fill at least 1/8 of
+ * the basket x item matrix, and their bit sets take at most 1/8 of
+ * cxsell.max_memory.  Counting all pairs costs about items^2/2 ANDs of
+ * baskets/64 words with bit sets, and baskets x (items per basket)^2/2
+ * steps by occurrence delivery: the same at a fill of 1/8.
  */
 bool
 CxDenseSuits(const CxMineInput *in)
@@ -139,7 +140,7 @@ CxDenseSuits(const CxMineInput *in)
 
 	if (in->nitems < 2 || in->nbaskets < 1)
 		return false;
-	return (double) in->tid_off[in->nitems] * 16 >= cells &&
+	return (double) in->tid_off[in->nitems] * 8 >= cells &&
 		bytes * 8 <= (double) cxsell_max_memory_kb * 1024;
 }
 
