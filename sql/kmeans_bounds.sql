@@ -1,7 +1,8 @@
 -- cxsell.kmeans skips the distances that cannot change an assignment
 -- (Hamerly's bounds); the fit must be exactly plain Lloyd's.  Over seeded
 -- data sets (Gaussian blobs, integer grids full of exact ties, duplicate
--- points, features on scales 1e-6 to 1e6), the model's cluster sizes and
+-- points, features on scales 1e-6 to 1e6, values whose squares underflow),
+-- the model's cluster sizes and
 -- within-cluster sums must equal a plain scan of every point against the
 -- final centres (cxsell.cluster, which compares each point with every
 -- centre, lowest number on ties).
@@ -11,7 +12,7 @@ DO $$
 DECLARE ds int := 0; shape text; k int;
 BEGIN
   PERFORM setseed(0.777);
-  FOREACH shape IN ARRAY ARRAY['blobs', 'grid', 'dups', 'scales', 'line'] LOOP
+  FOREACH shape IN ARRAY ARRAY['blobs', 'grid', 'dups', 'scales', 'line', 'tiny'] LOOP
     FOR rep IN 1..3 LOOP
       ds := ds + 1;
       IF shape = 'blobs' THEN
@@ -27,9 +28,14 @@ BEGIN
       ELSIF shape = 'scales' THEN
         INSERT INTO kb_points
         SELECT ds, i, ARRAY[random() * 1e6, random() * 1e-6, (i % 7)::float8] FROM generate_series(1, 300) i;
-      ELSE
+      ELSIF shape = 'line' THEN
         INSERT INTO kb_points
         SELECT ds, i, ARRAY[i::float8 + 0.5 * (i % 2)] FROM generate_series(1, 200) i;
+      ELSE
+        -- squares in the subnormal range, rounded to absolute steps
+        INSERT INTO kb_points
+        SELECT ds, i, ARRAY[(i % 9) * 1e-156 + random() * 1e-156, random() * 1e-155]
+        FROM generate_series(1, 200) i;
       END IF;
       FOREACH k IN ARRAY ARRAY[2, 3, 5, 9] LOOP
         INSERT INTO kb_cases VALUES (ds, k, format('{"seed": %s, "restarts": %s, "max_iter": %s}',

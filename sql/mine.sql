@@ -106,3 +106,11 @@ SELECT regress.err($$
   FROM (SELECT b AS basket, 'p' || (b % 3) AS product FROM generate_series(1, 3000) b,
                generate_series(1, 2) k) s$$) AS right_order;
 RESET cxsell.max_memory;
+
+-- max_len 1 on sparse data (the tid-list miner): single items only, and the
+-- co-occurrence of every two frequent items still counted
+CREATE TABLE ml1 AS SELECT b, (b * 7 + k * 13) % 97 AS i FROM generate_series(1, 400) b, generate_series(1, 3) k;
+SELECT (s).items, (s).itemsets, (s).max_itemset_size,
+       (s).co_occurring_pairs = (SELECT count(DISTINCT (x.i, y.i)) FROM ml1 x JOIN ml1 y ON x.b = y.b AND x.i < y.i)
+         AS all_pairs_counted
+FROM (SELECT cxsell.summary(cxsell.mine(b, i, 0.005, 1)) AS s FROM ml1) q;

@@ -207,11 +207,11 @@ BuildNext(const Miner *m, Depth *dp, const Baskets *db, const Ext *exts,
 			continue;
 		nx[x].item = exts[e].item;
 		nx[x].len = 0;
-		nx[x].tids = palloc(dp->cnt[e] * sizeof(uint32));
-		nx[x].starts = palloc(dp->cnt[e] * sizeof(uint32));
+		nx[x].tids = palloc_extended(dp->cnt[e] * sizeof(uint32), MCXT_ALLOC_HUGE);
+		nx[x].starts = palloc_extended(dp->cnt[e] * sizeof(uint32), MCXT_ALLOC_HUGE);
 	}
-	noff = palloc((exts[a].len + 1) * sizeof(int64));
-	nitems = palloc(Max(total, 1) * sizeof(uint32));
+	noff = palloc_extended((exts[a].len + 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	nitems = palloc_extended(Max(total, 1) * sizeof(uint32), MCXT_ALLOC_HUGE);
 	MemoryContextSwitchTo(old);
 
 	noff[0] = 0;
@@ -276,9 +276,11 @@ Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts, int32 nperfect,
 			nnext = RecordCounts(m, dp, exts, a, plen, ntouched, &np);
 			if (plen + 2 > m->maxlen)
 			{
-				/* counted for the pairs only */
+				/* counted for the pairs only: no itemset of two */
 				np = nperfect;
 				nnext = 0;
+				for (k = 0; k < ntouched; k++)
+					dp->next[dp->touched[k]] = -1;
 			}
 		}
 		CxWriterSets(m->w, m->prefix, plen + 1, m->perfect, np, exts[a].len);

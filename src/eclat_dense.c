@@ -265,7 +265,8 @@ CxMineDense(const CxMineInput *in, CxSetWriter *w, MemoryContext cxt,
 	d.path = MemoryContextAlloc(cxt, ((Size) nitems + 1) * sizeof(uint32));
 	d.perfect = MemoryContextAlloc(cxt, ((Size) nitems + 1) * sizeof(uint32));
 	roots = MemoryContextAlloc(cxt, (Size) nitems * sizeof(BitSet));
-	bits = MemoryContextAllocZero(cxt, ((Size) nitems + 1) * d.nwords * sizeof(Word));
+	bits = MemoryContextAllocExtended(cxt, ((Size) nitems + 1) * d.nwords * sizeof(Word),
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	scratch = bits + (Size) nitems * d.nwords;
 
 	for (i = 0; i < nitems; i++)

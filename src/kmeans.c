@@ -21,6 +21,9 @@
 
 #include "kmeans.h"
 
+/* The most candidates greedy seeding tries per centre. */
+#define MAX_TRIALS 32
+
 /* Seed the generator. */
 void
 CxRandomSeed(CxRandom *r, uint64 seed)
@@ -51,7 +54,8 @@ Size
 CxKmeansWorkMemory(int64 n, int32 d, int32 k)
 {
 	return (Size) n * (sizeof(int32) * 2 + sizeof(double) * 5 + sizeof(int64) * 2) +
-		(Size) k * d * sizeof(double) * 5 + (Size) k * (sizeof(int64) + sizeof(double)) * 4;
+		(Size) k * d * sizeof(double) * 5 + (Size) k * (sizeof(int64) + sizeof(double)) * 4 +
+		(Size) k * (MAX_TRIALS + 1) * sizeof(double);
 }
 
 /* Index of the point whose cumulative weight first exceeds target. */
@@ -74,13 +78,14 @@ Pick(const double *cum, int64 n, double target)
 }
 
 /*
- * The margin of the triangle-inequality tests (seeding, Hamerly's bounds),
- * relative to the magnitudes compared.
+ * The margin of the triangle-inequality tests (seeding, Hamerly's bounds):
+ * relative to the magnitudes compared, 1e-9 and, for the rounding of a
+ * squared distance over d features, 4d units of 2^-53; absolute, 1e-150,
+ * for squares that underflow (the absolute error of a square of d terms is
+ * at most d * 2^-1074, whose root stays far below 1e-150).
  */
-#define BOUND_MARGIN 1e-9
-
-/* The most candidates greedy seeding tries per centre. */
-#define MAX_TRIALS 32
+#define BOUND_REL(d) (1e-9 + 4.5e-16 * (double) (d))
+#define BOUND_ABS 1e-150
 
 /*
  * Greedy k-means++ seeding into centroids; mind (n) ends as D^2.  All
@@ -90,7 +95,8 @@ Pick(const double *cum, int64 n, double target)
  * near[i] is the centre that gave point i its D^2.  A candidate at least
  * 2 D(i) from that centre is at least D(i) from the point (triangle
  * inequality), so it cannot lower the point's D^2 and its distance is not
- * computed; with a margin of 1e-9 the sums are those of computing it.
+ * computed; with a margin (BOUND_REL, BOUND_ABS) the sums are those of
+ * computing it.
  */
 static void
 Seed(const double *x, int64 n, int32 d, int32 k, CxRandom *rng,
@@ -98,7 +104,9 @@ Seed(const double *x, int64 n, int32 d, int32 k, CxRandom *rng,
 {
 	int32		ntrials = Min(2 + (int32) floor(log((double) k)), MAX_TRIALS);
 	int64		first = (int64) (CxRandomDouble(rng) * (double) n);
-	double	   *gap = palloc((Size) (MAX_TRIALS + 1) * k * sizeof(double));
+	double	   *gap = MemoryContextAllocHuge(CurrentMemoryContext,
+											 (Size) (MAX_TRIALS + 1) * k * sizeof(double));
+	double		rel = BOUND_REL(d);
 	double		pot = 0.0;
 	int64		i;
 	int32		c;
@@ -139,7 +147,7 @@ Seed(const double *x, int64 n, int32 d, int32 k, CxRandom *rng,
 		for (i = 0; i < n; i++)
 		{
 			const double *p = x + i * d;
-			double		lim = 2.0 * sqrt(mind[i]) * (1.0 + BOUND_MARGIN);
+			double		lim = 2.0 * sqrt(mind[i]) * (1.0 + rel) + BOUND_ABS;
 
 			for (t = 0; t < ntrials; t++)
 			{
@@ -161,7 +169,7 @@ Seed(const double *x, int64 n, int32 d, int32 k, CxRandom *rng,
 		pot = 0.0;
 		for (i = 0; i < n; i++)
 		{
-			if (gap[(Size) best * k + near[i]] <= 2.0 * sqrt(mind[i]) * (1.0 + BOUND_MARGIN))
+			if (gap[(Size) best * k + near[i]] <= 2.0 * sqrt(mind[i]) * (1.0 + rel) + BOUND_ABS)
 			{
 				double		dd = CxSquaredDistance(x + i * d, bp, d);
 
@@ -184,8 +192,8 @@ Seed(const double *x, int64 n, int32 d, int32 k, CxRandom *rng,
  * by the centres' moves since it was computed (drift); per centre half the
  * distance to the nearest other centre.  A point whose distance to its own
  * centre stays below either keeps its centre, and only that distance is
- * computed.  The tests keep a margin of 1e-9 of the magnitudes involved, far
- * above the rounding of the bound updates, so a point keeps its centre only
+ * computed.  The tests keep a margin (BOUND_REL, BOUND_ABS) far above the
+ * rounding of the distances and of the bound updates, so a point keeps its centre only
  * where a scan of all centres would keep it: labels, distances and results
  * are those of plain Lloyd iterations.
  */
@@ -209,6 +217,8 @@ HalfGaps(const double *centroids, int32 k, int32 d, double *half)
 	for (a = 0; a < k; a++)
 		half[a] = INFINITY;
 	for (a = 0; a < k; a++)
+	{
+		CHECK_FOR_INTERRUPTS();
 		for (b = a + 1; b < k; b++)
 		{
 			double		g = 0.5 * sqrt(CxSquaredDistance(centroids + (Size) a * d,
@@ -217,6 +227,7 @@ HalfGaps(const double *centroids, int32 k, int32 d, double *half)
 			half[a] = Min(half[a], g);
 			half[b] = Min(half[b], g);
 		}
+	}
 }
 
 /*
@@ -315,7 +326,7 @@ Assign(const double *x, int64 n, int32 d, int32 k, const double *centroids,
 
 			bd->lower[i] = lower;
 			bd->drift[i] += down;
-			margin = BOUND_MARGIN * (u + fabs(lower) + bd->drift[i] + bd->half[a]);
+			margin = BOUND_REL(d) * (u + fabs(lower) + bd->drift[i] + bd->half[a]) + BOUND_ABS;
 			if (u + margin < Max(lower, bd->half[a]))
 			{
 				dist[i] = d2;

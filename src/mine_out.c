@@ -50,11 +50,26 @@ CxWriterInit(CxSetWriter *w, CxPatterns *out, int32 max_len, CxWork work,
 	w->pick = w->ext + out->nitems + 1;
 }
 
-/* Sort a few item numbers in place. */
+static int
+CompareUint32(const void *a, const void *b)
+{
+	uint32		x = *(const uint32 *) a;
+	uint32		y = *(const uint32 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort item numbers in place: by insertion when few. */
 static void
 SortFew(uint32 *a, int32 n)
 {
 	int32		i;
+
+	if (n > 32)
+	{
+		qsort(a, n, sizeof(uint32), CompareUint32);
+		return;
+	}
 
 	for (i = 1; i < n; i++)
 	{
@@ -203,7 +218,8 @@ CxWriterSets(CxSetWriter *w, const uint32 *items, int32 nitems,
 	double		choose = 1;		/* C(nperfect, j) */
 	int32		j;
 
-	Assert(nitems >= 1 && nitems <= w->maxlen);
+	if (nitems < 1 || nitems > w->maxlen)
+		elog(ERROR, "itemset of %d items written under max_len %d", nitems, w->maxlen);
 	/* itemsets and items: sum over j of C(nperfect, j) * (1, nitems + j) */
 	for (j = 0; j <= nperfect && nitems + j <= w->maxlen; j++)
 	{
