@@ -202,11 +202,11 @@ DecodeItems(CxReader *r, CxPatterns *p)
 }
 
 /*
- * A hash index of the itemsets read so far, for the closure check: open
+ * A hash index of the itemsets of one size, for the closure check: open
  * addressing over itemset numbers, each slot keeping half of its itemset's
- * hash so that most probes need not read the itemset.  An itemset's hash is the sum of its
- * items' hashes (SplitMix64's finaliser), so that the hash of a subset one
- * item smaller is one subtraction.  Probes are bounded: an itemset that
+ * hash so that most probes need not read the itemset.  An itemset's hash is
+ * the sum of its items' hashes (SplitMix64's finaliser), so that the hash of
+ * a subset one item smaller is one subtraction.  Probes are bounded: an itemset that
  * finds no free slot is left out (`partial`), and a lookup that does not
  * find its itemset then asks the binary search, so crafted collisions cost
  * no more than the search itself.
@@ -285,8 +285,9 @@ PrefetchSubsets(const SetIndex *ix, const CxPatterns *p, int64 s, uint64 h)
  * Check that every subset one item smaller of every itemset is stored, with
  * a count at least the itemset's.  set_hash[s] is itemset s's hash; sets_pos
  * the byte where the itemsets start, to name the byte of a failing one.  The
- * lookups of itemsets a few places ahead are prefetched, as are the slots
- * the index is built in.
+ * itemsets of each size k are checked against an index of those of size
+ * k - 1 only, which keeps the index small; the lookups of itemsets a few
+ * places ahead are prefetched, as are the slots the index is built in.
  */
 #define CLOSURE_AHEAD 8
 
@@ -297,42 +298,55 @@ CheckClosure(CxReader *r, const CxPatterns *p, const uint64 *set_hash,
 	SetIndex	ix;
 	uint64		nslots = 1024;
 	uint32	   *sub = palloc((p->max_size + 1) * sizeof(uint32));
-	int64		s;
+	int32		k;
 
-	while (nslots < (uint64) p->nsets * 2)
-		nslots *= 2;
-	ix.slot = palloc_extended(nslots * sizeof(uint64), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	ix.mask = nslots - 1;
-	ix.partial = false;
-	for (s = 0; s < p->nsets; s++)
+	/* one index at a time, of the itemsets one item smaller: it stays small */
+	for (k = 2; k <= p->max_size; k++)
+		while (nslots < (uint64) (p->size_first[k] - p->size_first[k - 1]) * 2)
+			nslots *= 2;
+	ix.slot = palloc_extended(nslots * sizeof(uint64), MCXT_ALLOC_HUGE);
+	for (k = 2; k <= p->max_size; k++)
 	{
-		if (s + CLOSURE_AHEAD < p->nsets)
-			__builtin_prefetch(&ix.slot[set_hash[s + CLOSURE_AHEAD] & ix.mask]);
-		SetIndexInsert(&ix, s, set_hash[s]);
-	}
-	for (s = p->nitems; s < p->nsets; s++)
-	{
-		const uint32 *items = p->set_items + p->set_off[s];
-		int32		size = p->set_size[s];
-		int32		drop;
+		int64		lo = p->size_first[k - 1];
+		int64		hi = p->size_first[k];
+		int64		end = p->size_first[k + 1];
+		uint64		n = 1024;
+		int64		s;
 
-		if ((s & 4095) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (s + CLOSURE_AHEAD < p->nsets)
-			PrefetchSubsets(&ix, p, s + CLOSURE_AHEAD, set_hash[s + CLOSURE_AHEAD]);
-		for (drop = 0; drop < size; drop++)
+		while (n < (uint64) (hi - lo) * 2)
+			n *= 2;
+		memset(ix.slot, 0, n * sizeof(uint64));
+		ix.mask = n - 1;
+		ix.partial = false;
+		for (s = lo; s < hi; s++)
 		{
-			int32		w = 0;
-			int32		k;
+			if (s + CLOSURE_AHEAD < hi)
+				__builtin_prefetch(&ix.slot[set_hash[s + CLOSURE_AHEAD] & ix.mask]);
+			SetIndexInsert(&ix, s, set_hash[s]);
+		}
+		for (s = hi; s < end; s++)
+		{
+			const uint32 *items = p->set_items + p->set_off[s];
+			int32		drop;
 
-			for (k = 0; k < size; k++)
-				if (k != drop)
-					sub[w++] = items[k];
-			if (SetIndexLookup(&ix, p, sub, size - 1,
-							   set_hash[s] - ItemHash(items[drop])) < p->set_count[s])
+			if ((s & 4095) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (s + CLOSURE_AHEAD < end)
+				PrefetchSubsets(&ix, p, s + CLOSURE_AHEAD, set_hash[s + CLOSURE_AHEAD]);
+			for (drop = 0; drop < k; drop++)
 			{
-				r->pos = sets_pos + 12 * (Size) (s + 1) + 4 * (Size) (p->set_off[s] + size);
-				CxReaderFail(r, "An itemset's subset is missing or has a smaller count");
+				int32		w = 0;
+				int32		j;
+
+				for (j = 0; j < k; j++)
+					if (j != drop)
+						sub[w++] = items[j];
+				if (SetIndexLookup(&ix, p, sub, k - 1,
+								   set_hash[s] - ItemHash(items[drop])) < p->set_count[s])
+				{
+					r->pos = sets_pos + 12 * (Size) (s + 1) + 4 * (Size) (p->set_off[s] + k);
+					CxReaderFail(r, "An itemset's subset is missing or has a smaller count");
+				}
 			}
 		}
 	}
