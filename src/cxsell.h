@@ -32,6 +32,7 @@ typedef enum CxWork
 
 extern void CxCheckMemory(MemoryContext cxt, Size extra, CxWork work);
 extern bool CxMemoryFits(MemoryContext cxt, Size extra);
+extern int64 CxGrowCapacity(int64 cap, int64 want);
 extern void *CxGrowArray(void *ptr, int64 *cap, int64 want, Size elem,
 						 MemoryContext cxt, MemoryContext limitcxt,
 						 CxWork work);
@@ -40,6 +41,16 @@ extern void *CxGrowArray(void *ptr, int64 *cap, int64 want, Size elem,
 extern void CxEnterCall(ErrorContextCallback *cb, const char *what);
 extern void CxLeaveCall(ErrorContextCallback *cb);
 extern void CxEnterAggregate(ErrorContextCallback *cb, FunctionCallInfo fcinfo);
+
+/* qsort comparator: uint32 ascending. */
+static inline int
+CxCompareUint32(const void *a, const void *b)
+{
+	uint32		x = *(const uint32 *) a;
+	uint32		y = *(const uint32 *) b;
+
+	return (x > y) - (x < y);
+}
 
 /* Order doubles descending inside a comparator (returns from it). */
 #define CX_CMP_DESC(x, y) do { if ((x) != (y)) return (x) > (y) ? -1 : 1; } while (0)

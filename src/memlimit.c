@@ -75,6 +75,17 @@ CxMemoryFits(MemoryContext cxt, Size extra)
 		(Size) cxsell_max_memory_kb * 1024;
 }
 
+/* The capacity CxGrowArray gives an array of capacity `cap` to hold `want`. */
+int64
+CxGrowCapacity(int64 cap, int64 want)
+{
+	int64		newcap = Max(cap, 64);
+
+	while (newcap < want)
+		newcap *= 2;
+	return newcap;
+}
+
 /*
  * Grow the array `ptr` of `elem`-byte elements (capacity *cap; NULL when not
  * allocated yet) to hold at least `want` elements, doubling, in `cxt`.  The
@@ -84,12 +95,11 @@ void *
 CxGrowArray(void *ptr, int64 *cap, int64 want, Size elem, MemoryContext cxt,
 			MemoryContext limitcxt, CxWork work)
 {
-	int64		newcap = Max(*cap, 64);
+	int64		newcap;
 
 	if (ptr != NULL && want <= *cap)
 		return ptr;
-	while (newcap < want)
-		newcap *= 2;
+	newcap = CxGrowCapacity(*cap, want);
 	CxCheckMemory(limitcxt, (Size) (newcap - *cap) * elem, work);
 	if (ptr == NULL)
 		ptr = MemoryContextAllocHuge(cxt, (Size) newcap * elem);

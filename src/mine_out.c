@@ -50,15 +50,6 @@ CxWriterInit(CxSetWriter *w, CxPatterns *out, int32 max_len, CxWork work,
 	w->pick = w->ext + out->nitems + 1;
 }
 
-static int
-CompareUint32(const void *a, const void *b)
-{
-	uint32		x = *(const uint32 *) a;
-	uint32		y = *(const uint32 *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Sort item numbers in place: by insertion when few. */
 static void
 SortFew(uint32 *a, int32 n)
@@ -67,7 +58,7 @@ SortFew(uint32 *a, int32 n)
 
 	if (n > 32)
 	{
-		qsort(a, n, sizeof(uint32), CompareUint32);
+		qsort(a, n, sizeof(uint32), CxCompareUint32);
 		return;
 	}
 
@@ -83,17 +74,6 @@ SortFew(uint32 *a, int32 n)
 		}
 		a[j] = x;
 	}
-}
-
-/* The capacity CxGrowArray gives an array of capacity `cap` to hold `want`. */
-static int64
-NewCap(int64 cap, int64 want)
-{
-	int64		newcap = Max(cap, 64);
-
-	while (newcap < want)
-		newcap *= 2;
-	return newcap;
 }
 
 /*
@@ -130,9 +110,9 @@ Reserve(CxSetWriter *w, double nsets, double nitems)
 	want_sets = out->nsets + (int64) nsets;
 	want_items = w->nset_items + (int64) nitems;
 	if (want_sets > w->set_cap)
-		grow += (Size) (NewCap(w->set_cap, want_sets) - w->set_cap) * SET_BYTES;
+		grow += (Size) (CxGrowCapacity(w->set_cap, want_sets) - w->set_cap) * SET_BYTES;
 	if (want_items > w->item_cap)
-		grow += (Size) (NewCap(w->item_cap, want_items) - w->item_cap) * ITEM_BYTES;
+		grow += (Size) (CxGrowCapacity(w->item_cap, want_items) - w->item_cap) * ITEM_BYTES;
 	if (grow > 0 && !CxMemoryFits(w->limitcxt, grow))
 	{
 		StartCounting(w, true);

@@ -70,15 +70,6 @@ CompareNames(const void *a, const void *b)
 }
 
 static int
-CompareUint32(const void *a, const void *b)
-{
-	uint32		x = *(const uint32 *) a;
-	uint32		y = *(const uint32 *) b;
-
-	return (x > y) - (x < y);
-}
-
-static int
 CompareUint64(const void *a, const void *b)
 {
 	uint64		x = *(const uint64 *) a;
@@ -300,7 +291,7 @@ UnionCandidates(Candidates **parts, int nparts)
 			c.off[c.nsets] = c.nset_items;
 			for (j = 0; j < k; j++)
 				c.items[c.nset_items + j] = (uint32) map[p->items[p->off[s] + j]];
-			qsort(c.items + c.nset_items, k, sizeof(uint32), CompareUint32);
+			qsort(c.items + c.nset_items, k, sizeof(uint32), CxCompareUint32);
 			c.nset_items += k;
 			c.nsets++;
 		}
@@ -492,7 +483,7 @@ BasketCandidates(const Layout *l, const int32 *cand, uint32 b, uint32 *present)
 	for (k = l->boff[b]; k < l->boff[b + 1]; k++)
 		if (cand[l->items[k]] >= 0)
 			present[np++] = (uint32) cand[l->items[k]];
-	qsort(present, np, sizeof(uint32), CompareUint32);
+	qsort(present, np, sizeof(uint32), CxCompareUint32);
 	/* two values of one name count once */
 	for (x = 0, y = 0; x < np; x++)
 		if (y == 0 || present[y - 1] != present[x])
@@ -657,7 +648,7 @@ son_count_final(PG_FUNCTION_ARGS)
 		}
 		if (nt == 0)
 			continue;
-		qsort(touched, nt, sizeof(uint32), CompareUint32);
+		qsort(touched, nt, sizeof(uint32), CxCompareUint32);
 		CxStateReserve(&buf, 30 * (Size) nt);
 		for (x = 0; x < nt; x++)
 		{
@@ -919,7 +910,7 @@ son_patterns(PG_FUNCTION_ARGS)
 						 errdetail("A set is counted more often than one of its items.")));
 			o.items[nset_items + j] = (uint32) id;
 		}
-		qsort(o.items + nset_items, k, sizeof(uint32), CompareUint32);
+		qsort(o.items + nset_items, k, sizeof(uint32), CxCompareUint32);
 		nset_items += k;
 		out.set_count[nsets++] = scount[s];
 	}
