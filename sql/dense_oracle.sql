@@ -1,9 +1,10 @@
 -- randomised check of the mining core on dense data (baskets that hold most
 -- of the items, as in chess or mushroom, mined with bit sets and perfect
--- extensions) against the definition: every subset of every basket counted,
--- all itemset sizes, with and without max_len.  Planted: an item that comes
--- with another one always (a perfect extension), an item in every basket,
--- and repeated baskets.
+-- extensions) and on sparse data with many equal baskets (mined with tid
+-- lists over merged baskets) against the definition: every subset of every
+-- basket counted, all itemset sizes, with and without max_len.  Planted: an
+-- item that comes with another one always (a perfect extension), an item in
+-- every basket, and repeated baskets.
 CREATE TABLE do_data (basket int, item int);
 
 -- nb baskets over ni items, item i in a basket with probability about p;
@@ -73,7 +74,10 @@ INSERT INTO do_shapes VALUES
   ('half full',     150, 9, 0.5,  0.1,  0),
   ('low support',    70, 9, 0.6,  0.01, 0),
   ('pairs only',     70, 9, 0.6,  0.2,  2),
-  ('all frequent',   40, 9, 0.95, 0.001, 0);
+  ('all frequent',   40, 9, 0.95, 0.001, 0),
+  ('sparse, equal baskets', 300, 40, 0.05, 0.01, 0),
+  ('sparse, 3',      300, 40, 0.08, 0.005, 3),
+  ('sparse, deep',   200, 30, 0.08, 0.005, 0);
 
 SELECT shape, count(*) AS seeds, sum(bad) AS disagreements
 FROM do_shapes,

@@ -109,14 +109,15 @@ extern int32 CxPatternsMarkItems(CxPatterns *p, struct ArrayType *names, bool *m
 								 int32 *named);
 extern int64 CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k);
 
-/* eclat.c: mining over a vertical database */
+/* eclat.c: mining the baskets */
 typedef struct CxMineInput
 {
 	int64		nbaskets;
 	int32		nitems;			/* frequent items, numbered in item order */
-	const int64 *tid_off;		/* item i's baskets: tids[tid_off[i] .. tid_off[i+1]) */
-	const uint32 *tids;
-	const int64 *basket_off;	/* basket b's items: bitems[basket_off[b] .. +1) */
+	const int64 *item_count;	/* baskets holding each item */
+	int64		npairs;			/* (basket, item) pairs: their sum */
+	const int64 *basket_off;	/* basket b's items: bitems[basket_off[b] .. +1),
+								 * ascending */
 	const uint32 *bitems;
 	int64		min_count;
 	int32		max_len;

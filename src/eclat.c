@@ -21,19 +21,31 @@
  */
 #include "postgres.h"
 
+#include "common/hashfn.h"
 #include "miscadmin.h"
 
 #include "eclat.h"
 
 /*
  * Baskets as one level sees them: basket b holds the extension numbers
- * items[off[b] .. off[b + 1]), ascending.
+ * items[off[b] .. off[b + 1]), ascending, and stands for weight[b] equal
+ * baskets of the input.
  */
 typedef struct Baskets
 {
 	const int64 *off;
 	const uint32 *items;
+	const uint32 *weight;
 } Baskets;
+
+/*
+ * A count of CountLater packs two sums: the weight of the baskets counted
+ * (their number in the input) above, and how many baskets of the level that
+ * is, below.  Neither exceeds the input's basket count, which fits 32 bits.
+ */
+#define PACK_ONE(weight)	(((uint64) (weight) << 32) | 1)
+#define PACKED_SUPPORT(c)	((int64) ((c) >> 32))
+#define PACKED_BASKETS(c)	((int64) ((c) & PG_UINT32_MAX))
 
 /*
  * One extension of the current prefix: an item, the tid list of prefix+item
@@ -44,7 +56,8 @@ typedef struct Baskets
 typedef struct Ext
 {
 	uint32		item;
-	int64		len;
+	int64		count;			/* support of prefix + item */
+	int64		len;			/* baskets of its level holding it */
 	uint32	   *tids;
 	uint32	   *starts;
 } Ext;
@@ -52,7 +65,7 @@ typedef struct Ext
 /* Per-depth working arrays, indexed by extension number. */
 typedef struct Depth
 {
-	int64	   *cnt;			/* co-occurrence count per extension */
+	uint64	   *cnt;			/* packed count per extension (PACK_ONE) */
 	int32	   *touched;		/* extensions with cnt > 0 */
 	int32	   *next;			/* extension -> number in the next level */
 	MemoryContext cxt;			/* tid lists and baskets of the next level */
@@ -80,9 +93,9 @@ GetDepth(Miner *m, int32 d)
 	{
 		int32		n = Max(m->in->nitems, 1);
 
-		CxCheckMemory(m->limitcxt, (Size) n * (sizeof(int64) + 2 * sizeof(int32)),
+		CxCheckMemory(m->limitcxt, (Size) n * (sizeof(uint64) + 2 * sizeof(int32)),
 					  m->in->work);
-		dp->cnt = MemoryContextAllocZero(m->cxt, n * sizeof(int64));
+		dp->cnt = MemoryContextAllocZero(m->cxt, n * sizeof(uint64));
 		dp->touched = MemoryContextAlloc(m->cxt, n * sizeof(int32));
 		dp->next = MemoryContextAlloc(m->cxt, n * sizeof(int32));
 		dp->cxt = AllocSetContextCreate(m->cxt, "cxsell eclat level",
@@ -102,7 +115,7 @@ CompareInt32(const void *a, const void *b)
 
 /*
  * Count, over the baskets of extension a, every later extension b in them:
- * dp->cnt[b] becomes the count of prefix + a + b.  The extensions met are
+ * dp->cnt[b] becomes the packed count of prefix + a + b.  The extensions met are
  * listed in dp->touched, in order; returns how many.
  */
 static int32
@@ -112,7 +125,8 @@ CountLater(Depth *dp, const Baskets *db, const Ext *exts, int32 a, int32 nexts)
 	const uint32 *items = db->items;
 	const uint32 *tids = exts[a].tids;
 	const uint32 *starts = exts[a].starts;
-	int64	   *cnt = dp->cnt;
+	const uint32 *weight = db->weight;
+	uint64	   *cnt = dp->cnt;
 	int32	   *touched = dp->touched;
 	int64		len = exts[a].len;
 	int32		ntouched = 0;
@@ -121,11 +135,15 @@ CountLater(Depth *dp, const Baskets *db, const Ext *exts, int32 a, int32 nexts)
 	for (t = 0; t < len; t++)
 	{
 		int64		end = off[tids[t] + 1];
+		uint64		one = PACK_ONE(weight[tids[t]]);
 		int64		q;
 
 		for (q = off[tids[t]] + starts[t]; q < end; q++)
-			if (cnt[items[q]]++ == 0)
+		{
+			if (cnt[items[q]] == 0)
 				touched[ntouched++] = (int32) items[q];
+			cnt[items[q]] += one;
+		}
 	}
 	/* in order: a scan of the later extensions when few, else a sort */
 	if ((int64) ntouched * 64 >= nexts - a - 1)
@@ -158,12 +176,12 @@ RecordCounts(Miner *m, Depth *dp, const Ext *exts, int32 a, int32 plen,
 	for (k = 0; k < ntouched; k++)
 	{
 		int32		e = dp->touched[k];
-		int64		c = dp->cnt[e];
+		int64		c = PACKED_SUPPORT(dp->cnt[e]);
 
 		dp->next[e] = -1;
 		if (plen == 0)
 			CxWriterPair(m->w, m->prefix[plen], exts[e].item, c);
-		if (c == exts[a].len)
+		if (c == exts[a].count)
 			m->perfect[(*np)++] = exts[e].item;
 		else if (c >= m->in->min_count)
 			dp->next[e] = nnext++;
@@ -186,6 +204,7 @@ BuildNext(const Miner *m, Depth *dp, const Baskets *db, const Ext *exts,
 	Ext		   *nx;
 	int64	   *noff;
 	uint32	   *nitems;
+	uint32	   *nweight;
 	int64		nb = 0;
 	int64		w = 0;
 	int32		k;
@@ -193,9 +212,10 @@ BuildNext(const Miner *m, Depth *dp, const Baskets *db, const Ext *exts,
 
 	for (k = 0; k < ntouched; k++)
 		if (next[dp->touched[k]] >= 0)
-			total += dp->cnt[dp->touched[k]];
+			total += PACKED_BASKETS(dp->cnt[dp->touched[k]]);
 	CxCheckMemory(m->limitcxt, total * 3 * sizeof(uint32) + nnext * sizeof(Ext) +
-				  (exts[a].len + 1) * sizeof(int64), m->in->work);
+				  (exts[a].len + 1) * (sizeof(int64) + sizeof(uint32)),
+				  m->in->work);
 	old = MemoryContextSwitchTo(dp->cxt);
 	nx = palloc(nnext * sizeof(Ext));
 	for (k = 0; k < ntouched; k++)
@@ -206,11 +226,15 @@ BuildNext(const Miner *m, Depth *dp, const Baskets *db, const Ext *exts,
 		if (x < 0)
 			continue;
 		nx[x].item = exts[e].item;
+		nx[x].count = PACKED_SUPPORT(dp->cnt[e]);
 		nx[x].len = 0;
-		nx[x].tids = palloc_extended(dp->cnt[e] * sizeof(uint32), MCXT_ALLOC_HUGE);
-		nx[x].starts = palloc_extended(dp->cnt[e] * sizeof(uint32), MCXT_ALLOC_HUGE);
+		nx[x].tids = palloc_extended(PACKED_BASKETS(dp->cnt[e]) * sizeof(uint32),
+									 MCXT_ALLOC_HUGE);
+		nx[x].starts = palloc_extended(PACKED_BASKETS(dp->cnt[e]) * sizeof(uint32),
+									   MCXT_ALLOC_HUGE);
 	}
 	noff = palloc_extended((exts[a].len + 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	nweight = palloc_extended(Max(exts[a].len, 1) * sizeof(uint32), MCXT_ALLOC_HUGE);
 	nitems = palloc_extended(Max(total, 1) * sizeof(uint32), MCXT_ALLOC_HUGE);
 	MemoryContextSwitchTo(old);
 
@@ -233,11 +257,15 @@ BuildNext(const Miner *m, Depth *dp, const Baskets *db, const Ext *exts,
 			}
 		}
 		if (w > noff[nb])
+		{
+			nweight[nb] = db->weight[exts[a].tids[t]];
 			noff[++nb] = w;
+		}
 	}
 	Assert((Size) w == total);
 	ndb->off = noff;
 	ndb->items = nitems;
+	ndb->weight = nweight;
 	return nx;
 }
 
@@ -283,7 +311,7 @@ Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts, int32 nperfect,
 					dp->next[dp->touched[k]] = -1;
 			}
 		}
-		CxWriterSets(m->w, m->prefix, plen + 1, m->perfect, np, exts[a].len);
+		CxWriterSets(m->w, m->prefix, plen + 1, m->perfect, np, exts[a].count);
 		if (nnext >= 2 && plen + 3 <= m->maxlen)
 		{
 			Baskets		ndb;
@@ -303,11 +331,150 @@ Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts, int32 nperfect,
 			if (dp->next[e] >= 0)
 			{
 				m->prefix[plen + 1] = exts[e].item;
-				CxWriterSets(m->w, m->prefix, plen + 2, m->perfect, np, dp->cnt[e]);
+				CxWriterSets(m->w, m->prefix, plen + 2, m->perfect, np,
+							 PACKED_SUPPORT(dp->cnt[e]));
 			}
 			dp->cnt[e] = 0;
 		}
 	}
+}
+
+/* A hash of the items of one basket. */
+static inline uint32
+HashBasket(const uint32 *items, int64 len)
+{
+	uint32		h = (uint32) len;
+	int64		q;
+
+	for (q = 0; q < len; q++)
+		h = murmurhash32(h ^ items[q]) + (uint32) q;
+	return h;
+}
+
+/*
+ * The first level's baskets into *db: the input's baskets of two or more
+ * frequent items, equal ones merged into one that weighs their number
+ * (baskets of one item add nothing to the counts of the items alone, which
+ * the input has).  Then into exts each item, its count, and its tid list
+ * over those baskets with the offsets just past it.
+ */
+static void
+FirstLevel(const Miner *m, Baskets *db, Ext *exts)
+{
+	const CxMineInput *in = m->in;
+	const int64 *boff = in->basket_off;
+	int64		nmulti = 0;
+	int64		nunique = 0;
+	int64		w = 0;
+	uint64		mask = 15;
+	uint32	   *slot;
+	uint32	   *hash;
+	int64	   *off;
+	uint32	   *items;
+	uint32	   *weight;
+	int64	   *tid_off;
+	int64	   *fill;
+	uint32	   *tids;
+	uint32	   *starts;
+	int64		b;
+	int32		i;
+
+	for (b = 0; b < in->nbaskets; b++)
+		if (boff[b + 1] - boff[b] >= 2)
+			nmulti++;
+	while (mask + 1 < (uint64) nmulti * 2)
+		mask = mask * 2 + 1;
+	CxCheckMemory(m->limitcxt, (Size) (mask + 1) * sizeof(uint32) +
+				  (Size) nmulti * (sizeof(int64) + 2 * sizeof(uint32)) +
+				  (Size) boff[in->nbaskets] * 3 * sizeof(uint32) +
+				  (Size) (in->nitems + 1) * 2 * sizeof(int64), in->work);
+	slot = MemoryContextAllocExtended(m->cxt, (mask + 1) * sizeof(uint32),
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	hash = MemoryContextAllocHuge(m->cxt, Max(nmulti, 1) * sizeof(uint32));
+	off = MemoryContextAllocHuge(m->cxt, (nmulti + 1) * sizeof(int64));
+	weight = MemoryContextAllocHuge(m->cxt, Max(nmulti, 1) * sizeof(uint32));
+	items = MemoryContextAllocHuge(m->cxt, Max(boff[in->nbaskets], 1) * sizeof(uint32));
+
+	off[0] = 0;
+	for (b = 0; b < in->nbaskets; b++)
+	{
+		const uint32 *bi = in->bitems + boff[b];
+		int64		len = boff[b + 1] - boff[b];
+		uint32		h;
+		uint64		s;
+
+		if ((b & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (len < 2)
+			continue;
+		h = HashBasket(bi, len);
+		for (s = h & mask;; s = (s + 1) & mask)
+		{
+			uint32		u = slot[s];
+
+			if (u == 0)
+			{
+				slot[s] = (uint32) nunique + 1;
+				hash[nunique] = h;
+				weight[nunique] = 1;
+				memcpy(items + w, bi, len * sizeof(uint32));
+				w += len;
+				off[++nunique] = w;
+				break;
+			}
+			u--;
+			if (hash[u] == h && off[u + 1] - off[u] == len &&
+				memcmp(items + off[u], bi, len * sizeof(uint32)) == 0)
+			{
+				weight[u]++;
+				break;
+			}
+		}
+	}
+	pfree(slot);
+	pfree(hash);
+
+	/* the tid lists over the merged baskets */
+	tid_off = MemoryContextAllocZero(m->cxt, (in->nitems + 1) * sizeof(int64));
+	for (b = 0; b < nunique; b++)
+	{
+		int64		q;
+
+		for (q = off[b]; q < off[b + 1]; q++)
+			tid_off[items[q] + 1]++;
+	}
+	for (i = 0; i < in->nitems; i++)
+		tid_off[i + 1] += tid_off[i];
+	tids = MemoryContextAllocHuge(m->cxt, Max(w, 1) * sizeof(uint32));
+	starts = MemoryContextAllocHuge(m->cxt, Max(w, 1) * sizeof(uint32));
+	fill = MemoryContextAlloc(m->cxt, (in->nitems + 1) * sizeof(int64));
+	memcpy(fill, tid_off, (in->nitems + 1) * sizeof(int64));
+	for (b = 0; b < nunique; b++)
+	{
+		int64		q;
+
+		if ((b & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (q = off[b]; q < off[b + 1]; q++)
+		{
+			tids[fill[items[q]]] = (uint32) b;
+			starts[fill[items[q]]++] = (uint32) (q + 1 - off[b]);
+		}
+	}
+	pfree(fill);
+
+	for (i = 0; i < in->nitems; i++)
+	{
+		exts[i].item = (uint32) i;
+		exts[i].count = in->item_count[i];
+		exts[i].len = tid_off[i + 1] - tid_off[i];
+		exts[i].tids = tids + tid_off[i];
+		exts[i].starts = starts + tid_off[i];
+	}
+	pfree(tid_off);
+	db->off = off;
+	db->items = items;
+	db->weight = weight;
 }
 
 /*
@@ -321,10 +488,6 @@ MineSparse(const CxMineInput *in, CxSetWriter *w, MemoryContext cxt,
 	Miner		m;
 	Baskets		db;
 	Ext		   *exts;
-	uint32	   *starts;
-	int64	   *fill;
-	int64		b;
-	int32		i;
 
 	memset(&m, 0, sizeof(m));
 	m.in = in;
@@ -334,36 +497,13 @@ MineSparse(const CxMineInput *in, CxSetWriter *w, MemoryContext cxt,
 	m.maxlen = w->maxlen;
 
 	CxCheckMemory(limitcxt, (Size) (in->nitems + 1) *
-				  (2 * sizeof(uint32) + sizeof(Depth) + sizeof(Ext) + sizeof(int64)) +
-				  (Size) in->tid_off[in->nitems] * sizeof(uint32), in->work);
+				  (2 * sizeof(uint32) + sizeof(Depth) + sizeof(Ext)), in->work);
 	m.prefix = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(uint32));
 	m.perfect = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(uint32));
 	m.depth = MemoryContextAllocZero(cxt, (in->nitems + 1) * sizeof(Depth));
 	exts = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(Ext));
-
-	/* the offset just past each item in each of its baskets */
-	starts = MemoryContextAllocHuge(cxt, Max(in->tid_off[in->nitems], 1) * sizeof(uint32));
-	fill = MemoryContextAlloc(cxt, (in->nitems + 1) * sizeof(int64));
-	memcpy(fill, in->tid_off, (in->nitems + 1) * sizeof(int64));
-	for (b = 0; b < in->nbaskets; b++)
-	{
-		int64		q;
-
-		for (q = in->basket_off[b]; q < in->basket_off[b + 1]; q++)
-			starts[fill[in->bitems[q]]++] = (uint32) (q + 1 - in->basket_off[b]);
-	}
-	pfree(fill);
-
-	for (i = 0; i < in->nitems; i++)
-	{
-		exts[i].item = (uint32) i;
-		exts[i].len = in->tid_off[i + 1] - in->tid_off[i];
-		exts[i].tids = (uint32 *) in->tids + in->tid_off[i];
-		exts[i].starts = starts + in->tid_off[i];
-	}
 	/* at the first level the extension numbers are the item numbers */
-	db.off = in->basket_off;
-	db.items = in->bitems;
+	FirstLevel(&m, &db, exts);
 	Recurse(&m, 0, exts, in->nitems, 0, &db);
 }
 

@@ -140,7 +140,7 @@ CxDenseSuits(const CxMineInput *in)
 
 	if (in->nitems < 2 || in->nbaskets < 1)
 		return false;
-	return (double) in->tid_off[in->nitems] * 8 >= cells &&
+	return (double) in->npairs * 8 >= cells &&
 		bytes * 8 <= (double) cxsell_max_memory_kb * 1024;
 }
 
@@ -245,6 +245,7 @@ CxMineDense(const CxMineInput *in, CxSetWriter *w, MemoryContext cxt,
 	BitSet	   *roots;
 	Word	   *bits;
 	Word	   *scratch;
+	int64		b;
 	int32		i;
 	int32		j;
 
@@ -272,16 +273,21 @@ CxMineDense(const CxMineInput *in, CxSetWriter *w, MemoryContext cxt,
 	for (i = 0; i < nitems; i++)
 	{
 		BitSet	   *r = &roots[i];
-		int64		t;
 
-		CHECK_FOR_INTERRUPTS();
 		r->item = (uint32) i;
-		r->count = in->tid_off[i + 1] - in->tid_off[i];
+		r->count = in->item_count[i];
 		r->bits = bits + (Size) i * d.nwords;
 		r->lo = 0;
 		r->hi = d.nwords;
-		for (t = in->tid_off[i]; t < in->tid_off[i + 1]; t++)
-			r->bits[in->tids[t] / WORD_BITS] |= (Word) 1 << (in->tids[t] % WORD_BITS);
+	}
+	for (b = 0; b < in->nbaskets; b++)
+	{
+		int64		q;
+
+		if ((b & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (q = in->basket_off[b]; q < in->basket_off[b + 1]; q++)
+			roots[in->bitems[q]].bits[b / WORD_BITS] |= (Word) 1 << (b % WORD_BITS);
 	}
 
 	/* every pair of frequent items that co-occurs, in (a, b) order */

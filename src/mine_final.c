@@ -62,10 +62,7 @@ mine_final(PG_FUNCTION_ARGS)
 				 errdetail("min_support %g asks for items in %g%% of the baskets; the most frequent item is in %lld.",
 						   st->min_support, st->min_support * 100.0, (long long) CxMaxItemCount(&l)),
 				 errhint("min_support is a fraction of the baskets: 0.01 means 1%%.")));
-	CxVerticalLayout(&l, newid);
-	pfree(l.items);
-	pfree(l.boff);
-	CxHorizontalLayout(&l);
+	CxHorizontalLayout(&l, newid);
 
 	memset(&out, 0, sizeof(out));
 	out.n = n;
@@ -78,10 +75,10 @@ mine_final(PG_FUNCTION_ARGS)
 
 	in.nbaskets = l.nb;
 	in.nitems = l.nfreq;
-	in.tid_off = l.tid_off;
-	in.tids = l.tids;
-	in.basket_off = l.bas_off;
-	in.bitems = l.bitems;
+	in.item_count = l.fcount;
+	in.npairs = l.nfreqpairs;
+	in.basket_off = l.boff;
+	in.bitems = l.items;
 	in.min_count = min_count;
 	in.max_len = st->max_len;
 	in.work = l.work;

@@ -1,8 +1,8 @@
 /*
  * mine_layout.c
- *		From the (basket, item) pairs of a cxsell.mine state to the layouts
- *		the miner reads.  Every step is linear in the number of pairs except
- *		the sort of the frequent items.
+ *		From the (basket, item) pairs of a cxsell.mine state to the layout
+ *		the miners read.  Every step is linear in the number of pairs except
+ *		the sort of the frequent items and of each basket's items.
  */
 #include "postgres.h"
 
@@ -180,67 +180,53 @@ CxMaxItemCount(const Layout *l)
 	return most;
 }
 
-/* The vertical layout: each frequent item's baskets, ascending. */
+/*
+ * The horizontal layout, in place of the grouped items: each basket's
+ * frequent items by frequent number, ascending; and each frequent item's
+ * count.  Baskets stay numbered as they were, the empty ones included.
+ */
 void
-CxVerticalLayout(Layout *l, const int32 *newid)
+CxHorizontalLayout(Layout *l, const int32 *newid)
 {
-	int64	   *fill;
 	int64		start = 0;
+	int64		w = 0;
 	uint32		b;
 	int32		f;
 
-	l->tid_off = CxLayoutAlloc(l, (Size) (l->nfreq + 1) * sizeof(int64));
-	l->tid_off[0] = 0;
+	l->fcount = CxLayoutAlloc(l, (Size) Max(l->nfreq, 1) * sizeof(int64));
 	for (f = 0; f < l->nfreq; f++)
-		l->tid_off[f + 1] = l->tid_off[f] + l->icount[l->freq[f]];
-	l->tids = CxLayoutAlloc(l, (Size) l->nfreqpairs * sizeof(uint32));
-	fill = CxLayoutAlloc(l, (Size) Max(l->nfreq, 1) * sizeof(int64));
-	memcpy(fill, l->tid_off, (Size) l->nfreq * sizeof(int64));
+		l->fcount[f] = l->icount[l->freq[f]];
 	for (b = 0; b < l->nb; b++)
 	{
+		int64		end = l->boff[b + 1];
+		int64		first = w;
 		int64		k;
 
 		STEP_CHECK(b);
-		for (k = start; k < l->boff[b + 1]; k++)
+		for (k = start; k < end; k++)
 		{
 			int32		id = newid[l->items[k]];
+			int64		q;
 
-			if (id >= 0)
-				l->tids[fill[id]++] = b;
+			if (id < 0)
+				continue;
+			/* insertion sort: baskets are short; long ones take a sort */
+			if (w - first < 32)
+			{
+				for (q = w; q > first && l->items[q - 1] > (uint32) id; q--)
+					l->items[q] = l->items[q - 1];
+				l->items[q] = (uint32) id;
+			}
+			else
+				l->items[w] = (uint32) id;
+			w++;
 		}
-		start = l->boff[b + 1];
+		if (w - first > 32)
+			qsort(l->items + first, w - first, sizeof(uint32), CxCompareUint32);
+		start = end;
+		l->boff[b + 1] = w;
 	}
-	pfree(fill);
-}
-
-/* The horizontal layout: each basket's frequent items, ascending. */
-void
-CxHorizontalLayout(Layout *l)
-{
-	int64	   *fill;
-	int64		k;
-	uint32		b;
-	int32		f;
-
-	l->bas_off = CxLayoutAlloc(l, (Size) (l->nb + 1) * sizeof(int64));
-	memset(l->bas_off, 0, (Size) (l->nb + 1) * sizeof(int64));
-	for (k = 0; k < l->nfreqpairs; k++)
-	{
-		STEP_CHECK(k);
-		l->bas_off[l->tids[k] + 1]++;
-	}
-	for (b = 0; b < l->nb; b++)
-		l->bas_off[b + 1] += l->bas_off[b];
-	l->bitems = CxLayoutAlloc(l, (Size) l->nfreqpairs * sizeof(uint32));
-	fill = CxLayoutAlloc(l, (Size) Max(l->nb, 1) * sizeof(int64));
-	memcpy(fill, l->bas_off, (Size) l->nb * sizeof(int64));
-	for (f = 0; f < l->nfreq; f++)
-	{
-		CHECK_FOR_INTERRUPTS();
-		for (k = l->tid_off[f]; k < l->tid_off[f + 1]; k++)
-			l->bitems[fill[l->tids[k]]++] = (uint32) f;
-	}
-	pfree(fill);
+	Assert(w == l->nfreqpairs);
 }
 
 /* The text of each frequent item and its count. */

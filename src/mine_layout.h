@@ -2,7 +2,7 @@
  * mine_layout.h
  *		The layouts built from a cxsell.mine state: baskets with their
  *		items, item counts, the frequent items in value order, and the
- *		vertical and horizontal layouts the miner reads.
+ *		horizontal layout the miners read.
  */
 #ifndef CXSELL_MINE_LAYOUT_H
 #define CXSELL_MINE_LAYOUT_H
@@ -17,15 +17,14 @@ typedef struct Layout
 	uint32		nb;				/* baskets */
 	uint32		ni;				/* distinct items */
 	int64	   *boff;			/* basket b's items: items[boff[b] .. boff[b+1]) */
-	uint32	   *items;			/* item numbers of the state, per basket */
+	uint32	   *items;			/* item numbers of the state, per basket;
+								 * after CxHorizontalLayout, its frequent
+								 * numbers, ascending */
 	int64	   *icount;			/* baskets holding each item */
 	uint32	   *freq;			/* the frequent items, in value order */
 	int32		nfreq;
 	int64		nfreqpairs;		/* (basket, frequent item) pairs */
-	int64	   *tid_off;		/* vertical: frequent item f's baskets */
-	uint32	   *tids;
-	int64	   *bas_off;		/* horizontal: basket b's frequent items */
-	uint32	   *bitems;
+	int64	   *fcount;			/* baskets holding each frequent item */
 	CxWork		work;			/* named when memory runs out */
 } Layout;
 
@@ -36,8 +35,7 @@ extern void CxGroupByBasket(Layout *l);
 extern void CxDedupAndCount(Layout *l);
 extern int32 *CxFrequentItems(Layout *l, int64 min_count);
 extern int64 CxMaxItemCount(const Layout *l);
-extern void CxVerticalLayout(Layout *l, const int32 *newid);
-extern void CxHorizontalLayout(Layout *l);
+extern void CxHorizontalLayout(Layout *l, const int32 *newid);
 extern void CxItemNames(Layout *l, CxPatterns *out);
 
 #endif							/* CXSELL_MINE_LAYOUT_H */
