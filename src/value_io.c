@@ -16,6 +16,7 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "common/pg_prng.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -252,7 +253,12 @@ CxValueSetInit(CxValueSet *set, CxTypeInfo *ti, MemoryContext cxt,
 	set->cxt = cxt;
 	set->limitcxt = limitcxt;
 	set->work = work;
-	set->ht = cxvh_create(cxt, 256, set);
+	set->ht = NULL;
+	set->int_slot = NULL;
+	set->int_mask = 0;
+	set->int_seed = pg_prng_uint64(&pg_global_prng_state);
+	if (!ti->int_kind)
+		set->ht = cxvh_create(cxt, 256, set);
 	set->capacity = 0;
 	set->nvalues = 0;
 	set->values = NULL;
@@ -286,12 +292,90 @@ AppendCopy(CxValueSet *set, Datum v)
 	return copy;
 }
 
+/*
+ * The first slot of integer v in a table of mask + 1 slots: v mixed with the
+ * table's random seed (so that no input can be made to collide on purpose)
+ * by splitmix64's finaliser.
+ */
+static inline uint64
+IntSlot(uint64 v, uint64 seed, uint64 mask)
+{
+	uint64		h = v ^ seed;
+
+	h = (h ^ (h >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+	h = (h ^ (h >> 27)) * UINT64CONST(0x94D049BB133111EB);
+	return (h ^ (h >> 31)) & mask;
+}
+
+/*
+ * Make the integer table of `set` twice as large (or start it), putting its
+ * values back.  A slot holds the value and its number, in one cache line;
+ * at most half the slots are used.
+ */
+static void
+GrowIntTable(CxValueSet *set)
+{
+	uint64		nslots = set->int_slot ? (set->int_mask + 1) * 2 : 1024;
+	uint64		mask = nslots - 1;
+	CxIntSlot  *slot;
+	uint32		i;
+
+	CxCheckMemory(set->limitcxt, nslots * sizeof(CxIntSlot), (CxWork) set->work);
+	slot = MemoryContextAllocExtended(set->cxt, nslots * sizeof(CxIntSlot),
+									  MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	for (i = 0; i < set->nvalues; i++)
+	{
+		uint64		v = (uint64) set->values[i];
+		uint64		s;
+
+		for (s = IntSlot(v, set->int_seed, mask); slot[s].id != 0; s = (s + 1) & mask)
+			;
+		slot[s].value = v;
+		slot[s].id = i + 1;
+	}
+	if (set->int_slot)
+		pfree(set->int_slot);
+	set->int_slot = slot;
+	set->int_mask = mask;
+}
+
+/* CxValueSetId for integer types: linear probing over the integer table. */
+static inline uint32
+IntSetId(CxValueSet *set, Datum v)
+{
+	uint64		x = (uint64) v;
+	uint64		s;
+
+	if (set->int_slot == NULL)
+		GrowIntTable(set);
+	for (s = IntSlot(x, set->int_seed, set->int_mask);; s = (s + 1) & set->int_mask)
+	{
+		CxIntSlot  *e = &set->int_slot[s];
+
+		if (e->id == 0)
+			break;
+		if (e->value == x)
+			return e->id - 1;
+	}
+	/* new: append, then grow past half full */
+	(void) AppendCopy(set, v);
+	set->int_slot[s].value = x;
+	set->int_slot[s].id = set->nvalues;
+	if ((uint64) set->nvalues * 2 > set->int_mask + 1)
+		GrowIntTable(set);
+	return set->nvalues - 1;
+}
+
 /* Return the number of `v`, adding a copy of it when it is new. */
 uint32
 CxValueSetId(CxValueSet *set, Datum v)
 {
 	bool		found;
-	CxValueEntry *e = cxvh_insert(set->ht, v, &found);
+	CxValueEntry *e;
+
+	if (set->ti->int_kind)
+		return IntSetId(set, v);
+	e = cxvh_insert(set->ht, v, &found);
 
 	if (!found)
 	{

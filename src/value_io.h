@@ -43,13 +43,23 @@ extern void CxWriteValue(StringInfo buf, CxTypeInfo *ti, Datum v);
 extern Datum CxReadValue(CxReader *r, CxTypeInfo *ti, StringInfo scratch);
 
 /* A dictionary of distinct values, numbered from 0 in insertion order. */
+/* A slot of an integer dictionary: the value and its number + 1 (0 = free). */
+typedef struct CxIntSlot
+{
+	uint64		value;
+	uint32		id;
+} CxIntSlot;
+
 typedef struct CxValueSet
 {
 	CxTypeInfo *ti;
 	MemoryContext cxt;			/* holds the values */
 	MemoryContext limitcxt;		/* counts against cxsell.max_memory */
 	int			work;			/* the CxWork whose bound this is */
-	struct cxvh_hash *ht;
+	struct cxvh_hash *ht;		/* types other than integers */
+	struct CxIntSlot *int_slot; /* integer types: their own table */
+	uint64		int_mask;		/* slots - 1, a power of two less one */
+	uint64		int_seed;		/* mixed into the slot of each value */
 	Datum	   *values;
 	uint32		nvalues;		/* numbers are uint32 */
 	int64		capacity;
