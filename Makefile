@@ -41,7 +41,7 @@ OBJS = \
 	src/managed.o
 
 # the current version installs as 0.1 plus the update scripts
-DATA = cxsell--0.1.sql cxsell--0.1--0.2.sql cxsell--0.2--0.3.sql
+DATA = cxsell--0.1.sql cxsell--0.1--0.2.sql cxsell--0.2--0.3.sql cxsell--0.3--0.4.sql
 
 # setup defines helpers the other tests use, so it runs first
 TESTS = $(wildcard sql/*.sql)

@@ -108,6 +108,9 @@ struct ArrayType;
 extern int32 CxPatternsMarkItems(CxPatterns *p, struct ArrayType *names, bool *marks,
 								 int32 *named);
 extern int64 CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k);
+#define CX_SET_HAS_SUPERSET			0x01
+#define CX_SET_HAS_EQUAL_SUPERSET	0x02
+extern uint8 *CxPatternsSupersets(const CxPatterns *p);
 
 /* eclat.c: mining the baskets */
 typedef struct CxMineInput

@@ -1,6 +1,8 @@
 /*
  * itemsets.c
- *		cxsell.itemsets(patterns): the frequent itemsets of a mining result.
+ *		cxsell.itemsets(patterns [, kind]): the frequent itemsets of a mining
+ *		result, all of them or only the closed or the maximal ones; and
+ *		cxsell.bundles(patterns): the closed ones ranked by lift.
  *
  * Rows come by size ascending, then count descending, then items ascending
  * (in the item type's order).
@@ -9,14 +11,20 @@
 
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
 
 #include "cxsell.h"
 
 PG_FUNCTION_INFO_V1(patterns_itemsets);
+PG_FUNCTION_INFO_V1(patterns_bundles);
 
-/* An itemset of one size, to be ordered by count descending, then number. */
+/*
+ * An itemset to be ordered by lift descending (bundles; 0 for itemsets),
+ * then count descending, then number (the canonical order within a size).
+ */
 typedef struct Row
 {
+	double		lift;
 	int64		count;
 	int64		set;
 } Row;
@@ -24,9 +32,10 @@ typedef struct Row
 static inline int
 CompareRows(const Row *a, const Row *b)
 {
+	if (a->lift != b->lift)
+		return a->lift > b->lift ? -1 : 1;
 	if (a->count != b->count)
 		return a->count > b->count ? -1 : 1;
-	/* canonical order is by items within a size */
 	return (a->set > b->set) - (a->set < b->set);
 }
 
@@ -37,20 +46,60 @@ CompareRows(const Row *a, const Row *b)
 #define ST_DEFINE
 #include "lib/sort_template.h"
 
-/* Return one row per frequent itemset: items, size, count, support. */
+/*
+ * Which itemsets a kind keeps: those without a superset marked so by
+ * CxPatternsSupersets (0: all).
+ */
+static uint8
+KindArgument(FunctionCallInfo fcinfo, int argno)
+{
+	char	   *kind;
+
+	if (PG_NARGS() <= argno)
+		return 0;
+	CxRequireArg(fcinfo, argno, "kind", "Use 'all', 'closed' or 'maximal'.");
+	kind = text_to_cstring(PG_GETARG_TEXT_PP(argno));
+	if (strcmp(kind, "all") == 0)
+		return 0;
+	if (strcmp(kind, "closed") == 0)
+		return CX_SET_HAS_EQUAL_SUPERSET;
+	if (strcmp(kind, "maximal") == 0)
+		return CX_SET_HAS_SUPERSET;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unrecognized itemset kind \"%s\"", kind),
+			 errhint("Use 'all', 'closed' or 'maximal'.")));
+	return 0;					/* keep the compiler quiet */
+}
+
+/*
+ * Return one row per frequent itemset, or per closed (no superset with the
+ * same count) or maximal (no frequent superset) one: items, size, count,
+ * support.
+ */
 Datum
 patterns_itemsets(PG_FUNCTION_ARGS)
 {
+	uint8		drop = KindArgument(fcinfo, 1);
 	TupleDesc	tupdesc;
 	Tuplestorestate *store = CxMaterializeSRF(fcinfo, &tupdesc);
-	CxPatterns *p = CxPatternsFromDatum(PG_GETARG_DATUM(0));
-	Row		   *rows = palloc_extended(Max(p->nsets, 1) * sizeof(Row), MCXT_ALLOC_HUGE);
+	CxPatterns *p;
+	uint8	   *marks = NULL;
+	Row		   *rows;
 	int64		i;
 	int32		k;
+
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
+	p = CxPatternsFromDatum(PG_GETARG_DATUM(0));
+	if (drop != 0)
+		marks = CxPatternsSupersets(p);
+	rows = palloc_extended(Max(p->nsets, 1) * sizeof(Row), MCXT_ALLOC_HUGE);
 
 	/* the itemsets are stored by size: order each size's by count */
 	for (i = 0; i < p->nsets; i++)
 	{
+		rows[i].lift = 0;
 		rows[i].count = p->set_count[i];
 		rows[i].set = i;
 	}
@@ -68,10 +117,105 @@ patterns_itemsets(PG_FUNCTION_ARGS)
 
 		if ((i & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
+		if (marks != NULL && (marks[s] & drop) != 0)
+			continue;
 		values[0] = CxTextArray(p, p->set_items + p->set_off[s], p->set_size[s]);
 		values[1] = Int32GetDatum(p->set_size[s]);
 		values[2] = Int64GetDatum(p->set_count[s]);
 		values[3] = Float8GetDatum((double) p->set_count[s] / (double) p->n);
+		tuplestore_putvalues(store, tupdesc, values, nulls);
+		pfree(DatumGetPointer(values[0]));
+	}
+	return (Datum) 0;
+}
+
+/*
+ * The lift of itemset s over independence: its support over the product of
+ * its items' supports, as count * n^(k-1) / (product of the item counts),
+ * one division of products that are exact while below 2^53 (as CxLift).
+ */
+static double
+BundleLift(const CxPatterns *p, int64 s)
+{
+	const uint32 *items = p->set_items + p->set_off[s];
+	double		num = (double) p->set_count[s];
+	double		den = (double) p->item_count[items[0]];
+	int32		k;
+
+	for (k = 1; k < p->set_size[s]; k++)
+	{
+		num *= (double) p->n;
+		den *= (double) p->item_count[items[k]];
+	}
+	return num / den;
+}
+
+/*
+ * Return the closed itemsets of at least min_size items (bundles: no item
+ * can join one without losing baskets), ranked by lift, then count, at most
+ * max_bundles of them (0: all): items, size, count, support, lift.
+ */
+Datum
+patterns_bundles(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Tuplestorestate *store;
+	CxPatterns *p;
+	uint8	   *marks;
+	Row		   *rows;
+	int32		min_size;
+	int64		max_bundles;
+	int64		nrows = 0;
+	int64		s;
+	int64		i;
+
+	CxRequireArg(fcinfo, 1, "min_size", "Omit the argument to use its default.");
+	CxRequireArg(fcinfo, 2, "max_bundles", "Omit the argument to use its default.");
+	min_size = PG_GETARG_INT32(1);
+	max_bundles = PG_GETARG_INT64(2);
+	if (min_size < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_size must be at least 1"),
+				 errhint("A bundle of two or more items is min_size 2, the default.")));
+	if (max_bundles < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_bundles must not be negative"),
+				 errhint("Use 0 to return every bundle, or the number of best bundles to return.")));
+	store = CxMaterializeSRF(fcinfo, &tupdesc);
+	if (PG_ARGISNULL(0))
+		return (Datum) 0;
+	p = CxPatternsFromDatum(PG_GETARG_DATUM(0));
+	marks = CxPatternsSupersets(p);
+	rows = palloc_extended(Max(p->nsets, 1) * sizeof(Row), MCXT_ALLOC_HUGE);
+	for (s = 0; s < p->nsets; s++)
+	{
+		if ((s & 4095) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (p->set_size[s] < min_size || (marks[s] & CX_SET_HAS_EQUAL_SUPERSET) != 0)
+			continue;
+		rows[nrows].lift = BundleLift(p, s);
+		rows[nrows].count = p->set_count[s];
+		rows[nrows].set = s;
+		nrows++;
+	}
+	sort_rows(rows, nrows);
+	if (max_bundles > 0 && nrows > max_bundles)
+		nrows = max_bundles;
+	for (i = 0; i < nrows; i++)
+	{
+		int64		b = rows[i].set;
+		Datum		values[5];
+		bool		nulls[5] = {0};
+
+		if ((i & 1023) == 0)
+			CHECK_FOR_INTERRUPTS();
+		values[0] = CxTextArray(p, p->set_items + p->set_off[b], p->set_size[b]);
+		values[1] = Int32GetDatum(p->set_size[b]);
+		values[2] = Int64GetDatum(p->set_count[b]);
+		values[3] = Float8GetDatum((double) p->set_count[b] / (double) p->n);
+		values[4] = Float8GetDatum(rows[i].lift);
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 		pfree(DatumGetPointer(values[0]));
 	}

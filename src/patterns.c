@@ -136,12 +136,9 @@ CompareItemLists(const uint32 *a, const uint32 *b, int32 k)
 	return 0;
 }
 
-/*
- * The count of the itemset `items` (k numbers, ascending), or -1 when it is
- * not a stored itemset.
- */
-int64
-CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k)
+/* The number of the itemset `items` (k ascending numbers), or -1. */
+static int64
+FindSet(const CxPatterns *p, const uint32 *items, int32 k)
 {
 	int64		lo;
 	int64		hi;
@@ -156,13 +153,25 @@ CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k)
 		int			c = CompareItemLists(p->set_items + p->set_off[mid], items, k);
 
 		if (c == 0)
-			return p->set_count[mid];
+			return mid;
 		if (c < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return -1;
+}
+
+/*
+ * The count of the itemset `items` (k numbers, ascending), or -1 when it is
+ * not a stored itemset.
+ */
+int64
+CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k)
+{
+	int64		s = FindSet(p, items, k);
+
+	return s < 0 ? -1 : p->set_count[s];
 }
 
 static int
@@ -249,10 +258,10 @@ SetIndexInsert(SetIndex *ix, int64 s, uint64 h)
 	ix->partial = true;
 }
 
-/* The count of itemset `items` (k ascending numbers, hash h), or -1. */
+/* The number of itemset `items` (k ascending numbers, hash h), or -1. */
 static int64
-SetIndexLookup(const SetIndex *ix, const CxPatterns *p, const uint32 *items,
-			   int32 k, uint64 h)
+SetIndexFind(const SetIndex *ix, const CxPatterns *p, const uint32 *items,
+			 int32 k, uint64 h)
 {
 	int32		i;
 
@@ -265,9 +274,9 @@ SetIndexLookup(const SetIndex *ix, const CxPatterns *p, const uint32 *items,
 			break;
 		if ((v >> 32) == (h >> 32) && p->set_size[s] == k &&
 			CompareItemLists(p->set_items + p->set_off[s], items, k) == 0)
-			return p->set_count[s];
+			return s;
 	}
-	return ix->partial ? CxPatternsLookup(p, items, k) : -1;
+	return ix->partial ? FindSet(p, items, k) : -1;
 }
 
 /* Ask for the index slots a lookup of itemset s's subsets will read. */
@@ -282,18 +291,24 @@ PrefetchSubsets(const SetIndex *ix, const CxPatterns *p, int64 s, uint64 h)
 }
 
 /*
- * Check that every subset one item smaller of every itemset is stored, with
- * a count at least the itemset's.  set_hash[s] is itemset s's hash; sets_pos
- * the byte where the itemsets start, to name the byte of a failing one.  The
- * itemsets of each size k are checked against an index of those of size
- * k - 1 only, which keeps the index small; the lookups of itemsets a few
- * places ahead are prefetched, as are the slots the index is built in.
+ * What WalkSubsets calls for itemset `set` and one of its subsets one item
+ * smaller: `subset` is that subset's number, or -1 when it is not stored.
  */
-#define CLOSURE_AHEAD 8
+typedef void (*SubsetVisit) (void *arg, const CxPatterns *p, int64 set,
+							 int64 subset);
+
+/*
+ * Visit every subset one item smaller of every itemset.  set_hash[s] is
+ * itemset s's hash (the sum of ItemHash over its items).  The itemsets of
+ * each size k are looked up in an index of those of size k - 1 only, which
+ * keeps the index small; the lookups of itemsets a few places ahead are
+ * prefetched, as are the slots the index is built in.
+ */
+#define WALK_AHEAD 8
 
 static void
-CheckClosure(CxReader *r, const CxPatterns *p, const uint64 *set_hash,
-			 Size sets_pos)
+WalkSubsets(const CxPatterns *p, const uint64 *set_hash, SubsetVisit visit,
+			void *arg)
 {
 	SetIndex	ix;
 	uint64		nslots = 1024;
@@ -320,8 +335,8 @@ CheckClosure(CxReader *r, const CxPatterns *p, const uint64 *set_hash,
 		ix.partial = false;
 		for (s = lo; s < hi; s++)
 		{
-			if (s + CLOSURE_AHEAD < hi)
-				__builtin_prefetch(&ix.slot[set_hash[s + CLOSURE_AHEAD] & ix.mask]);
+			if (s + WALK_AHEAD < hi)
+				__builtin_prefetch(&ix.slot[set_hash[s + WALK_AHEAD] & ix.mask]);
 			SetIndexInsert(&ix, s, set_hash[s]);
 		}
 		for (s = hi; s < end; s++)
@@ -331,8 +346,8 @@ CheckClosure(CxReader *r, const CxPatterns *p, const uint64 *set_hash,
 
 			if ((s & 4095) == 0)
 				CHECK_FOR_INTERRUPTS();
-			if (s + CLOSURE_AHEAD < end)
-				PrefetchSubsets(&ix, p, s + CLOSURE_AHEAD, set_hash[s + CLOSURE_AHEAD]);
+			if (s + WALK_AHEAD < end)
+				PrefetchSubsets(&ix, p, s + WALK_AHEAD, set_hash[s + WALK_AHEAD]);
 			for (drop = 0; drop < k; drop++)
 			{
 				int32		w = 0;
@@ -341,17 +356,90 @@ CheckClosure(CxReader *r, const CxPatterns *p, const uint64 *set_hash,
 				for (j = 0; j < k; j++)
 					if (j != drop)
 						sub[w++] = items[j];
-				if (SetIndexLookup(&ix, p, sub, k - 1,
-								   set_hash[s] - ItemHash(items[drop])) < p->set_count[s])
-				{
-					r->pos = sets_pos + 12 * (Size) (s + 1) + 4 * (Size) (p->set_off[s] + k);
-					CxReaderFail(r, "An itemset's subset is missing or has a smaller count");
-				}
+				visit(arg, p, s,
+					  SetIndexFind(&ix, p, sub, k - 1,
+								   set_hash[s] - ItemHash(items[drop])));
 			}
 		}
 	}
 	pfree(ix.slot);
 	pfree(sub);
+}
+
+/* Where a failing itemset of CheckClosure is named. */
+typedef struct ClosureCheck
+{
+	CxReader   *r;
+	Size		sets_pos;		/* the byte where the itemsets start */
+} ClosureCheck;
+
+static void
+CheckSubset(void *arg, const CxPatterns *p, int64 s, int64 sub)
+{
+	ClosureCheck *c = (ClosureCheck *) arg;
+
+	if (sub < 0 || p->set_count[sub] < p->set_count[s])
+	{
+		c->r->pos = c->sets_pos + 12 * (Size) (s + 1) +
+			4 * (Size) (p->set_off[s] + p->set_size[s]);
+		CxReaderFail(c->r, "An itemset's subset is missing or has a smaller count");
+	}
+}
+
+/*
+ * Check that every subset one item smaller of every itemset is stored, with
+ * a count at least the itemset's.
+ */
+static void
+CheckClosure(CxReader *r, const CxPatterns *p, const uint64 *set_hash,
+			 Size sets_pos)
+{
+	ClosureCheck c;
+
+	c.r = r;
+	c.sets_pos = sets_pos;
+	WalkSubsets(p, set_hash, CheckSubset, &c);
+}
+
+static void
+MarkSubset(void *arg, const CxPatterns *p, int64 s, int64 sub)
+{
+	uint8	   *marks = (uint8 *) arg;
+
+	Assert(sub >= 0);
+	marks[sub] |= CX_SET_HAS_SUPERSET;
+	if (p->set_count[sub] == p->set_count[s])
+		marks[sub] |= CX_SET_HAS_EQUAL_SUPERSET;
+}
+
+/*
+ * For each stored itemset, whether a stored itemset one item larger holds
+ * it (CX_SET_HAS_SUPERSET) and whether one of those has its count
+ * (CX_SET_HAS_EQUAL_SUPERSET): an itemset is maximal without the first and
+ * closed without the second, among the itemsets stored.  Counts only shrink
+ * as sets grow, so a superset of equal count, if any, is one item larger.
+ */
+uint8 *
+CxPatternsSupersets(const CxPatterns *p)
+{
+	uint8	   *marks = palloc_extended(Max(p->nsets, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
+	uint64	   *set_hash = palloc_extended(Max(p->nsets, 1) * sizeof(uint64),
+										   MCXT_ALLOC_HUGE);
+	int64		s;
+
+	for (s = 0; s < p->nsets; s++)
+	{
+		const uint32 *items = p->set_items + p->set_off[s];
+		uint64		h = 0;
+		int32		k;
+
+		for (k = 0; k < p->set_size[s]; k++)
+			h += ItemHash(items[k]);
+		set_hash[s] = h;
+	}
+	WalkSubsets(p, set_hash, MarkSubset, marks);
+	pfree(set_hash);
+	return marks;
 }
 
 /* Read and validate the itemsets: canonical order, counts and closure. */

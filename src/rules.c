@@ -201,11 +201,47 @@ typedef struct RuleCollector
 	double		min_lift;
 	int32		max_antecedent;
 	int32		max_consequent;
+	bool		redundant;		/* keep the redundant rules */
 	Rule	   *rules;
 	int64		nrules;
 	int64		caprules;
 	int64		tried;
 } RuleCollector;
+
+/*
+ * Is the rule A -> C of itemset s (A the items in mask, n_a its count)
+ * redundant: is there a rule A' -> C, A' a nonempty proper subset of A,
+ * with at least its confidence?  Confidences are compared exactly, as
+ * ratios of counts (each below 2^32, so the products fit 64 bits).
+ */
+static bool
+IsRedundant(RuleCollector *rc, int64 s, uint64 mask, int64 n_a)
+{
+	const CxPatterns *p = rc->p;
+	uint64		full = (UINT64CONST(1) << p->set_size[s]) - 1;
+	uint64		n_ac = (uint64) p->set_count[s];
+	uint64		sub;
+
+	for (sub = (mask - 1) & mask; sub != 0; sub = (sub - 1) & mask)
+	{
+		uint32		items[MAX_RULE_ITEMSET];
+		int32		k;
+		int64		n_sub;
+		int64		n_subc;
+
+		if ((++rc->tried & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+		k = SplitItems(p, s, sub, true, items);
+		n_sub = CxPatternsLookup(p, items, k);
+		k = SplitItems(p, s, sub | (full & ~mask), true, items);
+		n_subc = CxPatternsLookup(p, items, k);
+		if (n_sub < 1 || n_subc < 1)
+			elog(ERROR, "cxsell.patterns value lacks a subset of an itemset, please report a bug");
+		if ((uint64) n_subc * (uint64) n_a >= n_ac * (uint64) n_sub)
+			return true;
+	}
+	return false;
+}
 
 /* Keep the rule A -> C of itemset s, A the items in mask, if it passes. */
 static void
@@ -234,6 +270,8 @@ ConsiderSplit(RuleCollector *rc, int64 s, uint64 mask)
 		elog(ERROR, "cxsell.patterns value lacks a subset of an itemset, please report a bug");
 	CxComputeMeasures(p->set_count[s], n_a, n_c, p->n, false, &m);
 	if (m.confidence < rc->min_confidence || m.lift < rc->min_lift)
+		return;
+	if (!rc->redundant && IsRedundant(rc, s, mask, n_a))
 		return;
 	m.p_value = cx_fisher_greater(p->set_count[s], n_a, n_c, p->n);
 	rc->rules = CxGrowArray(rc->rules, &rc->caprules, rc->nrules + 1, sizeof(Rule),
@@ -309,6 +347,13 @@ RuleArguments(FunctionCallInfo fcinfo, RuleCollector *rc, int64 *max_rules,
 	order_name = text_to_cstring(PG_GETARG_TEXT_PP(8));
 	/* the 0.1 and 0.2 signatures have no adjust and no q_value column */
 	*adjust = PG_NARGS() > 9 ? CxAdjustArg(fcinfo, 9) : CX_ADJUST_NONE;
+	/* before 0.4, no redundant */
+	rc->redundant = true;
+	if (PG_NARGS() > 10)
+	{
+		CxRequireArg(fcinfo, 10, "redundant", "Omit the argument to use its default.");
+		rc->redundant = PG_GETARG_BOOL(10);
+	}
 
 	CxCheckRuleThresholds(rc->min_confidence, rc->min_lift);
 	RequireNonNegative(rc->max_antecedent, "max_antecedent",

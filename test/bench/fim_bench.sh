@@ -9,7 +9,8 @@
 # Environment:
 #   FIM_DATA_DIR     folder holding retail/retail.dat, t10i4d100k/T10I4D100K.dat,
 #                    mushroom/mushroom.dat, chess/chess.dat (default ../shared/data
-#                    beside the repository; retail also from test/data).  A data
+#                    beside the repository; retail, mushroom and chess also from
+#                    test/data).  A data
 #                    set that is absent is skipped, and the report says so.
 #   BORGELT_TARBALL  Borgelt's sources (default ../shared/vendor/borgelt-fim.tar.gz);
 #                    absent: the Borgelt columns are skipped, and the report says so
@@ -94,12 +95,10 @@ fi
 declare -A FILE
 data_file() {
 	case "$1" in
-	retail)
-		if [ -r "$DATA_DIR/retail/retail.dat" ]; then echo "$DATA_DIR/retail/retail.dat"
-		else echo "$ROOT/test/data/retail/retail.dat.gz"; fi ;;
+	retail | mushroom | chess)
+		if [ -r "$DATA_DIR/$1/$1.dat" ]; then echo "$DATA_DIR/$1/$1.dat"
+		else echo "$ROOT/test/data/$1/$1.dat.gz"; fi ;;
 	t10i4d100k) echo "$DATA_DIR/t10i4d100k/T10I4D100K.dat" ;;
-	mushroom) echo "$DATA_DIR/mushroom/mushroom.dat" ;;
-	chess) echo "$DATA_DIR/chess/chess.dat" ;;
 	esac
 }
 SKIPPED=""

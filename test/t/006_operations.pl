@@ -130,7 +130,7 @@ $node->safe_psql('upgrade', q{
 is($node->safe_psql('upgrade', q{SELECT string_agg(status || '/' || owner, ' ' ORDER BY id) FROM cxsell.refresh_history}),
 	'success/cx_old_analyst success/cx_old_analyst', 'and it refreshes under the new grants');
 is($node->safe_psql('upgrade', q{SELECT extversion FROM pg_extension WHERE extname = 'cxsell'}),
-	'0.3', 'updated to the current version');
+	'0.4', 'updated to the current version');
 is($node->safe_psql('upgrade', 'SELECT count(*) FROM mined, cxsell.rules(p)'),
 	$before, 'a value stored under 0.1 reads the same after the update');
 is($node->safe_psql('upgrade', q{SELECT count(*) FROM mined, cxsell.recommend(p, '{A}', 2)}),
