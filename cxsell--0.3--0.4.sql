@@ -44,3 +44,319 @@ CREATE FUNCTION cxsell.rules(patterns cxsell.patterns,
 	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1000;
 COMMENT ON FUNCTION cxsell.rules(cxsell.patterns, float8, float8, int4, int4, text[], text[], bigint, text, text, boolean) IS
 	'association rules with support, confidence, lift, leverage, conviction, jaccard, kulczynski, certainty, zhang, count, one-sided Fisher p-value and its q-value over the rules returned; redundant => false drops a rule when one with a smaller antecedent and the same consequent has at least its confidence';
+
+-- Rule sets choose whether their rules keep the redundant ones -----------------
+--
+-- The definitions gain the column and the routines that write it an argument.
+-- Routines whose argument list changes are dropped and created again: the
+-- privileges roles held on them are kept.
+CREATE TEMP TABLE cxsell_saved_acl ON COMMIT DROP AS
+SELECT p.proname, p.proacl FROM pg_catalog.pg_proc p
+WHERE p.pronamespace = 'cxsell'::pg_catalog.regnamespace
+  AND p.proname IN ('create_rule_set', 'create_distributed_rule_set', 'alter_rule_set');
+
+ALTER TABLE cxsell.rule_sets ADD COLUMN redundant boolean NOT NULL DEFAULT true;
+COMMENT ON COLUMN cxsell.rule_sets.redundant IS
+	'whether the stored rules keep the redundant ones (see cxsell.rules, redundant)';
+
+DROP FUNCTION cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text);
+DROP FUNCTION cxsell_internal.create_rule_set(name, text, text, text, float8, int4, float8,
+	float8, int4, text);
+CREATE FUNCTION cxsell_internal.create_rule_set(caller name, caller_path text, name text,
+	source_query text, min_support float8, max_len int4, min_confidence float8,
+	min_lift float8, recommendations int4, rank_by text, redundant boolean)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	r cxsell.rule_sets;
+BEGIN
+	PERFORM cxsell_internal.check_name(create_rule_set.name, false);
+	r := ROW(create_rule_set.name, source_query, false, min_support, max_len, min_confidence,
+			 min_lift, recommendations, rank_by, caller, caller_path, now(), now(),
+			 cxsell_internal.session_settings(), NULL, redundant);
+	r.has_customer := cxsell_internal.check_rule_set(r, true);
+	-- the name is taken, under a lock, only once the query has been checked
+	PERFORM cxsell_internal.check_name(create_rule_set.name, true);
+	INSERT INTO cxsell.rule_sets SELECT r.*;
+END
+$fn$;
+CREATE FUNCTION cxsell.create_rule_set(name text, source_query text, min_support float8,
+	max_len int4 DEFAULT 0, min_confidence float8 DEFAULT 0, min_lift float8 DEFAULT 0,
+	recommendations int4 DEFAULT 5, rank_by text DEFAULT 'confidence',
+	redundant boolean DEFAULT true)
+	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean) IS
+	'define a rule set: a SELECT returning basket, item and optionally customer, and its thresholds (redundant => false stores only the rules no more general rule matches in confidence); the query runs as the calling role, under its search_path, date style and time zone';
+
+DROP FUNCTION cxsell.create_distributed_rule_set(text, regclass, name, name, float8, name, text,
+	int4, float8, float8, int4, text);
+DROP FUNCTION cxsell_internal.create_distributed_rule_set(name, text, text, regclass, name, name,
+	float8, name, text, int4, float8, float8, int4, text);
+CREATE FUNCTION cxsell_internal.create_distributed_rule_set(caller name, caller_path text,
+	name text, relation regclass, basket name, item name, min_support float8,
+	customer name, filter text, max_len int4, min_confidence float8, min_lift float8,
+	recommendations int4, rank_by text, redundant boolean)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	r cxsell.rule_sets;
+	rel text;
+BEGIN
+	PERFORM cxsell_internal.check_name(create_distributed_rule_set.name, false);
+	rel := cxsell_internal.analysis_relation('rule set', create_distributed_rule_set.name,
+											 relation, ARRAY[basket, item]);
+	r := ROW(create_distributed_rule_set.name,
+			 format('SELECT %I AS basket, %I AS item%s FROM %s%s', basket, item,
+					CASE WHEN customer IS NOT NULL THEN format(', %I AS customer', customer) ELSE '' END,
+					rel, CASE WHEN filter IS NOT NULL THEN ' WHERE (' || filter || ')' ELSE '' END),
+			 false, min_support, max_len, min_confidence, min_lift, recommendations, rank_by,
+			 caller, caller_path, now(), now(), cxsell_internal.session_settings(),
+			 jsonb_build_object('relation', rel, 'basket', basket, 'item', item,
+								'customer', customer, 'filter', filter),
+			 redundant);
+	r.has_customer := cxsell_internal.check_rule_set(r, true);
+	PERFORM cxsell_internal.check_name(create_distributed_rule_set.name, true);
+	INSERT INTO cxsell.rule_sets SELECT r.*;
+END
+$fn$;
+CREATE FUNCTION cxsell.create_distributed_rule_set(name text, relation regclass, basket name,
+	item name, min_support float8, customer name DEFAULT NULL, filter text DEFAULT NULL,
+	max_len int4 DEFAULT 0, min_confidence float8 DEFAULT 0, min_lift float8 DEFAULT 0,
+	recommendations int4 DEFAULT 5, rank_by text DEFAULT 'confidence',
+	redundant boolean DEFAULT true)
+	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell.create_distributed_rule_set(text, regclass, name, name, float8, name, text, int4, float8, float8, int4, text, boolean) IS
+	'define a rule set over a table Citus distributes (by basket, or by customer with baskets inside): its refreshes mine it on the workers with cxsell.mine_distributed, as the calling role; customer, when given, gets recommendations';
+
+DROP FUNCTION cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text);
+DROP FUNCTION cxsell_internal.alter_rule_set(name, text, text, text, float8, int4, float8,
+	float8, int4, text);
+CREATE FUNCTION cxsell_internal.alter_rule_set(caller name, caller_path text, name text,
+	source_query text, min_support float8, max_len int4, min_confidence float8,
+	min_lift float8, recommendations int4, rank_by text, redundant boolean)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	r cxsell.rule_sets;
+BEGIN
+	SELECT * INTO r FROM cxsell.rule_sets s WHERE s.name = alter_rule_set.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'rule set "%" does not exist', alter_rule_set.name
+			USING ERRCODE = '42704', HINT = 'Define it with cxsell.create_rule_set.';
+	END IF;
+	PERFORM cxsell_internal.authorize(caller, r.owner, 'alter', 'rule set', r.name);
+	IF source_query IS NOT NULL THEN
+		-- whoever writes a query owns it: it runs with the writer's rights
+		PERFORM cxsell_internal.change_owner('rule set', r.name, r.owner, caller);
+		r.source_query := source_query;
+		r.owner := caller;
+		r.search_path := caller_path;
+		r.settings := cxsell_internal.session_settings();
+		-- a query of one's own is mined on the coordinator
+		r.distributed := NULL;
+	END IF;
+	r.min_support := coalesce(min_support, r.min_support);
+	r.max_len := coalesce(max_len, r.max_len);
+	r.min_confidence := coalesce(min_confidence, r.min_confidence);
+	r.min_lift := coalesce(min_lift, r.min_lift);
+	r.recommendations := coalesce(recommendations, r.recommendations);
+	r.rank_by := coalesce(rank_by, r.rank_by);
+	r.redundant := coalesce(redundant, r.redundant);
+	-- thresholds alone never run the query
+	r.has_customer := cxsell_internal.check_rule_set(r, source_query IS NOT NULL);
+	UPDATE cxsell.rule_sets s
+	SET source_query = r.source_query, owner = r.owner, search_path = r.search_path,
+		settings = r.settings, distributed = r.distributed,
+		has_customer = r.has_customer, min_support = r.min_support,
+		max_len = r.max_len, min_confidence = r.min_confidence, min_lift = r.min_lift,
+		recommendations = r.recommendations, rank_by = r.rank_by, redundant = r.redundant,
+		updated_at = now()
+	WHERE s.name = r.name;
+END
+$fn$;
+CREATE FUNCTION cxsell.alter_rule_set(name text, source_query text DEFAULT NULL,
+	min_support float8 DEFAULT NULL, max_len int4 DEFAULT NULL,
+	min_confidence float8 DEFAULT NULL, min_lift float8 DEFAULT NULL,
+	recommendations int4 DEFAULT NULL, rank_by text DEFAULT NULL,
+	redundant boolean DEFAULT NULL)
+	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean) IS
+	'change a rule set (NULL keeps a setting); a new source query is checked and makes the caller its owner; thresholds alone never run the query';
+
+-- nothing of the managed layer is granted to PUBLIC; the grants roles held
+-- on the routines replaced are given back
+REVOKE EXECUTE ON FUNCTION
+	cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean),
+	cxsell.create_distributed_rule_set(text, regclass, name, name, float8, name, text, int4,
+									   float8, float8, int4, text, boolean),
+	cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean)
+	FROM PUBLIC;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA cxsell_internal FROM PUBLIC;
+COMMENT ON FUNCTION cxsell_internal.create_rule_set(name, text, text, text, float8, int4, float8,
+	float8, int4, text, boolean) IS
+	'body of cxsell.create_rule_set, called by that gate as the extension''s owner with the calling role';
+COMMENT ON FUNCTION cxsell_internal.create_distributed_rule_set(name, text, text, regclass, name,
+	name, float8, name, text, int4, float8, float8, int4, text, boolean) IS
+	'body of cxsell.create_distributed_rule_set, called by that gate as the extension''s owner with the calling role';
+COMMENT ON FUNCTION cxsell_internal.alter_rule_set(name, text, text, text, float8, int4, float8,
+	float8, int4, text, boolean) IS
+	'body of cxsell.alter_rule_set, called by that gate as the extension''s owner with the calling role';
+DO $restore$
+DECLARE
+	g record;
+BEGIN
+	FOR g IN SELECT s.proname, a.grantee, a.is_grantable
+			 FROM pg_temp.cxsell_saved_acl s, pg_catalog.aclexplode(s.proacl) a
+			 WHERE a.privilege_type = 'EXECUTE'
+			   AND a.grantee <> (SELECT e.extowner FROM pg_catalog.pg_extension e
+								 WHERE e.extname = 'cxsell') LOOP
+		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION cxsell.%I TO %s%s', g.proname,
+								  CASE WHEN g.grantee = 0 THEN 'PUBLIC'
+									   ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END,
+								  CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+	END LOOP;
+END
+$restore$;
+DROP TABLE pg_temp.cxsell_saved_acl;
+
+-- The definitions a role may read show the new setting among the parameters.
+CREATE OR REPLACE VIEW cxsell.analyses WITH (security_barrier) AS
+SELECT a.*
+FROM (SELECT 'rule set'::text AS kind, r.name, r.owner, r.source_query, r.search_path,
+			 pg_catalog.jsonb_build_object('min_support', r.min_support, 'max_len', r.max_len,
+				 'min_confidence', r.min_confidence, 'min_lift', r.min_lift,
+				 'recommendations', r.recommendations, 'rank_by', r.rank_by,
+				 'has_customer', r.has_customer, 'redundant', r.redundant)
+			   || CASE WHEN r.distributed IS NULL THEN '{}'::pg_catalog.jsonb
+					   ELSE pg_catalog.jsonb_build_object('distributed', r.distributed) END AS parameters,
+			 r.settings, r.created_at, r.updated_at
+	  FROM cxsell.rule_sets r
+	  WHERE r.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v))
+	  UNION ALL
+	  SELECT 'segmentation', g.name, g.owner, g.source_query, g.search_path,
+			 pg_catalog.jsonb_build_object('k', g.k, 'options', g.options)
+			   || CASE WHEN g.distributed IS NULL THEN '{}'::pg_catalog.jsonb
+					   ELSE pg_catalog.jsonb_build_object('distributed', g.distributed) END,
+			 g.settings, g.created_at, g.updated_at
+	  FROM cxsell.segmentations g
+	  WHERE g.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_segmentations v))) a
+-- (a UNION ALL alone would let a reader's functions into its branches)
+WHERE (SELECT q.superuser FROM cxsell_internal.reader q)
+   OR a.owner = ANY ((SELECT q.owners FROM cxsell_internal.reader q)::pg_catalog.name[]);
+
+-- Refreshing reads the new setting -------------------------------------------------
+
+-- Replace a rule set's results from its source query; the rows written.  Its
+-- rules keep the redundant ones or not, as the rule set says.
+CREATE OR REPLACE FUNCTION cxsell_internal.refresh_rule_set(r cxsell.rule_sets) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	p cxsell.patterns;
+	n bigint;
+	total bigint := 0;
+BEGIN
+	IF to_regclass('pg_temp.cxsell_refresh_source') IS NOT NULL THEN
+		DROP TABLE pg_temp.cxsell_refresh_source;
+	END IF;
+	IF r.distributed IS NULL THEN
+		CREATE TEMP TABLE cxsell_refresh_source ON COMMIT DROP AS
+		SELECT * FROM cxsell_internal.source_rows(r.owner,
+			cxsell_internal.query_settings(r.search_path, r.settings), r.source_query,
+			ARRAY['basket', 'item', CASE WHEN r.has_customer THEN 'customer' END],
+			'{text,text,text}') AS s(basket text, item text, customer text);
+		SELECT cxsell.mine(s.basket, s.item, r.min_support, r.max_len) INTO p
+		FROM pg_temp.cxsell_refresh_source s;
+	ELSE
+		-- mined on the workers, as the owner; the coordinator keeps the
+		-- items each customer holds, not the lines
+		SELECT s.patterns INTO p
+		FROM cxsell_internal.source_rows(r.owner,
+			cxsell_internal.query_settings(r.search_path, r.settings),
+			format('SELECT cxsell.mine_distributed(%L::pg_catalog.regclass, %L, %L, %L::pg_catalog.float8, %s, %L) AS patterns',
+				   r.distributed->>'relation', r.distributed->>'basket', r.distributed->>'item',
+				   r.min_support, r.max_len, r.distributed->>'filter'),
+			'{patterns}', '{cxsell.patterns}') AS s(patterns cxsell.patterns);
+		CREATE TEMP TABLE cxsell_refresh_source (customer text, item text) ON COMMIT DROP;
+		IF r.has_customer THEN
+			INSERT INTO pg_temp.cxsell_refresh_source
+			SELECT s.customer, h.item
+			FROM cxsell_internal.source_rows(r.owner,
+				cxsell_internal.query_settings(r.search_path, r.settings),
+				format('SELECT %I AS customer, pg_catalog.array_agg(DISTINCT %I::pg_catalog.text) AS held FROM %s WHERE %I IS NOT NULL AND %I IS NOT NULL%s GROUP BY 1',
+					   r.distributed->>'customer', r.distributed->>'item', r.distributed->>'relation',
+					   r.distributed->>'customer', r.distributed->>'item',
+					   CASE WHEN r.distributed->>'filter' IS NOT NULL
+							THEN ' AND (' || (r.distributed->>'filter') || ')' ELSE '' END),
+				'{customer,held}', '{text,text[]}') AS s(customer text, held text[]),
+				unnest(s.held) AS h(item);
+		END IF;
+	END IF;
+
+	DELETE FROM cxsell.rule_set_patterns t WHERE t.name = r.name;
+	DELETE FROM cxsell.rule_set_rules t WHERE t.name = r.name;
+	DELETE FROM cxsell.rule_set_pairs t WHERE t.name = r.name;
+	DELETE FROM cxsell.rule_set_recommendations t WHERE t.name = r.name;
+
+	INSERT INTO cxsell.rule_set_patterns VALUES (r.name, p, now());
+	INSERT INTO cxsell.rule_set_rules (name, antecedent, consequent, antecedent_support,
+		consequent_support, support, confidence, lift, leverage, conviction, jaccard,
+		kulczynski, certainty, zhang, count, p_value, q_value)
+	SELECT r.name, x.antecedent, x.consequent, x.antecedent_support, x.consequent_support,
+		x.support, x.confidence, x.lift, x.leverage, x.conviction, x.jaccard, x.kulczynski,
+		x.certainty, x.zhang, x.count, x.p_value, x.q_value
+	FROM cxsell.rules(p, r.min_confidence, r.min_lift, redundant => r.redundant) x;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	total := total + n;
+	INSERT INTO cxsell.rule_set_pairs (name, item_a, item_b, count_a, count_b, observed,
+		expected, support, lift, p_value, q_value, relation)
+	SELECT r.name, x.item_a, x.item_b, x.count_a, x.count_b, x.observed, x.expected,
+		x.support, x.lift, x.p_value, x.q_value, x.relation
+	FROM cxsell.item_pairs(p) x WHERE p IS NOT NULL;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	total := total + n;
+	IF r.has_customer THEN
+		INSERT INTO cxsell.rule_set_recommendations (name, customer, rank, item, score,
+			confidence, lift, support, antecedent, source)
+		SELECT r.name, c.customer, x.rank, x.item, x.score, x.confidence, x.lift, x.support,
+			x.antecedent, x.source
+		FROM (SELECT s.customer, array_agg(DISTINCT s.item) AS held
+			  FROM pg_temp.cxsell_refresh_source s
+			  WHERE s.customer IS NOT NULL AND s.item IS NOT NULL
+			  GROUP BY s.customer) c,
+			 LATERAL cxsell.recommend(p, c.held, r.recommendations, r.rank_by,
+									  r.min_confidence, greatest(r.min_lift, 1)) x;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		total := total + n;
+	END IF;
+	DROP TABLE pg_temp.cxsell_refresh_source;
+	RETURN total;
+END
+$fn$;
+
+-- Bundles of each rule set ------------------------------------------------------------
+
+CREATE VIEW cxsell.current_bundles WITH (security_barrier) AS
+SELECT p.name AS rule_set, b.items, b.size, b.count, b.support, b.lift, p.refreshed_at
+FROM cxsell.rule_set_patterns p, cxsell.bundles(p.patterns) b
+WHERE p.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v));
+REVOKE ALL ON cxsell.current_bundles FROM PUBLIC;
+COMMENT ON VIEW cxsell.current_bundles IS
+	'the bundles of each rule set the current role may read (closed itemsets of two or more items by lift), from its last successful refresh';
+COMMENT ON COLUMN cxsell.current_bundles.rule_set IS 'the rule set';
+COMMENT ON COLUMN cxsell.current_bundles.items IS 'the items of the bundle, sorted: a closed itemset (no item joins it without losing baskets)';
+COMMENT ON COLUMN cxsell.current_bundles.size IS 'the number of items in the bundle';
+COMMENT ON COLUMN cxsell.current_bundles.count IS 'the number of baskets holding the bundle';
+COMMENT ON COLUMN cxsell.current_bundles.support IS 'the fraction of baskets holding the bundle';
+COMMENT ON COLUMN cxsell.current_bundles.lift IS 'support over the product of the items'' supports: above 1 the items come together more often than if bought independently';
+COMMENT ON COLUMN cxsell.current_bundles.refreshed_at IS 'when the rule set''s results were computed';

@@ -100,6 +100,31 @@ SELECT regress.err($$SELECT cxsell.alter_rule_set('nope', min_support => 0.1)$$)
 SELECT regress.err($$SELECT cxsell.drop_segmentation('nope')$$);
 SELECT regress.err($$CALL cxsell.refresh('nope')$$);
 
+-- a rule set may store only the rules no more general rule matches; its
+-- bundles are those of its itemsets
+CREATE TABLE mg_bundle_lines (basket int, item text);
+INSERT INTO mg_bundle_lines VALUES
+  (1, 'A'), (1, 'B'), (1, 'C'), (2, 'A'), (2, 'B'), (2, 'C'),
+  (3, 'A'), (3, 'B'), (4, 'A'), (4, 'D'), (5, 'B'), (5, 'D');
+SELECT cxsell.create_rule_set('lean', 'TABLE mg_bundle_lines', 0.4, redundant => false);
+CALL cxsell.refresh('lean');
+SELECT antecedent, consequent FROM cxsell.current_rules WHERE rule_set = 'lean'
+EXCEPT
+SELECT antecedent, consequent FROM cxsell.rules((SELECT cxsell.mine(basket, item, 0.4) FROM mg_bundle_lines),
+                                                redundant => false);
+SELECT count(*) AS rules, (SELECT parameters->'redundant' FROM cxsell.refresh_history
+                           WHERE name = 'lean' ORDER BY id DESC LIMIT 1) AS logged,
+       (SELECT parameters->'redundant' FROM cxsell.analyses WHERE name = 'lean') AS defined
+FROM cxsell.current_rules WHERE rule_set = 'lean';
+SELECT rule_set, items, count, lift FROM cxsell.current_bundles WHERE rule_set = 'lean';
+SELECT cxsell.alter_rule_set('lean', redundant => true);
+CALL cxsell.refresh('lean');
+SELECT count(*) AS rules FROM cxsell.current_rules WHERE rule_set = 'lean';
+SELECT cxsell.alter_rule_set('lean', min_lift => 1);   -- NULL keeps redundant
+SELECT redundant FROM cxsell.rule_sets WHERE name = 'lean';
+SELECT cxsell.drop_rule_set('lean');
+DROP TABLE mg_bundle_lines;
+
 -- dropping a definition drops its results, not its log
 SELECT cxsell.drop_rule_set('shop');
 SELECT count(*) FROM cxsell.current_rules WHERE rule_set = 'shop';

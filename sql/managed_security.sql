@@ -20,7 +20,7 @@ GRANT USAGE ON SCHEMA cxsell TO regress_cx_a, regress_cx_b, regress_cx_dashboard
 GRANT EXECUTE ON ALL ROUTINES IN SCHEMA cxsell TO regress_cx_a, regress_cx_b;
 GRANT SELECT ON cxsell.analyses, cxsell.refresh_status, cxsell.refresh_history,
   cxsell.current_rules, cxsell.current_itemsets, cxsell.current_item_pairs,
-  cxsell.current_recommendations, cxsell.current_segments,
+  cxsell.current_recommendations, cxsell.current_bundles, cxsell.current_segments,
   cxsell.current_segment_profiles
   TO regress_cx_a, regress_cx_b, regress_cx_dashboard;
 GRANT USAGE ON SCHEMA regress TO regress_cx_a, regress_cx_b;
@@ -360,6 +360,7 @@ SELECT count(*) FROM cxsell.refresh_history WHERE pg_temp.peek(name, error);
 SELECT count(*) FROM cxsell.refresh_status WHERE pg_temp.peek(name, last_error);
 SELECT count(*) FROM cxsell.current_rules WHERE pg_temp.peek(rule_set, consequent::text);
 SELECT count(*) FROM cxsell.current_itemsets WHERE pg_temp.peek(rule_set, items::text);
+SELECT count(*) FROM cxsell.current_bundles WHERE pg_temp.peek(rule_set, items::text);
 SELECT count(*) FROM cxsell.current_item_pairs WHERE pg_temp.peek(rule_set, item_a);
 SELECT count(*) FROM cxsell.current_recommendations WHERE pg_temp.peek(rule_set, item);
 RESET ROLE;
@@ -445,7 +446,7 @@ BEGIN
 END $$;
 SELECT v AS view, pg_temp.plan('SELECT * FROM cxsell.' || v) ~ '(a_set|ms_a|regress_cx_a)' AS shows_hidden
 FROM unnest(ARRAY['analyses', 'refresh_history', 'refresh_status', 'current_rules',
-  'current_itemsets', 'current_item_pairs', 'current_recommendations']) AS v;
+  'current_itemsets', 'current_item_pairs', 'current_recommendations', 'current_bundles']) AS v;
 RESET ROLE;
 
 -- 19. names compare as stored: the caller's collation is not passed on

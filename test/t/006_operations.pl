@@ -146,6 +146,44 @@ $node->safe_psql('fresh', 'CREATE EXTENSION cxsell');
 is($node->safe_psql('upgrade', $objects), $node->safe_psql('fresh', $objects),
 	'updated and fresh installs have the same objects');
 
+# --- update from 0.3: the routines 0.4 replaces keep their grants -------------
+$node->safe_psql('postgres', 'CREATE DATABASE from03');
+$node->safe_psql('from03', q{
+	CREATE EXTENSION cxsell VERSION '0.3';
+	CREATE ROLE cx_03_analyst;
+	CREATE ROLE cx_03_other;
+	GRANT EXECUTE ON FUNCTION
+	  cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text)
+	  TO cx_03_analyst WITH GRANT OPTION;
+	GRANT EXECUTE ON FUNCTION
+	  cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text)
+	  TO cx_03_analyst;
+	CREATE TABLE lines AS SELECT b AS basket, 'A' AS item FROM generate_series(1, 10) b;
+	SELECT cxsell.create_rule_set('kept', 'TABLE lines', 0.1);
+	ALTER EXTENSION cxsell UPDATE;
+});
+is($node->safe_psql('from03', q{
+	SELECT has_function_privilege('cx_03_analyst',
+	         'cxsell.create_rule_set(text,text,float8,int4,float8,float8,int4,text,boolean)',
+	         'EXECUTE WITH GRANT OPTION'),
+	       has_function_privilege('cx_03_analyst',
+	         'cxsell.alter_rule_set(text,text,float8,int4,float8,float8,int4,text,boolean)',
+	         'EXECUTE WITH GRANT OPTION'),
+	       has_function_privilege('cx_03_analyst',
+	         'cxsell.alter_rule_set(text,text,float8,int4,float8,float8,int4,text,boolean)', 'EXECUTE'),
+	       has_function_privilege('cx_03_other',
+	         'cxsell.create_rule_set(text,text,float8,int4,float8,float8,int4,text,boolean)', 'EXECUTE'),
+	       has_function_privilege('cx_03_analyst',
+	         'cxsell.create_distributed_rule_set(text,regclass,name,name,float8,name,text,int4,float8,float8,int4,text,boolean)',
+	         'EXECUTE'),
+	       has_function_privilege('cx_03_analyst',
+	         'cxsell_internal.create_rule_set(name,text,text,text,float8,int4,float8,float8,int4,text,boolean)',
+	         'EXECUTE'),
+	       (SELECT redundant FROM cxsell.rule_sets WHERE name = 'kept'),
+	       (SELECT extversion FROM pg_extension WHERE extname = 'cxsell')}),
+	't|f|t|f|f|f|t|0.4',
+	'the update to 0.4 gives back the grants held on the routines it replaces, no more, and keeps the definitions');
+
 # --- dump and restore --------------------------------------------------------
 $node->safe_psql('postgres', q{CREATE DATABASE source});
 $node->safe_psql('source', q{
