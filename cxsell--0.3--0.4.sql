@@ -20,7 +20,7 @@ CREATE FUNCTION cxsell.bundles(patterns cxsell.patterns, min_size int4 DEFAULT 2
 COMMENT ON FUNCTION cxsell.bundles(cxsell.patterns, int4, bigint) IS
 	'closed itemsets of at least min_size items ranked by lift over independence (support over the product of the items'' supports), then count';
 
--- rules() gains redundant; the refresh of rule sets calls it by name and
+-- rules() gains redundant and basis; the refresh of rule sets calls it by name and
 -- position, so it may be replaced
 DROP FUNCTION cxsell.rules(cxsell.patterns, float8, float8, int4, int4, text[], text[], bigint, text, text);
 CREATE FUNCTION cxsell.rules(patterns cxsell.patterns,
@@ -34,6 +34,7 @@ CREATE FUNCTION cxsell.rules(patterns cxsell.patterns,
 	rank_by text DEFAULT 'confidence',
 	adjust text DEFAULT 'bh',
 	redundant boolean DEFAULT true,
+	basis boolean DEFAULT false,
 	OUT antecedent text[], OUT consequent text[],
 	OUT antecedent_support float8, OUT consequent_support float8,
 	OUT support float8, OUT confidence float8, OUT lift float8,
@@ -42,10 +43,10 @@ CREATE FUNCTION cxsell.rules(patterns cxsell.patterns,
 	OUT count bigint, OUT p_value float8, OUT q_value float8)
 	RETURNS SETOF record AS 'MODULE_PATHNAME', 'patterns_rules'
 	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1000;
-COMMENT ON FUNCTION cxsell.rules(cxsell.patterns, float8, float8, int4, int4, text[], text[], bigint, text, text, boolean) IS
-	'association rules with support, confidence, lift, leverage, conviction, jaccard, kulczynski, certainty, zhang, count, one-sided Fisher p-value and its q-value over the rules returned; redundant => false drops a rule when one with a smaller antecedent and the same consequent has at least its confidence';
+COMMENT ON FUNCTION cxsell.rules(cxsell.patterns, float8, float8, int4, int4, text[], text[], bigint, text, text, boolean, boolean) IS
+	'association rules with support, confidence, lift, leverage, conviction, jaccard, kulczynski, certainty, zhang, count, one-sided Fisher p-value and its q-value over the rules returned; redundant => false drops a rule when one with a smaller antecedent and the same consequent has at least its confidence; basis => true keeps the min-max basis (a generator antecedent, a closed itemset in all)';
 
--- Rule sets choose whether their rules keep the redundant ones -----------------
+-- Rule sets choose whether their rules keep the redundant ones, or are the basis
 --
 -- The definitions gain the column and the routines that write it an argument.
 -- Routines whose argument list changes are dropped and created again: the
@@ -58,13 +59,16 @@ WHERE p.pronamespace = 'cxsell'::pg_catalog.regnamespace
 ALTER TABLE cxsell.rule_sets ADD COLUMN redundant boolean NOT NULL DEFAULT true;
 COMMENT ON COLUMN cxsell.rule_sets.redundant IS
 	'whether the stored rules keep the redundant ones (see cxsell.rules, redundant)';
+ALTER TABLE cxsell.rule_sets ADD COLUMN basis boolean NOT NULL DEFAULT false;
+COMMENT ON COLUMN cxsell.rule_sets.basis IS
+	'whether the stored rules are only the min-max basis (see cxsell.rules, basis)';
 
 DROP FUNCTION cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text);
 DROP FUNCTION cxsell_internal.create_rule_set(name, text, text, text, float8, int4, float8,
 	float8, int4, text);
 CREATE FUNCTION cxsell_internal.create_rule_set(caller name, caller_path text, name text,
 	source_query text, min_support float8, max_len int4, min_confidence float8,
-	min_lift float8, recommendations int4, rank_by text, redundant boolean)
+	min_lift float8, recommendations int4, rank_by text, redundant boolean, basis boolean)
 	RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
@@ -75,7 +79,7 @@ BEGIN
 	PERFORM cxsell_internal.check_name(create_rule_set.name, false);
 	r := ROW(create_rule_set.name, source_query, false, min_support, max_len, min_confidence,
 			 min_lift, recommendations, rank_by, caller, caller_path, now(), now(),
-			 cxsell_internal.session_settings(), NULL, redundant);
+			 cxsell_internal.session_settings(), NULL, redundant, basis);
 	r.has_customer := cxsell_internal.check_rule_set(r, true);
 	-- the name is taken, under a lock, only once the query has been checked
 	PERFORM cxsell_internal.check_name(create_rule_set.name, true);
@@ -85,11 +89,11 @@ $fn$;
 CREATE FUNCTION cxsell.create_rule_set(name text, source_query text, min_support float8,
 	max_len int4 DEFAULT 0, min_confidence float8 DEFAULT 0, min_lift float8 DEFAULT 0,
 	recommendations int4 DEFAULT 5, rank_by text DEFAULT 'confidence',
-	redundant boolean DEFAULT true)
+	redundant boolean DEFAULT true, basis boolean DEFAULT false)
 	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
 	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
-COMMENT ON FUNCTION cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean) IS
-	'define a rule set: a SELECT returning basket, item and optionally customer, and its thresholds (redundant => false stores only the rules no more general rule matches in confidence); the query runs as the calling role, under its search_path, date style and time zone';
+COMMENT ON FUNCTION cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean, boolean) IS
+	'define a rule set: a SELECT returning basket, item and optionally customer, and its thresholds (redundant => false stores only the rules no more general rule matches in confidence; basis => true only the min-max basis); the query runs as the calling role, under its search_path, date style and time zone';
 
 DROP FUNCTION cxsell.create_distributed_rule_set(text, regclass, name, name, float8, name, text,
 	int4, float8, float8, int4, text);
@@ -98,7 +102,7 @@ DROP FUNCTION cxsell_internal.create_distributed_rule_set(name, text, text, regc
 CREATE FUNCTION cxsell_internal.create_distributed_rule_set(caller name, caller_path text,
 	name text, relation regclass, basket name, item name, min_support float8,
 	customer name, filter text, max_len int4, min_confidence float8, min_lift float8,
-	recommendations int4, rank_by text, redundant boolean)
+	recommendations int4, rank_by text, redundant boolean, basis boolean)
 	RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
@@ -118,7 +122,7 @@ BEGIN
 			 caller, caller_path, now(), now(), cxsell_internal.session_settings(),
 			 jsonb_build_object('relation', rel, 'basket', basket, 'item', item,
 								'customer', customer, 'filter', filter),
-			 redundant);
+			 redundant, basis);
 	r.has_customer := cxsell_internal.check_rule_set(r, true);
 	PERFORM cxsell_internal.check_name(create_distributed_rule_set.name, true);
 	INSERT INTO cxsell.rule_sets SELECT r.*;
@@ -128,10 +132,10 @@ CREATE FUNCTION cxsell.create_distributed_rule_set(name text, relation regclass,
 	item name, min_support float8, customer name DEFAULT NULL, filter text DEFAULT NULL,
 	max_len int4 DEFAULT 0, min_confidence float8 DEFAULT 0, min_lift float8 DEFAULT 0,
 	recommendations int4 DEFAULT 5, rank_by text DEFAULT 'confidence',
-	redundant boolean DEFAULT true)
+	redundant boolean DEFAULT true, basis boolean DEFAULT false)
 	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
 	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
-COMMENT ON FUNCTION cxsell.create_distributed_rule_set(text, regclass, name, name, float8, name, text, int4, float8, float8, int4, text, boolean) IS
+COMMENT ON FUNCTION cxsell.create_distributed_rule_set(text, regclass, name, name, float8, name, text, int4, float8, float8, int4, text, boolean, boolean) IS
 	'define a rule set over a table Citus distributes (by basket, or by customer with baskets inside): its refreshes mine it on the workers with cxsell.mine_distributed, as the calling role; customer, when given, gets recommendations';
 
 DROP FUNCTION cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text);
@@ -139,7 +143,7 @@ DROP FUNCTION cxsell_internal.alter_rule_set(name, text, text, text, float8, int
 	float8, int4, text);
 CREATE FUNCTION cxsell_internal.alter_rule_set(caller name, caller_path text, name text,
 	source_query text, min_support float8, max_len int4, min_confidence float8,
-	min_lift float8, recommendations int4, rank_by text, redundant boolean)
+	min_lift float8, recommendations int4, rank_by text, redundant boolean, basis boolean)
 	RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
@@ -170,6 +174,7 @@ BEGIN
 	r.recommendations := coalesce(recommendations, r.recommendations);
 	r.rank_by := coalesce(rank_by, r.rank_by);
 	r.redundant := coalesce(redundant, r.redundant);
+	r.basis := coalesce(basis, r.basis);
 	-- thresholds alone never run the query
 	r.has_customer := cxsell_internal.check_rule_set(r, source_query IS NOT NULL);
 	UPDATE cxsell.rule_sets s
@@ -178,7 +183,7 @@ BEGIN
 		has_customer = r.has_customer, min_support = r.min_support,
 		max_len = r.max_len, min_confidence = r.min_confidence, min_lift = r.min_lift,
 		recommendations = r.recommendations, rank_by = r.rank_by, redundant = r.redundant,
-		updated_at = now()
+		basis = r.basis, updated_at = now()
 	WHERE s.name = r.name;
 END
 $fn$;
@@ -186,29 +191,29 @@ CREATE FUNCTION cxsell.alter_rule_set(name text, source_query text DEFAULT NULL,
 	min_support float8 DEFAULT NULL, max_len int4 DEFAULT NULL,
 	min_confidence float8 DEFAULT NULL, min_lift float8 DEFAULT NULL,
 	recommendations int4 DEFAULT NULL, rank_by text DEFAULT NULL,
-	redundant boolean DEFAULT NULL)
+	redundant boolean DEFAULT NULL, basis boolean DEFAULT NULL)
 	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
 	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
-COMMENT ON FUNCTION cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean) IS
+COMMENT ON FUNCTION cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean, boolean) IS
 	'change a rule set (NULL keeps a setting); a new source query is checked and makes the caller its owner; thresholds alone never run the query';
 
 -- nothing of the managed layer is granted to PUBLIC; the grants roles held
 -- on the routines replaced are given back
 REVOKE EXECUTE ON FUNCTION
-	cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean),
+	cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean, boolean),
 	cxsell.create_distributed_rule_set(text, regclass, name, name, float8, name, text, int4,
-									   float8, float8, int4, text, boolean),
-	cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean)
+									   float8, float8, int4, text, boolean, boolean),
+	cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean, boolean)
 	FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA cxsell_internal FROM PUBLIC;
 COMMENT ON FUNCTION cxsell_internal.create_rule_set(name, text, text, text, float8, int4, float8,
-	float8, int4, text, boolean) IS
+	float8, int4, text, boolean, boolean) IS
 	'body of cxsell.create_rule_set, called by that gate as the extension''s owner with the calling role';
 COMMENT ON FUNCTION cxsell_internal.create_distributed_rule_set(name, text, text, regclass, name,
-	name, float8, name, text, int4, float8, float8, int4, text, boolean) IS
+	name, float8, name, text, int4, float8, float8, int4, text, boolean, boolean) IS
 	'body of cxsell.create_distributed_rule_set, called by that gate as the extension''s owner with the calling role';
 COMMENT ON FUNCTION cxsell_internal.alter_rule_set(name, text, text, text, float8, int4, float8,
-	float8, int4, text, boolean) IS
+	float8, int4, text, boolean, boolean) IS
 	'body of cxsell.alter_rule_set, called by that gate as the extension''s owner with the calling role';
 DO $restore$
 DECLARE
@@ -235,7 +240,7 @@ FROM (SELECT 'rule set'::text AS kind, r.name, r.owner, r.source_query, r.search
 			 pg_catalog.jsonb_build_object('min_support', r.min_support, 'max_len', r.max_len,
 				 'min_confidence', r.min_confidence, 'min_lift', r.min_lift,
 				 'recommendations', r.recommendations, 'rank_by', r.rank_by,
-				 'has_customer', r.has_customer, 'redundant', r.redundant)
+				 'has_customer', r.has_customer, 'redundant', r.redundant, 'basis', r.basis)
 			   || CASE WHEN r.distributed IS NULL THEN '{}'::pg_catalog.jsonb
 					   ELSE pg_catalog.jsonb_build_object('distributed', r.distributed) END AS parameters,
 			 r.settings, r.created_at, r.updated_at
@@ -256,7 +261,7 @@ WHERE (SELECT q.superuser FROM cxsell_internal.reader q)
 -- Refreshing reads the new setting -------------------------------------------------
 
 -- Replace a rule set's results from its source query; the rows written.  Its
--- rules keep the redundant ones or not, as the rule set says.
+-- rules keep the redundant ones or not, or are the basis, as the rule set says.
 CREATE OR REPLACE FUNCTION cxsell_internal.refresh_rule_set(r cxsell.rule_sets) RETURNS bigint
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
@@ -315,7 +320,8 @@ BEGIN
 	SELECT r.name, x.antecedent, x.consequent, x.antecedent_support, x.consequent_support,
 		x.support, x.confidence, x.lift, x.leverage, x.conviction, x.jaccard, x.kulczynski,
 		x.certainty, x.zhang, x.count, x.p_value, x.q_value
-	FROM cxsell.rules(p, r.min_confidence, r.min_lift, redundant => r.redundant) x;
+	FROM cxsell.rules(p, r.min_confidence, r.min_lift, redundant => r.redundant,
+					  basis => r.basis) x;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	total := total + n;
 	INSERT INTO cxsell.rule_set_pairs (name, item_a, item_b, count_a, count_b, observed,

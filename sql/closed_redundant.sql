@@ -30,6 +30,10 @@ WHERE cardinality(antecedent) = 2;
 SELECT count(*) AS all_rules,
        (SELECT count(*) FROM cr_p, cxsell.rules(p, redundant => false)) AS non_redundant
 FROM cr_p, cxsell.rules(p);
+-- the min-max basis: generator antecedents (A, B, C, D, {A,B}; not {A,C},
+-- whose count C has), closed itemsets in all ({A,B}, {A,B,C})
+SELECT antecedent, consequent, count, round(confidence::numeric, 4) AS confidence
+FROM cr_p, cxsell.rules(p, basis => true) ORDER BY cardinality(antecedent), antecedent;
 
 -- bad arguments
 SELECT * FROM cr_p, cxsell.itemsets(p, 'frequent');
@@ -38,6 +42,7 @@ SELECT * FROM cr_p, cxsell.bundles(p, min_size => 0);
 SELECT * FROM cr_p, cxsell.bundles(p, max_bundles => -1);
 SELECT * FROM cr_p, cxsell.bundles(p, NULL);
 SELECT * FROM cr_p, cxsell.rules(p, redundant => NULL);
+SELECT * FROM cr_p, cxsell.rules(p, basis => NULL);
 -- no value, no rows
 SELECT count(*) FROM cxsell.itemsets(NULL, 'closed');
 SELECT count(*) FROM cxsell.bundles(NULL);
@@ -55,6 +60,8 @@ BEGIN
   WHERE random() + 0 * b < p * (0.4 + 1.2 * i / ni::float8);
   -- item 0 always comes with item 1: never closed alone
   INSERT INTO cr_data SELECT basket, 0 FROM cr_data WHERE item = 1;
+  -- with every other seed, item 99 is in every basket: no generator
+  INSERT INTO cr_data SELECT DISTINCT basket, 99 FROM cr_data WHERE round(seed * 100)::int % 2 = 0;
 END $$;
 
 -- the number of disagreements between cxsell and the definitions
@@ -110,6 +117,24 @@ BEGIN
     FULL JOIN (SELECT antecedent::int[] AS a, consequent::int[] AS c, true AS ok
                FROM p, cxsell.rules(p.p, redundant => false)) k USING (a, c)
   WHERE d.a IS NULL OR k.ok IS NULL;
+  -- the basis: a generator antecedent (no (k-1)-subset with its count; a
+  -- single item in every basket is none) and a closed itemset in all
+  CREATE TEMP TABLE g ON COMMIT DROP AS
+    SELECT items FROM s x, n WHERE NOT EXISTS
+      (SELECT FROM s y WHERE y.items <@ x.items AND cardinality(y.items) = cardinality(x.items) - 1
+                         AND y.count = x.count)
+      AND NOT (cardinality(x.items) = 1 AND x.count = n.n);
+  SELECT bad + count(*) INTO bad FROM
+    (SELECT g.items AS a, ARRAY(SELECT u FROM unnest(c.items) u EXCEPT SELECT v FROM unnest(g.items) v
+                                ORDER BY 1) AS c
+     FROM g, s c
+     WHERE c.items @> g.items AND cardinality(c.items) > cardinality(g.items)
+       AND NOT EXISTS (SELECT FROM s y WHERE y.items @> c.items
+                         AND cardinality(y.items) > cardinality(c.items) AND y.count = c.count)) d
+    FULL JOIN (SELECT antecedent::int[] AS a, consequent::int[] AS c, true AS ok
+               FROM p, cxsell.rules(p.p, basis => true)) k USING (a, c)
+  WHERE d.a IS NULL OR k.ok IS NULL;
+
   -- with a filter the kept rules are the filtered ones that are not redundant
   SELECT bad + count(*) INTO bad FROM
     ((SELECT antecedent, consequent FROM p, cxsell.rules(p.p, min_confidence => 0.6, redundant => false)
@@ -122,7 +147,7 @@ BEGIN
       EXCEPT ALL
       SELECT antecedent, consequent FROM p, cxsell.rules(p.p, min_confidence => 0.6, redundant => false))) e;
 
-  DROP TABLE p, s, n, r;
+  DROP TABLE p, s, n, r, g;
   RETURN bad;
 END $$;
 

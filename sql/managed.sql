@@ -120,8 +120,15 @@ SELECT rule_set, items, count, lift FROM cxsell.current_bundles WHERE rule_set =
 SELECT cxsell.alter_rule_set('lean', redundant => true);
 CALL cxsell.refresh('lean');
 SELECT count(*) AS rules FROM cxsell.current_rules WHERE rule_set = 'lean';
-SELECT cxsell.alter_rule_set('lean', min_lift => 1);   -- NULL keeps redundant
-SELECT redundant FROM cxsell.rule_sets WHERE name = 'lean';
+SELECT cxsell.alter_rule_set('lean', basis => true);
+CALL cxsell.refresh('lean');
+SELECT antecedent, consequent FROM cxsell.current_rules WHERE rule_set = 'lean'
+EXCEPT
+SELECT antecedent, consequent FROM cxsell.rules((SELECT cxsell.mine(basket, item, 0.4) FROM mg_bundle_lines),
+                                                basis => true);
+SELECT count(*) AS rules FROM cxsell.current_rules WHERE rule_set = 'lean';
+SELECT cxsell.alter_rule_set('lean', min_lift => 1);   -- NULL keeps redundant and basis
+SELECT redundant, basis FROM cxsell.rule_sets WHERE name = 'lean';
 SELECT cxsell.drop_rule_set('lean');
 DROP TABLE mg_bundle_lines;
 

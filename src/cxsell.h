@@ -108,9 +108,11 @@ struct ArrayType;
 extern int32 CxPatternsMarkItems(CxPatterns *p, struct ArrayType *names, bool *marks,
 								 int32 *named);
 extern int64 CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k);
+extern int64 CxPatternsFind(const CxPatterns *p, const uint32 *items, int32 k);
 #define CX_SET_HAS_SUPERSET			0x01
 #define CX_SET_HAS_EQUAL_SUPERSET	0x02
-extern uint8 *CxPatternsSupersets(const CxPatterns *p);
+#define CX_SET_HAS_EQUAL_SUBSET		0x04
+extern uint8 *CxPatternsKinds(const CxPatterns *p);
 
 /* eclat.c: mining the baskets */
 typedef struct CxMineInput

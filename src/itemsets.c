@@ -48,7 +48,7 @@ CompareRows(const Row *a, const Row *b)
 
 /*
  * Which itemsets a kind keeps: those without a superset marked so by
- * CxPatternsSupersets (0: all).
+ * CxPatternsKinds (0: all).
  */
 static uint8
 KindArgument(FunctionCallInfo fcinfo, int argno)
@@ -93,7 +93,7 @@ patterns_itemsets(PG_FUNCTION_ARGS)
 		return (Datum) 0;
 	p = CxPatternsFromDatum(PG_GETARG_DATUM(0));
 	if (drop != 0)
-		marks = CxPatternsSupersets(p);
+		marks = CxPatternsKinds(p);
 	rows = palloc_extended(Max(p->nsets, 1) * sizeof(Row), MCXT_ALLOC_HUGE);
 
 	/* the itemsets are stored by size: order each size's by count */
@@ -187,7 +187,7 @@ patterns_bundles(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
 	p = CxPatternsFromDatum(PG_GETARG_DATUM(0));
-	marks = CxPatternsSupersets(p);
+	marks = CxPatternsKinds(p);
 	rows = palloc_extended(Max(p->nsets, 1) * sizeof(Row), MCXT_ALLOC_HUGE);
 	for (s = 0; s < p->nsets; s++)
 	{

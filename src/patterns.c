@@ -174,6 +174,13 @@ CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k)
 	return s < 0 ? -1 : p->set_count[s];
 }
 
+/* The number of the itemset `items` (k numbers, ascending), or -1. */
+int64
+CxPatternsFind(const CxPatterns *p, const uint32 *items, int32 k)
+{
+	return FindSet(p, items, k);
+}
+
 static int
 CompareNames(const void *a, const void *b)
 {
@@ -409,18 +416,24 @@ MarkSubset(void *arg, const CxPatterns *p, int64 s, int64 sub)
 	Assert(sub >= 0);
 	marks[sub] |= CX_SET_HAS_SUPERSET;
 	if (p->set_count[sub] == p->set_count[s])
+	{
 		marks[sub] |= CX_SET_HAS_EQUAL_SUPERSET;
+		marks[s] |= CX_SET_HAS_EQUAL_SUBSET;
+	}
 }
 
 /*
  * For each stored itemset, whether a stored itemset one item larger holds
- * it (CX_SET_HAS_SUPERSET) and whether one of those has its count
- * (CX_SET_HAS_EQUAL_SUPERSET): an itemset is maximal without the first and
- * closed without the second, among the itemsets stored.  Counts only shrink
- * as sets grow, so a superset of equal count, if any, is one item larger.
+ * it (CX_SET_HAS_SUPERSET), whether one of those has its count
+ * (CX_SET_HAS_EQUAL_SUPERSET), and whether a proper subset has its count
+ * (CX_SET_HAS_EQUAL_SUBSET; for a single item, the empty set: every
+ * basket).  An itemset is maximal without the first, closed without the
+ * second, and a (minimal) generator without the third, among the itemsets
+ * stored.  Counts only shrink as sets grow, so a superset or subset of
+ * equal count, if any, is one item larger or smaller.
  */
 uint8 *
-CxPatternsSupersets(const CxPatterns *p)
+CxPatternsKinds(const CxPatterns *p)
 {
 	uint8	   *marks = palloc_extended(Max(p->nsets, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
 	uint64	   *set_hash = palloc_extended(Max(p->nsets, 1) * sizeof(uint64),
@@ -439,6 +452,9 @@ CxPatternsSupersets(const CxPatterns *p)
 	}
 	WalkSubsets(p, set_hash, MarkSubset, marks);
 	pfree(set_hash);
+	for (s = 0; s < p->nitems; s++)
+		if (p->set_count[s] == p->n)
+			marks[s] |= CX_SET_HAS_EQUAL_SUBSET;
 	return marks;
 }
 

@@ -202,6 +202,7 @@ typedef struct RuleCollector
 	int32		max_antecedent;
 	int32		max_consequent;
 	bool		redundant;		/* keep the redundant rules */
+	const uint8 *basis;			/* min-max basis only: CxPatternsKinds */
 	Rule	   *rules;
 	int64		nrules;
 	int64		caprules;
@@ -253,6 +254,7 @@ ConsiderSplit(RuleCollector *rc, int64 s, uint64 mask)
 	uint32		a_items[MAX_RULE_ITEMSET];
 	uint32		c_items[MAX_RULE_ITEMSET];
 	CxMeasures	m;
+	int64		set_a;
 	int64		n_a;
 	int64		n_c;
 	Rule	   *rule;
@@ -264,10 +266,14 @@ ConsiderSplit(RuleCollector *rc, int64 s, uint64 mask)
 		return;
 	SplitItems(p, s, mask, true, a_items);
 	SplitItems(p, s, mask, false, c_items);
-	n_a = CxPatternsLookup(p, a_items, na);
+	set_a = CxPatternsFind(p, a_items, na);
 	n_c = CxPatternsLookup(p, c_items, k - na);
-	if (n_a < 1 || n_c < 1)
+	if (set_a < 0 || n_c < 1)
 		elog(ERROR, "cxsell.patterns value lacks a subset of an itemset, please report a bug");
+	/* in the basis, antecedents are generators */
+	if (rc->basis != NULL && (rc->basis[set_a] & CX_SET_HAS_EQUAL_SUBSET) != 0)
+		return;
+	n_a = p->set_count[set_a];
 	CxComputeMeasures(p->set_count[s], n_a, n_c, p->n, false, &m);
 	if (m.confidence < rc->min_confidence || m.lift < rc->min_lift)
 		return;
@@ -303,6 +309,9 @@ ConsiderItemset(RuleCollector *rc, int64 s, const bool *allowed_a,
 	uint64		free;
 	uint64		sub;
 
+	/* in the basis, the rule's itemset is closed */
+	if (rc->basis != NULL && (rc->basis[s] & CX_SET_HAS_EQUAL_SUPERSET) != 0)
+		return;
 	if (k > MAX_RULE_ITEMSET)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -327,7 +336,7 @@ ConsiderItemset(RuleCollector *rc, int64 s, const bool *allowed_a,
 /* Read and check the arguments of cxsell.rules() into rc. */
 static void
 RuleArguments(FunctionCallInfo fcinfo, RuleCollector *rc, int64 *max_rules,
-			  cx_adjust_method *adjust)
+			  cx_adjust_method *adjust, bool *basis)
 {
 	char	   *order_name;
 	bool		found = false;
@@ -347,12 +356,15 @@ RuleArguments(FunctionCallInfo fcinfo, RuleCollector *rc, int64 *max_rules,
 	order_name = text_to_cstring(PG_GETARG_TEXT_PP(8));
 	/* the 0.1 and 0.2 signatures have no adjust and no q_value column */
 	*adjust = PG_NARGS() > 9 ? CxAdjustArg(fcinfo, 9) : CX_ADJUST_NONE;
-	/* before 0.4, no redundant */
+	/* before 0.4, no redundant and no basis */
 	rc->redundant = true;
-	if (PG_NARGS() > 10)
+	*basis = false;
+	if (PG_NARGS() > 11)
 	{
 		CxRequireArg(fcinfo, 10, "redundant", "Omit the argument to use its default.");
+		CxRequireArg(fcinfo, 11, "basis", "Omit the argument to use its default.");
 		rc->redundant = PG_GETARG_BOOL(10);
+		*basis = PG_GETARG_BOOL(11);
 	}
 
 	CxCheckRuleThresholds(rc->min_confidence, rc->min_lift);
@@ -421,6 +433,7 @@ patterns_rules(PG_FUNCTION_ARGS)
 	CxPatterns *p;
 	RuleCollector rc;
 	int64		max_rules;
+	bool		basis;
 	bool	   *allowed_a;
 	bool	   *allowed_c;
 	int64		s;
@@ -431,13 +444,15 @@ patterns_rules(PG_FUNCTION_ARGS)
 	ErrorContextCallback call;
 
 	memset(&rc, 0, sizeof(rc));
-	RuleArguments(fcinfo, &rc, &max_rules, &adjust);
+	RuleArguments(fcinfo, &rc, &max_rules, &adjust, &basis);
 	store = CxMaterializeSRF(fcinfo, &tupdesc);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
 	p = CxPatternsFromDatum(PG_GETARG_DATUM(0));
 	CxEnterCall(&call, "function cxsell.rules");
 	rc.p = p;
+	if (basis)
+		rc.basis = CxPatternsKinds(p);
 	allowed_a = AllowedItems(fcinfo, 5, p);
 	allowed_c = AllowedItems(fcinfo, 6, p);
 

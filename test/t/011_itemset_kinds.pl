@@ -7,7 +7,8 @@
 #
 # Closed: no frequent itemset one item larger has the same count; maximal:
 # none is frequent (counts only shrink as itemsets grow, so one item larger
-# decides for every larger one).  A rule A -> C is redundant when a rule
+# decides for every larger one).  The min-max basis: every rule G -> C \ G
+# with C closed and G a generator (no subset one item smaller has its count).  A rule A -> C is redundant when a rule
 # A' -> C, A' a non-empty proper subset of A, has at least its confidence,
 # compared exactly as count(A' u C) * count(A) >= count(A u C) * count(A').
 # Data: FIMI chess and mushroom (dense), FIMI retail and arules Groceries
@@ -34,11 +35,12 @@ my $tmp = File::Spec->rel2abs(PostgreSQL::Test::Utils::tempdir);
 my $by_space = sub { split ' ', $_[0] };
 my $by_comma = sub { split /,/, $_[0], -1 };
 my @cases = (
-	# name, folder, file, item type, split, support, check rules too
-	[ 'chess',     'chess',     'chess.dat',     'int',  $by_space, 0.8,   0 ],
-	[ 'mushroom',  'mushroom',  'mushroom.dat',  'int',  $by_space, 0.3,   0 ],
-	[ 'retail',    'retail',    'retail.dat',    'int',  $by_space, 0.005, 1 ],
-	[ 'groceries', 'groceries', 'groceries.csv', 'text', $by_comma, 0.005, 1 ],);
+	# name, folder, file, item type, split, support, check the redundant
+	# rules, check the basis
+	[ 'chess',     'chess',     'chess.dat',     'int',  $by_space, 0.8,   0, 1 ],
+	[ 'mushroom',  'mushroom',  'mushroom.dat',  'int',  $by_space, 0.3,   0, 1 ],
+	[ 'retail',    'retail',    'retail.dat',    'int',  $by_space, 0.005, 1, 1 ],
+	[ 'groceries', 'groceries', 'groceries.csv', 'text', $by_comma, 0.005, 1, 1 ],);
 
 # The itemsets (tab-joined sorted items) of an "items" text[] column.
 sub keys_of
@@ -48,6 +50,22 @@ sub keys_of
 	for my $line (split /\n/, $node->safe_psql('postgres', $sql))
 	{
 		$set{ join("\t", sort split(/\t/, $line, -1)) } = 1;
+	}
+	return \%set;
+}
+
+# The rules (antecedent => consequent, each tab-joined and sorted) a query
+# of antecedent and consequent returns.
+sub rule_keys
+{
+	my ($sql) = @_;
+	my %set;
+	for my $line (split /\n/, $node->safe_psql('postgres',
+			"SELECT array_to_string(antecedent, E'\\t') || '|' || array_to_string(consequent, E'\\t') "
+			  . "FROM ($sql) r"))
+	{
+		my ($a, $c) = split /\|/, $line, 2;
+		$set{ join("\t", sort split(/\t/, $a, -1)) . ' => ' . join("\t", sort split(/\t/, $c, -1)) } = 1;
 	}
 	return \%set;
 }
@@ -63,7 +81,7 @@ sub differences
 
 for my $case (@cases)
 {
-	my ($name, $folder, $file, $type, $split, $s, $with_rules) = @$case;
+	my ($name, $folder, $file, $type, $split, $s, $with_rules, $with_basis) = @$case;
 	my $baskets = read_baskets(data_file($folder, $file), $split);
 
 	my $copy = "$tmp/$name.tsv";
@@ -109,6 +127,38 @@ for my $case (@cases)
 				"SELECT array_to_string(items, E'\\t') FROM p_$name, cxsell.itemsets(p, 'maximal')")),
 		'', "$label: the maximal itemsets are those of the definition (" . scalar(keys %maximal) . ')');
 	my %bundles = map { $_ => 1 } grep { /\t/ } keys %closed;
+	# the min-max basis: G -> C \ G, C closed, G a generator inside it (no
+	# subset one item smaller has its count; no single item in every basket)
+	my %generator;
+	for my $key (keys %$count)
+	{
+		my @set = split /\t/, $key, -1;
+		my $gen = !(@set == 1 && $count->{$key} == $n);
+		for my $drop (0 .. $#set)
+		{
+			last unless $gen && @set > 1;
+			my $sub = join("\t", sort @set[ grep { $_ != $drop } 0 .. $#set ]);
+			$gen = 0 if $count->{$sub} == $count->{$key};
+		}
+		$generator{$key} = 1 if $gen;
+	}
+	my %basis;
+	if ($with_basis)
+	{
+		for my $c (keys %closed)
+		{
+			my @set = split /\t/, $c, -1;
+			for my $mask (1 .. (1 << @set) - 2)
+			{
+				my @g = map { $set[$_] } grep { $mask & (1 << $_) } 0 .. $#set;
+				next unless $generator{ join("\t", sort @g) };
+				my @rest = map { $set[$_] } grep { !($mask & (1 << $_)) } 0 .. $#set;
+				$basis{ join("\t", sort @g) . ' => ' . join("\t", sort @rest) } = 1;
+			}
+		}
+		is(differences(\%basis, rule_keys("SELECT antecedent, consequent FROM p_$name, cxsell.rules(p, basis => true)")),
+			'', "$label: the min-max basis is that of the definition (" . scalar(keys %basis) . ' rules)');
+	}
 	is(differences(\%bundles, keys_of(
 				"SELECT array_to_string(items, E'\\t') FROM p_$name, cxsell.bundles(p)")),
 		'', "$label: the bundles are the closed itemsets of two or more items");
@@ -144,18 +194,11 @@ for my $case (@cases)
 			$kept{ join("\t", sort @a) . ' => ' . join("\t", sort @c) } = 1 unless $redundant;
 		}
 	}
-	my %got;
-	for my $line (split /\n/, $node->safe_psql('postgres',
-			"SELECT array_to_string(antecedent, E'\\t') || '|' || array_to_string(consequent, E'\\t') "
-			  . "FROM p_$name, cxsell.rules(p, redundant => false)"))
-	{
-		my ($a, $c) = split /\|/, $line, 2;
-		$got{ join("\t", sort split(/\t/, $a, -1)) . ' => ' . join("\t", sort split(/\t/, $c, -1)) } = 1;
-	}
+	my $got = rule_keys("SELECT antecedent, consequent FROM p_$name, cxsell.rules(p, redundant => false)");
 	note(sprintf('%s: %d rules, %d not redundant (Perl recount)', $label, $rules, scalar(keys %kept)));
 	is($node->safe_psql('postgres', "SELECT count(*) FROM p_$name, cxsell.rules(p)"),
 		$rules, "$label: every rule ($rules)");
-	is(differences(\%kept, \%got), '',
+	is(differences(\%kept, $got), '',
 		"$label: the non-redundant rules are those of the definition (" . scalar(keys %kept) . ')');
 }
 
