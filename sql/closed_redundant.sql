@@ -18,6 +18,11 @@ SELECT items, count FROM cr_p, cxsell.itemsets(p, kind => 'maximal');
 -- bundles: {A,B,C} at 0.4 / (0.8 * 0.8 * 0.4) = 1.5625, {A,B} at 0.6 / 0.64
 SELECT items, size, count, support, lift FROM cr_p, cxsell.bundles(p);
 SELECT items, lift FROM cr_p, cxsell.bundles(p, min_size => 1, max_bundles => 3);
+-- a bundle of 12 items in half of 2,000 baskets: lift 0.5 / 0.5^12 = 2048,
+-- past the products that stay exact in float8
+SELECT size, count, round(lift::numeric, 9) AS lift
+FROM cxsell.bundles((SELECT cxsell.mine(b, CASE WHEN b <= 1000 THEN i ELSE 99 END, 0.1)
+                     FROM generate_series(1, 2000) b, generate_series(1, 12) i));
 
 -- {A,C} -> B has confidence 1, as C -> B has: redundant; so is {B,C} -> A.
 -- {A,B} -> C (2/3) beats A -> C and B -> C (1/2): kept

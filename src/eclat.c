@@ -380,8 +380,12 @@ FirstLevel(const Miner *m, Baskets *db, Ext *exts)
 	int32		i;
 
 	for (b = 0; b < in->nbaskets; b++)
+	{
+		if ((b & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (boff[b + 1] - boff[b] >= 2)
 			nmulti++;
+	}
 	while (mask + 1 < (uint64) nmulti * 2)
 		mask = mask * 2 + 1;
 	CxCheckMemory(m->limitcxt, (Size) (mask + 1) * sizeof(uint32) +
@@ -440,6 +444,8 @@ FirstLevel(const Miner *m, Baskets *db, Ext *exts)
 	{
 		int64		q;
 
+		if ((b & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		for (q = off[b]; q < off[b + 1]; q++)
 			tid_off[items[q] + 1]++;
 	}

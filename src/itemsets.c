@@ -131,23 +131,41 @@ patterns_itemsets(PG_FUNCTION_ARGS)
 
 /*
  * The lift of itemset s over independence: its support over the product of
- * its items' supports, as count * n^(k-1) / (product of the item counts),
- * one division of products that are exact while below 2^53 (as CxLift).
+ * its items' supports, count * n^(k-1) / (product of the item counts).
+ * While both products stay below 2^53 they are exact and the lift is one
+ * division (as CxLift); past that, each further item multiplies the ratio
+ * by n / count, so that no product overflows.
  */
 static double
 BundleLift(const CxPatterns *p, int64 s)
 {
 	const uint32 *items = p->set_items + p->set_off[s];
+	const double exact = 9007199254740992.0;	/* 2^53 */
+	double		n = (double) p->n;
 	double		num = (double) p->set_count[s];
 	double		den = (double) p->item_count[items[0]];
+	double		ratio = 0;
+	bool		split = false;
 	int32		k;
 
 	for (k = 1; k < p->set_size[s]; k++)
 	{
-		num *= (double) p->n;
-		den *= (double) p->item_count[items[k]];
+		double		c = (double) p->item_count[items[k]];
+
+		if (!split && num * n < exact && den * c < exact)
+		{
+			num *= n;
+			den *= c;
+			continue;
+		}
+		if (!split)
+		{
+			ratio = num / den;
+			split = true;
+		}
+		ratio *= n / c;
 	}
-	return num / den;
+	return split ? ratio : num / den;
 }
 
 /*
