@@ -48,14 +48,9 @@ COMMENT ON FUNCTION cxsell.rules(cxsell.patterns, float8, float8, int4, int4, te
 
 -- Rule sets choose whether their rules keep the redundant ones, or are the basis
 --
--- The definitions gain the column and the routines that write it an argument.
--- Routines whose argument list changes are dropped and created again: the
--- privileges roles held on them are kept.
-CREATE TEMP TABLE cxsell_saved_acl ON COMMIT DROP AS
-SELECT p.proname, p.proacl FROM pg_catalog.pg_proc p
-WHERE p.pronamespace = 'cxsell'::pg_catalog.regnamespace
-  AND p.proname IN ('create_rule_set', 'create_distributed_rule_set', 'alter_rule_set');
-
+-- The definitions gain two columns, set by a routine of their own: the
+-- routines that define and alter rule sets keep their arguments, and so the
+-- privileges roles hold on them.  Their bodies build the new row in full.
 ALTER TABLE cxsell.rule_sets ADD COLUMN redundant boolean NOT NULL DEFAULT true;
 COMMENT ON COLUMN cxsell.rule_sets.redundant IS
 	'whether the stored rules keep the redundant ones (see cxsell.rules, redundant)';
@@ -63,12 +58,9 @@ ALTER TABLE cxsell.rule_sets ADD COLUMN basis boolean NOT NULL DEFAULT false;
 COMMENT ON COLUMN cxsell.rule_sets.basis IS
 	'whether the stored rules are only the min-max basis (see cxsell.rules, basis)';
 
-DROP FUNCTION cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text);
-DROP FUNCTION cxsell_internal.create_rule_set(name, text, text, text, float8, int4, float8,
-	float8, int4, text);
-CREATE FUNCTION cxsell_internal.create_rule_set(caller name, caller_path text, name text,
+CREATE OR REPLACE FUNCTION cxsell_internal.create_rule_set(caller name, caller_path text, name text,
 	source_query text, min_support float8, max_len int4, min_confidence float8,
-	min_lift float8, recommendations int4, rank_by text, redundant boolean, basis boolean)
+	min_lift float8, recommendations int4, rank_by text)
 	RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
@@ -79,30 +71,18 @@ BEGIN
 	PERFORM cxsell_internal.check_name(create_rule_set.name, false);
 	r := ROW(create_rule_set.name, source_query, false, min_support, max_len, min_confidence,
 			 min_lift, recommendations, rank_by, caller, caller_path, now(), now(),
-			 cxsell_internal.session_settings(), NULL, redundant, basis);
+			 cxsell_internal.session_settings(), NULL, true, false);
 	r.has_customer := cxsell_internal.check_rule_set(r, true);
 	-- the name is taken, under a lock, only once the query has been checked
 	PERFORM cxsell_internal.check_name(create_rule_set.name, true);
 	INSERT INTO cxsell.rule_sets SELECT r.*;
 END
 $fn$;
-CREATE FUNCTION cxsell.create_rule_set(name text, source_query text, min_support float8,
-	max_len int4 DEFAULT 0, min_confidence float8 DEFAULT 0, min_lift float8 DEFAULT 0,
-	recommendations int4 DEFAULT 5, rank_by text DEFAULT 'confidence',
-	redundant boolean DEFAULT true, basis boolean DEFAULT false)
-	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
-	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
-COMMENT ON FUNCTION cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean, boolean) IS
-	'define a rule set: a SELECT returning basket, item and optionally customer, and its thresholds (redundant => false stores only the rules no more general rule matches in confidence; basis => true only the min-max basis); the query runs as the calling role, under its search_path, date style and time zone';
 
-DROP FUNCTION cxsell.create_distributed_rule_set(text, regclass, name, name, float8, name, text,
-	int4, float8, float8, int4, text);
-DROP FUNCTION cxsell_internal.create_distributed_rule_set(name, text, text, regclass, name, name,
-	float8, name, text, int4, float8, float8, int4, text);
-CREATE FUNCTION cxsell_internal.create_distributed_rule_set(caller name, caller_path text,
+CREATE OR REPLACE FUNCTION cxsell_internal.create_distributed_rule_set(caller name, caller_path text,
 	name text, relation regclass, basket name, item name, min_support float8,
 	customer name, filter text, max_len int4, min_confidence float8, min_lift float8,
-	recommendations int4, rank_by text, redundant boolean, basis boolean)
+	recommendations int4, rank_by text)
 	RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
@@ -122,28 +102,15 @@ BEGIN
 			 caller, caller_path, now(), now(), cxsell_internal.session_settings(),
 			 jsonb_build_object('relation', rel, 'basket', basket, 'item', item,
 								'customer', customer, 'filter', filter),
-			 redundant, basis);
+			 true, false);
 	r.has_customer := cxsell_internal.check_rule_set(r, true);
 	PERFORM cxsell_internal.check_name(create_distributed_rule_set.name, true);
 	INSERT INTO cxsell.rule_sets SELECT r.*;
 END
 $fn$;
-CREATE FUNCTION cxsell.create_distributed_rule_set(name text, relation regclass, basket name,
-	item name, min_support float8, customer name DEFAULT NULL, filter text DEFAULT NULL,
-	max_len int4 DEFAULT 0, min_confidence float8 DEFAULT 0, min_lift float8 DEFAULT 0,
-	recommendations int4 DEFAULT 5, rank_by text DEFAULT 'confidence',
-	redundant boolean DEFAULT true, basis boolean DEFAULT false)
-	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
-	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
-COMMENT ON FUNCTION cxsell.create_distributed_rule_set(text, regclass, name, name, float8, name, text, int4, float8, float8, int4, text, boolean, boolean) IS
-	'define a rule set over a table Citus distributes (by basket, or by customer with baskets inside): its refreshes mine it on the workers with cxsell.mine_distributed, as the calling role; customer, when given, gets recommendations';
 
-DROP FUNCTION cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text);
-DROP FUNCTION cxsell_internal.alter_rule_set(name, text, text, text, float8, int4, float8,
-	float8, int4, text);
-CREATE FUNCTION cxsell_internal.alter_rule_set(caller name, caller_path text, name text,
-	source_query text, min_support float8, max_len int4, min_confidence float8,
-	min_lift float8, recommendations int4, rank_by text, redundant boolean, basis boolean)
+CREATE FUNCTION cxsell_internal.set_rule_set_rules(caller name, caller_path text, name text,
+	redundant boolean, basis boolean)
 	RETURNS void
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
@@ -151,87 +118,31 @@ AS $fn$
 DECLARE
 	r cxsell.rule_sets;
 BEGIN
-	SELECT * INTO r FROM cxsell.rule_sets s WHERE s.name = alter_rule_set.name FOR UPDATE;
+	SELECT * INTO r FROM cxsell.rule_sets s WHERE s.name = set_rule_set_rules.name FOR UPDATE;
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'rule set "%" does not exist', alter_rule_set.name
+		RAISE EXCEPTION 'rule set "%" does not exist', set_rule_set_rules.name
 			USING ERRCODE = '42704', HINT = 'Define it with cxsell.create_rule_set.';
 	END IF;
 	PERFORM cxsell_internal.authorize(caller, r.owner, 'alter', 'rule set', r.name);
-	IF source_query IS NOT NULL THEN
-		-- whoever writes a query owns it: it runs with the writer's rights
-		PERFORM cxsell_internal.change_owner('rule set', r.name, r.owner, caller);
-		r.source_query := source_query;
-		r.owner := caller;
-		r.search_path := caller_path;
-		r.settings := cxsell_internal.session_settings();
-		-- a query of one's own is mined on the coordinator
-		r.distributed := NULL;
-	END IF;
-	r.min_support := coalesce(min_support, r.min_support);
-	r.max_len := coalesce(max_len, r.max_len);
-	r.min_confidence := coalesce(min_confidence, r.min_confidence);
-	r.min_lift := coalesce(min_lift, r.min_lift);
-	r.recommendations := coalesce(recommendations, r.recommendations);
-	r.rank_by := coalesce(rank_by, r.rank_by);
-	r.redundant := coalesce(redundant, r.redundant);
-	r.basis := coalesce(basis, r.basis);
-	-- thresholds alone never run the query
-	r.has_customer := cxsell_internal.check_rule_set(r, source_query IS NOT NULL);
+	-- never runs the query: the next refresh stores the rules so chosen
 	UPDATE cxsell.rule_sets s
-	SET source_query = r.source_query, owner = r.owner, search_path = r.search_path,
-		settings = r.settings, distributed = r.distributed,
-		has_customer = r.has_customer, min_support = r.min_support,
-		max_len = r.max_len, min_confidence = r.min_confidence, min_lift = r.min_lift,
-		recommendations = r.recommendations, rank_by = r.rank_by, redundant = r.redundant,
-		basis = r.basis, updated_at = now()
+	SET redundant = coalesce(set_rule_set_rules.redundant, r.redundant),
+		basis = coalesce(set_rule_set_rules.basis, r.basis), updated_at = now()
 	WHERE s.name = r.name;
 END
 $fn$;
-CREATE FUNCTION cxsell.alter_rule_set(name text, source_query text DEFAULT NULL,
-	min_support float8 DEFAULT NULL, max_len int4 DEFAULT NULL,
-	min_confidence float8 DEFAULT NULL, min_lift float8 DEFAULT NULL,
-	recommendations int4 DEFAULT NULL, rank_by text DEFAULT NULL,
-	redundant boolean DEFAULT NULL, basis boolean DEFAULT NULL)
+COMMENT ON FUNCTION cxsell_internal.set_rule_set_rules(name, text, text, boolean, boolean) IS
+	'body of cxsell.set_rule_set_rules, called by that gate as the extension''s owner with the calling role';
+CREATE FUNCTION cxsell.set_rule_set_rules(name text, redundant boolean DEFAULT NULL,
+	basis boolean DEFAULT NULL)
 	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
 	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
-COMMENT ON FUNCTION cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean, boolean) IS
-	'change a rule set (NULL keeps a setting); a new source query is checked and makes the caller its owner; thresholds alone never run the query';
+COMMENT ON FUNCTION cxsell.set_rule_set_rules(text, boolean, boolean) IS
+	'choose which rules a rule set stores from its next refresh: redundant => false only the non-redundant ones, basis => true only the min-max basis (NULL keeps a setting)';
 
--- nothing of the managed layer is granted to PUBLIC; the grants roles held
--- on the routines replaced are given back
-REVOKE EXECUTE ON FUNCTION
-	cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean, boolean),
-	cxsell.create_distributed_rule_set(text, regclass, name, name, float8, name, text, int4,
-									   float8, float8, int4, text, boolean, boolean),
-	cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text, boolean, boolean)
-	FROM PUBLIC;
+-- nothing of the managed layer is granted to PUBLIC
+REVOKE EXECUTE ON FUNCTION cxsell.set_rule_set_rules(text, boolean, boolean) FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA cxsell_internal FROM PUBLIC;
-COMMENT ON FUNCTION cxsell_internal.create_rule_set(name, text, text, text, float8, int4, float8,
-	float8, int4, text, boolean, boolean) IS
-	'body of cxsell.create_rule_set, called by that gate as the extension''s owner with the calling role';
-COMMENT ON FUNCTION cxsell_internal.create_distributed_rule_set(name, text, text, regclass, name,
-	name, float8, name, text, int4, float8, float8, int4, text, boolean, boolean) IS
-	'body of cxsell.create_distributed_rule_set, called by that gate as the extension''s owner with the calling role';
-COMMENT ON FUNCTION cxsell_internal.alter_rule_set(name, text, text, text, float8, int4, float8,
-	float8, int4, text, boolean, boolean) IS
-	'body of cxsell.alter_rule_set, called by that gate as the extension''s owner with the calling role';
-DO $restore$
-DECLARE
-	g record;
-BEGIN
-	FOR g IN SELECT s.proname, a.grantee, a.is_grantable
-			 FROM pg_temp.cxsell_saved_acl s, pg_catalog.aclexplode(s.proacl) a
-			 WHERE a.privilege_type = 'EXECUTE'
-			   AND a.grantee <> (SELECT e.extowner FROM pg_catalog.pg_extension e
-								 WHERE e.extname = 'cxsell') LOOP
-		EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION cxsell.%I TO %s%s', g.proname,
-								  CASE WHEN g.grantee = 0 THEN 'PUBLIC'
-									   ELSE pg_catalog.quote_ident(pg_catalog.pg_get_userbyid(g.grantee)) END,
-								  CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-	END LOOP;
-END
-$restore$;
-DROP TABLE pg_temp.cxsell_saved_acl;
 
 -- The definitions a role may read show the new setting among the parameters.
 CREATE OR REPLACE VIEW cxsell.analyses WITH (security_barrier) AS

@@ -106,7 +106,9 @@ CREATE TABLE mg_bundle_lines (basket int, item text);
 INSERT INTO mg_bundle_lines VALUES
   (1, 'A'), (1, 'B'), (1, 'C'), (2, 'A'), (2, 'B'), (2, 'C'),
   (3, 'A'), (3, 'B'), (4, 'A'), (4, 'D'), (5, 'B'), (5, 'D');
-SELECT cxsell.create_rule_set('lean', 'TABLE mg_bundle_lines', 0.4, redundant => false);
+SELECT cxsell.create_rule_set('lean', 'TABLE mg_bundle_lines', 0.4);
+SELECT redundant, basis FROM cxsell.rule_sets WHERE name = 'lean';
+SELECT cxsell.set_rule_set_rules('lean', redundant => false);
 CALL cxsell.refresh('lean');
 SELECT antecedent, consequent FROM cxsell.current_rules WHERE rule_set = 'lean'
 EXCEPT
@@ -117,18 +119,20 @@ SELECT count(*) AS rules, (SELECT parameters->'redundant' FROM cxsell.refresh_hi
        (SELECT parameters->'redundant' FROM cxsell.analyses WHERE name = 'lean') AS defined
 FROM cxsell.current_rules WHERE rule_set = 'lean';
 SELECT rule_set, items, count, lift FROM cxsell.current_bundles WHERE rule_set = 'lean';
-SELECT cxsell.alter_rule_set('lean', redundant => true);
+SELECT cxsell.set_rule_set_rules('lean', redundant => true);
 CALL cxsell.refresh('lean');
 SELECT count(*) AS rules FROM cxsell.current_rules WHERE rule_set = 'lean';
-SELECT cxsell.alter_rule_set('lean', basis => true);
+SELECT cxsell.set_rule_set_rules('lean', basis => true);
 CALL cxsell.refresh('lean');
 SELECT antecedent, consequent FROM cxsell.current_rules WHERE rule_set = 'lean'
 EXCEPT
 SELECT antecedent, consequent FROM cxsell.rules((SELECT cxsell.mine(basket, item, 0.4) FROM mg_bundle_lines),
                                                 basis => true);
 SELECT count(*) AS rules FROM cxsell.current_rules WHERE rule_set = 'lean';
-SELECT cxsell.alter_rule_set('lean', min_lift => 1);   -- NULL keeps redundant and basis
+SELECT cxsell.set_rule_set_rules('lean');   -- NULL keeps a setting
+SELECT cxsell.alter_rule_set('lean', min_lift => 1);
 SELECT redundant, basis FROM cxsell.rule_sets WHERE name = 'lean';
+SELECT regress.err($$SELECT cxsell.set_rule_set_rules('nope', basis => true)$$);
 SELECT cxsell.drop_rule_set('lean');
 DROP TABLE mg_bundle_lines;
 

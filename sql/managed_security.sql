@@ -264,6 +264,8 @@ SELECT regress.err($$UPDATE cxsell.rule_sets SET min_support = 0.9 WHERE name = 
 SELECT regress.err($$DELETE FROM cxsell.refresh_log WHERE name = 'b_set'$$);
 SELECT regress.err($$INSERT INTO cxsell.refresh_log (kind, name, started_at, status, run_by) VALUES ('rule set', 'b_set', now(), 'success', 'x')$$);
 SELECT regress.err($$SELECT cxsell.alter_rule_set('b_set', min_confidence => 0.9)$$);
+SELECT regress.err($$SELECT cxsell.set_rule_set_rules('b_set', redundant => false)$$);
+SELECT regress.err($$SELECT cxsell_internal.set_rule_set_rules('regress_cx_b', 'public', 'b_set', false, true)$$);
 SELECT regress.err($$SELECT cxsell.alter_rule_set('b_set', source_query => 'SELECT basket, item FROM ms_a.lines')$$);
 SELECT regress.err($$SELECT cxsell.drop_rule_set('b_set')$$);
 SELECT regress.err($$CALL cxsell.refresh('b_set')$$);

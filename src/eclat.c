@@ -25,6 +25,7 @@
 #include "miscadmin.h"
 
 #include "eclat.h"
+#include "value_io.h"
 
 /*
  * Baskets as one level sees them: basket b holds the extension numbers
@@ -339,11 +340,11 @@ Recurse(Miner *m, int32 plen, Ext *exts, int32 nexts, int32 nperfect,
 	}
 }
 
-/* A hash of the items of one basket. */
+/* A hash of the items of one basket, mixed with the table's seed. */
 static inline uint32
-HashBasket(const uint32 *items, int64 len)
+HashBasket(const uint32 *items, int64 len, uint32 seed)
 {
-	uint32		h = (uint32) len;
+	uint32		h = seed ^ (uint32) len;
 	int64		q;
 
 	for (q = 0; q < len; q++)
@@ -363,6 +364,8 @@ FirstLevel(const Miner *m, Baskets *db, Ext *exts)
 {
 	const CxMineInput *in = m->in;
 	const int64 *boff = in->basket_off;
+	uint32		seed = (uint32) CxHashSeed();
+	uint64		probes = 0;
 	int64		nmulti = 0;
 	int64		nunique = 0;
 	int64		w = 0;
@@ -411,11 +414,13 @@ FirstLevel(const Miner *m, Baskets *db, Ext *exts)
 			CHECK_FOR_INTERRUPTS();
 		if (len < 2)
 			continue;
-		h = HashBasket(bi, len);
+		h = HashBasket(bi, len, seed);
 		for (s = h & mask;; s = (s + 1) & mask)
 		{
 			uint32		u = slot[s];
 
+			if ((++probes & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			if (u == 0)
 			{
 				slot[s] = (uint32) nunique + 1;

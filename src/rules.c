@@ -210,17 +210,32 @@ typedef struct RuleCollector
 } RuleCollector;
 
 /*
+ * Is x1 / y1 >= x2 / y2, for counts x and positive y: exactly, as
+ * products of counts (a value mined on many nodes may count past 2^32, so
+ * in 128 bits where the compiler has them).
+ */
+static inline bool
+RatioAtLeast(int64 x1, int64 y1, int64 x2, int64 y2)
+{
+#ifdef HAVE_INT128
+	return (int128) x1 * y2 >= (int128) x2 * y1;
+#else
+	return (long double) x1 * y2 >= (long double) x2 * y1;
+#endif
+}
+
+/*
  * Is the rule A -> C of itemset s (A the items in mask, n_a its count)
  * redundant: is there a rule A' -> C, A' a nonempty proper subset of A,
  * with at least its confidence?  Confidences are compared exactly, as
- * ratios of counts (each below 2^32, so the products fit 64 bits).
+ * ratios of counts.
  */
 static bool
 IsRedundant(RuleCollector *rc, int64 s, uint64 mask, int64 n_a)
 {
 	const CxPatterns *p = rc->p;
 	uint64		full = (UINT64CONST(1) << p->set_size[s]) - 1;
-	uint64		n_ac = (uint64) p->set_count[s];
+	int64		n_ac = p->set_count[s];
 	uint64		sub;
 
 	for (sub = (mask - 1) & mask; sub != 0; sub = (sub - 1) & mask)
@@ -238,7 +253,7 @@ IsRedundant(RuleCollector *rc, int64 s, uint64 mask, int64 n_a)
 		n_subc = CxPatternsLookup(p, items, k);
 		if (n_sub < 1 || n_subc < 1)
 			elog(ERROR, "cxsell.patterns value lacks a subset of an itemset, please report a bug");
-		if ((uint64) n_subc * (uint64) n_a >= n_ac * (uint64) n_sub)
+		if (RatioAtLeast(n_subc, n_sub, n_ac, n_a))
 			return true;
 	}
 	return false;

@@ -16,7 +16,10 @@
 #include "access/htup_details.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#if PG_VERSION_NUM >= 150000
 #include "common/pg_prng.h"
+#endif
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/lsyscache.h"
@@ -242,6 +245,24 @@ typedef struct CxValueEntry
 #include "lib/simplehash.h"
 
 /*
+ * A random seed for a hash table whose keys come from users, so that no
+ * input can be made to collide on purpose.
+ */
+uint64
+CxHashSeed(void)
+{
+#if PG_VERSION_NUM >= 150000
+	return pg_prng_uint64(&pg_global_prng_state);
+#else
+	uint64		seed = 0;
+
+	if (!pg_strong_random(&seed, sizeof(seed)))
+		seed = (uint64) random() << 32 ^ (uint64) random();
+	return seed;
+#endif
+}
+
+/*
  * Start an empty dictionary whose memory lives in `cxt` and counts against
  * cxsell.max_memory (for CxWork `work`) as held by `limitcxt`.
  */
@@ -256,7 +277,7 @@ CxValueSetInit(CxValueSet *set, CxTypeInfo *ti, MemoryContext cxt,
 	set->ht = NULL;
 	set->int_slot = NULL;
 	set->int_mask = 0;
-	set->int_seed = pg_prng_uint64(&pg_global_prng_state);
+	set->int_seed = CxHashSeed();
 	if (!ti->int_kind)
 		set->ht = cxvh_create(cxt, 256, set);
 	set->capacity = 0;
@@ -316,9 +337,13 @@ static void
 GrowIntTable(CxValueSet *set)
 {
 	uint64		nslots = set->int_slot ? (set->int_mask + 1) * 2 : 1024;
-	uint64		mask = nslots - 1;
+	uint64		mask;
 	CxIntSlot  *slot;
 	uint32		i;
+
+	while (nslots < (uint64) set->nvalues * 2 + 2)
+		nslots *= 2;
+	mask = nslots - 1;
 
 	CxCheckMemory(set->limitcxt, nslots * sizeof(CxIntSlot), (CxWork) set->work);
 	slot = MemoryContextAllocExtended(set->cxt, nslots * sizeof(CxIntSlot),
@@ -328,6 +353,8 @@ GrowIntTable(CxValueSet *set)
 		uint64		v = (uint64) set->values[i];
 		uint64		s;
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		for (s = IntSlot(v, set->int_seed, mask); slot[s].id != 0; s = (s + 1) & mask)
 			;
 		slot[s].value = v;

@@ -65,6 +65,7 @@ typedef struct CxValueSet
 	int64		capacity;
 } CxValueSet;
 
+extern uint64 CxHashSeed(void);
 extern void CxValueSetInit(CxValueSet *set, CxTypeInfo *ti, MemoryContext cxt,
 						   MemoryContext limitcxt, int work);
 extern uint32 CxValueSetId(CxValueSet *set, Datum v);

@@ -146,7 +146,7 @@ $node->safe_psql('fresh', 'CREATE EXTENSION cxsell');
 is($node->safe_psql('upgrade', $objects), $node->safe_psql('fresh', $objects),
 	'updated and fresh installs have the same objects');
 
-# --- update from 0.3: the routines 0.4 replaces keep their grants -------------
+# --- update from 0.3: grants on the managed routines stay as they were ------
 $node->safe_psql('postgres', 'CREATE DATABASE from03');
 $node->safe_psql('from03', q{
 	CREATE EXTENSION cxsell VERSION '0.3';
@@ -161,28 +161,25 @@ $node->safe_psql('from03', q{
 	CREATE TABLE lines AS SELECT b AS basket, 'A' AS item FROM generate_series(1, 10) b;
 	SELECT cxsell.create_rule_set('kept', 'TABLE lines', 0.1);
 	ALTER EXTENSION cxsell UPDATE;
+	SELECT cxsell.create_rule_set('new', 'TABLE lines', 0.1);
 });
 is($node->safe_psql('from03', q{
 	SELECT has_function_privilege('cx_03_analyst',
-	         'cxsell.create_rule_set(text,text,float8,int4,float8,float8,int4,text,boolean,boolean)',
+	         'cxsell.create_rule_set(text,text,float8,int4,float8,float8,int4,text)',
 	         'EXECUTE WITH GRANT OPTION'),
 	       has_function_privilege('cx_03_analyst',
-	         'cxsell.alter_rule_set(text,text,float8,int4,float8,float8,int4,text,boolean,boolean)',
-	         'EXECUTE WITH GRANT OPTION'),
-	       has_function_privilege('cx_03_analyst',
-	         'cxsell.alter_rule_set(text,text,float8,int4,float8,float8,int4,text,boolean,boolean)', 'EXECUTE'),
+	         'cxsell.alter_rule_set(text,text,float8,int4,float8,float8,int4,text)', 'EXECUTE'),
 	       has_function_privilege('cx_03_other',
-	         'cxsell.create_rule_set(text,text,float8,int4,float8,float8,int4,text,boolean,boolean)', 'EXECUTE'),
-	       has_function_privilege('cx_03_analyst',
-	         'cxsell.create_distributed_rule_set(text,regclass,name,name,float8,name,text,int4,float8,float8,int4,text,boolean,boolean)',
+	         'cxsell.alter_rule_set(text,text,float8,int4,float8,float8,int4,text)', 'EXECUTE'),
+	       has_function_privilege('cx_03_analyst', 'cxsell.set_rule_set_rules(text,boolean,boolean)',
 	         'EXECUTE'),
 	       has_function_privilege('cx_03_analyst',
-	         'cxsell_internal.create_rule_set(name,text,text,text,float8,int4,float8,float8,int4,text,boolean,boolean)',
-	         'EXECUTE'),
-	       (SELECT redundant FROM cxsell.rule_sets WHERE name = 'kept'),
+	         'cxsell_internal.set_rule_set_rules(name,text,text,boolean,boolean)', 'EXECUTE'),
+	       (SELECT string_agg(name || ' ' || redundant || ' ' || basis, ', ' ORDER BY name)
+	        FROM cxsell.rule_sets),
 	       (SELECT extversion FROM pg_extension WHERE extname = 'cxsell')}),
-	't|f|t|f|f|f|t|0.4',
-	'the update to 0.4 gives back the grants held on the routines it replaces, no more, and keeps the definitions');
+	't|t|f|f|f|kept true false, new true false|0.4',
+	'the update to 0.4 keeps the grants on the managed routines, grants none on the new one, and keeps the definitions');
 
 # --- dump and restore --------------------------------------------------------
 $node->safe_psql('postgres', q{CREATE DATABASE source});
