@@ -29,6 +29,21 @@ SELECT (SELECT cxsell.mine(basket, item, 0.02)::text FROM pl) = rows_int AS int_
        (SELECT cxsell.mine(basket::text, 'item ' || item, 0.02, 3)::text FROM pl) = rows_text AS text_same
 FROM serial;
 
+-- and so do closed and maximal itemsets, bundles, non-redundant rules and the
+-- basis read from it
+CREATE FUNCTION pg_temp.readers(p cxsell.patterns) RETURNS text LANGUAGE sql AS $$
+  SELECT md5(string_agg(r, '|' ORDER BY r)) || ' ' || count(*)
+  FROM (SELECT 'c' || items::text FROM cxsell.itemsets(p, 'closed')
+        UNION ALL SELECT 'm' || items::text FROM cxsell.itemsets(p, 'maximal')
+        UNION ALL SELECT 'b' || items::text || lift FROM cxsell.bundles(p)
+        UNION ALL SELECT 'r' || antecedent::text || consequent::text FROM cxsell.rules(p, redundant => false)
+        UNION ALL SELECT 'g' || antecedent::text || consequent::text FROM cxsell.rules(p, basis => true)) x(r)
+$$;
+SELECT pg_temp.readers((SELECT cxsell.mine(basket, item, 0.02) FROM pl))
+       = pg_temp.readers(rows_int::cxsell.patterns) AS readers_same,
+       split_part(pg_temp.readers(rows_int::cxsell.patterns), ' ', 2)::int > 100 AS not_trivial
+FROM serial;
+
 CREATE TABLE pl_arrays AS SELECT array_agg(item) AS items FROM pl GROUP BY basket;
 ALTER TABLE pl_arrays SET (parallel_workers = 3);
 ANALYZE pl_arrays;
