@@ -277,12 +277,20 @@ MergeState(MineState *dst, MineState *src)
 	CheckSameParams(dst, src->min_support, src->max_len);
 
 	for (i = 0; i < src->items.nvalues; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		item_map[i] = CxValueSetId(&dst->items, src->items.values[i]);
+	}
 	if (dst->rowform)
 	{
 		basket_map = palloc(Max(src->baskets.nvalues, 1) * sizeof(uint32));
 		for (i = 0; i < src->baskets.nvalues; i++)
+		{
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			basket_map[i] = CxValueSetId(&dst->baskets, src->baskets.values[i]);
+		}
 	}
 	else
 	{
