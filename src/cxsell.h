@@ -52,6 +52,43 @@ CxCompareUint32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * Sort uint32 values ascending in place: by insertion when few, which is
+ * the common case (a basket's or an itemset's items).
+ */
+static inline void
+CxSortUint32(uint32 *a, int64 n)
+{
+	int64		i;
+
+	if (n > 32)
+	{
+		qsort(a, n, sizeof(uint32), CxCompareUint32);
+		return;
+	}
+	for (i = 1; i < n; i++)
+	{
+		uint32		x = a[i];
+		int64		j = i;
+
+		while (j > 0 && a[j - 1] > x)
+		{
+			a[j] = a[j - 1];
+			j--;
+		}
+		a[j] = x;
+	}
+}
+
+/* splitmix64's finaliser: every bit of x spread over the result. */
+static inline uint64
+CxMix64(uint64 x)
+{
+	x = (x ^ (x >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+	x = (x ^ (x >> 27)) * UINT64CONST(0x94D049BB133111EB);
+	return x ^ (x >> 31);
+}
+
 /* Order doubles descending inside a comparator (returns from it). */
 #define CX_CMP_DESC(x, y) do { if ((x) != (y)) return (x) > (y) ? -1 : 1; } while (0)
 

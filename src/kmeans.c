@@ -19,6 +19,7 @@
 
 #include "miscadmin.h"
 
+#include "cxsell.h"
 #include "kmeans.h"
 
 /* The most candidates greedy seeding tries per centre. */
@@ -35,11 +36,7 @@ CxRandomSeed(CxRandom *r, uint64 seed)
 uint64
 CxRandomNext(CxRandom *r)
 {
-	uint64		z = (r->state += UINT64CONST(0x9E3779B97F4A7C15));
-
-	z = (z ^ (z >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
-	z = (z ^ (z >> 27)) * UINT64CONST(0x94D049BB133111EB);
-	return z ^ (z >> 31);
+	return CxMix64(r->state += UINT64CONST(0x9E3779B97F4A7C15));
 }
 
 /* A uniform double in [0, 1). */

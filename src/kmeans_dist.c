@@ -491,9 +491,7 @@ Uniform(ArrayType *features, ItemPointer tid, int64 seed, int32 round)
 							(uint64) seed * UINT64CONST(0x9E3779B97F4A7C15) +
 							(uint64) round * UINT64CONST(0xC2B2AE3D27D4EB4F) + place);
 	/* splitmix64's finaliser spreads the hash's bits */
-	h = (h ^ (h >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
-	h = (h ^ (h >> 27)) * UINT64CONST(0x94D049BB133111EB);
-	h ^= h >> 31;
+	h = CxMix64(h);
 	return (double) (h >> 11) * (1.0 / 9007199254740992.0);
 }
 

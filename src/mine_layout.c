@@ -206,23 +206,11 @@ CxHorizontalLayout(Layout *l, const int32 *newid)
 		for (k = start; k < end; k++)
 		{
 			int32		id = newid[l->items[k]];
-			int64		q;
 
-			if (id < 0)
-				continue;
-			/* insertion sort: baskets are short; long ones take a sort */
-			if (w - first < 32)
-			{
-				for (q = w; q > first && l->items[q - 1] > (uint32) id; q--)
-					l->items[q] = l->items[q - 1];
-				l->items[q] = (uint32) id;
-			}
-			else
-				l->items[w] = (uint32) id;
-			w++;
+			if (id >= 0)
+				l->items[w++] = (uint32) id;
 		}
-		if (w - first > 32)
-			qsort(l->items + first, w - first, sizeof(uint32), CxCompareUint32);
+		CxSortUint32(l->items + first, w - first);
 		start = end;
 		l->boff[b + 1] = w;
 	}

@@ -50,32 +50,6 @@ CxWriterInit(CxSetWriter *w, CxPatterns *out, int32 max_len, CxWork work,
 	w->pick = w->ext + out->nitems + 1;
 }
 
-/* Sort item numbers in place: by insertion when few. */
-static void
-SortFew(uint32 *a, int32 n)
-{
-	int32		i;
-
-	if (n > 32)
-	{
-		qsort(a, n, sizeof(uint32), CxCompareUint32);
-		return;
-	}
-
-	for (i = 1; i < n; i++)
-	{
-		uint32		x = a[i];
-		int32		j = i;
-
-		while (j > 0 && a[j - 1] > x)
-		{
-			a[j] = a[j - 1];
-			j--;
-		}
-		a[j] = x;
-	}
-}
-
 /*
  * Stop storing itemsets: from now on they are only counted, up to 16 times
  * as many as were stored and at least 10^8, so that counting takes about as
@@ -221,9 +195,9 @@ CxWriterSets(CxSetWriter *w, const uint32 *items, int32 nitems,
 		return;
 	}
 	memcpy(w->base, items, nitems * sizeof(uint32));
-	SortFew(w->base, nitems);
+	CxSortUint32(w->base, nitems);
 	memcpy(w->ext, perfect, nperfect * sizeof(uint32));
-	SortFew(w->ext, nperfect);
+	CxSortUint32(w->ext, nperfect);
 	w->nbase = nitems;
 	w->next = nperfect;
 	w->count = count;

@@ -240,11 +240,19 @@ typedef struct SetIndex
 static inline uint64
 ItemHash(uint32 x)
 {
-	uint64		h = (uint64) x + UINT64CONST(0x9E3779B97F4A7C15);
+	return CxMix64((uint64) x + UINT64CONST(0x9E3779B97F4A7C15));
+}
 
-	h = (h ^ (h >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
-	h = (h ^ (h >> 27)) * UINT64CONST(0x94D049BB133111EB);
-	return h ^ (h >> 31);
+/* An itemset's hash: the sum of its items', so a subset's is a difference. */
+static inline uint64
+SetHash(const uint32 *items, int32 k)
+{
+	uint64		h = 0;
+	int32		i;
+
+	for (i = 0; i < k; i++)
+		h += ItemHash(items[i]);
+	return h;
 }
 
 static void
@@ -441,15 +449,7 @@ CxPatternsKinds(const CxPatterns *p)
 	int64		s;
 
 	for (s = 0; s < p->nsets; s++)
-	{
-		const uint32 *items = p->set_items + p->set_off[s];
-		uint64		h = 0;
-		int32		k;
-
-		for (k = 0; k < p->set_size[s]; k++)
-			h += ItemHash(items[k]);
-		set_hash[s] = h;
-	}
+		set_hash[s] = SetHash(p->set_items + p->set_off[s], p->set_size[s]);
 	WalkSubsets(p, set_hash, MarkSubset, marks);
 	pfree(set_hash);
 	for (s = 0; s < p->nitems; s++)
@@ -487,7 +487,6 @@ DecodeSets(CxReader *r, CxPatterns *p)
 		int32		size = (int32) cx_get_u32(r);
 		int64		count = (int64) cx_get_u64(r);
 		uint32	   *items = p->set_items + nitems_total;
-		uint64		h = 0;
 
 		if ((s & 4095) == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -503,7 +502,6 @@ DecodeSets(CxReader *r, CxPatterns *p)
 			items[k] = cx_get_u32(r);
 			if (items[k] >= (uint32) p->nitems || (k > 0 && items[k] <= items[k - 1]))
 				CxReaderFail(r, "An itemset's items are not ascending item numbers");
-			h += ItemHash(items[k]);
 		}
 		p->set_size[s] = size;
 		p->set_count[s] = count;
@@ -533,7 +531,7 @@ DecodeSets(CxReader *r, CxPatterns *p)
 		}
 		p->size_first[size + 1] = s + 1;
 
-		set_hash[s] = h;
+		set_hash[s] = SetHash(items, size);
 	}
 	CheckClosure(r, p, set_hash, sets_pos);
 	pfree(set_hash);

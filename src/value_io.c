@@ -321,11 +321,7 @@ AppendCopy(CxValueSet *set, Datum v)
 static inline uint64
 IntSlot(uint64 v, uint64 seed, uint64 mask)
 {
-	uint64		h = v ^ seed;
-
-	h = (h ^ (h >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
-	h = (h ^ (h >> 27)) * UINT64CONST(0x94D049BB133111EB);
-	return (h ^ (h >> 31)) & mask;
+	return CxMix64(v ^ seed) & mask;
 }
 
 /*
