@@ -206,11 +206,24 @@ SET search_path = public, pg_catalog;
 SELECT cxsell.create_rule_set('su_set', 'SELECT basket, item FROM ms_b.lines', 0.2);
 SELECT cxsell.alter_rule_set('su_set', source_query => 'SELECT basket, item FROM ms_b.lines WHERE basket > 1',
                              min_support => 0.3);
+SELECT cxsell.set_rule_set_rules('su_set', redundant => false, basis => true);
 CALL cxsell.refresh('su_set');
+-- the views read under the planted path (this query itself names no operator)
+CREATE TEMP TABLE su_rules AS SELECT * FROM cxsell.current_rules;
+CREATE TEMP TABLE su_bundles AS SELECT * FROM cxsell.current_bundles;
+CREATE TEMP TABLE su_patterns AS SELECT * FROM cxsell.rule_set_patterns;
 CALL cxsell.refresh_all();
 SELECT cxsell.drop_rule_set('su_set');
 SELECT name, last_status FROM cxsell.refresh_status ORDER BY name;
 RESET search_path;
+-- su_set stored the basis of its value, and its bundles
+SELECT (SELECT count(*) FROM su_rules WHERE rule_set = 'su_set') AS stored_rules,
+       (SELECT count(*) FROM su_patterns p, cxsell.rules(p.patterns, basis => true)
+        WHERE p.name = 'su_set') AS basis,
+       (SELECT count(*) FROM su_bundles WHERE rule_set = 'su_set') AS bundles,
+       (SELECT count(*) FROM su_patterns p, cxsell.bundles(p.patterns)
+        WHERE p.name = 'su_set') AS of_value;
+DROP TABLE su_rules, su_bundles, su_patterns;
 SELECT regress.state('a_set');
 SET ROLE regress_cx_a;
 DROP OPERATOR public.= (text, text);
