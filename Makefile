@@ -12,6 +12,8 @@ OBJS = \
 	src/mine_state.o \
 	src/mine_layout.o \
 	src/mine_final.o \
+	src/mine_weights.o \
+	src/hierarchy.o \
 	src/son.o \
 	src/mine_out.o \
 	src/eclat.o \
@@ -41,7 +43,7 @@ OBJS = \
 	src/managed.o
 
 # the current version installs as 0.1 plus the update scripts
-DATA = cxsell--0.1.sql cxsell--0.1--0.2.sql cxsell--0.2--0.3.sql cxsell--0.3--0.4.sql
+DATA = cxsell--0.1.sql cxsell--0.1--0.2.sql cxsell--0.2--0.3.sql cxsell--0.3--0.4.sql cxsell--0.4--0.5.sql
 
 # setup defines helpers the other tests use, so it runs first
 TESTS = $(wildcard sql/*.sql)

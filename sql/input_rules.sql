@@ -65,6 +65,7 @@ SELECT regress.err($$SELECT 'zz'::cxsell.patterns$$);
 SELECT regress.err($$SELECT '00'::cxsell.patterns$$);
 SELECT regress.err($$SELECT '43585001'::cxsell.patterns$$);
 SELECT regress.err($$SELECT '43585002'::cxsell.patterns$$);
+SELECT regress.err($$SELECT '43585003'::cxsell.patterns$$);
 -- truncated, extended and altered copies of a valid value
 SELECT regress.err(format('SELECT %L::cxsell.patterns', left(p::text, -2))) FROM irp;
 SELECT regress.err(format('SELECT %L::cxsell.patterns', p::text || '00')) FROM irp;
@@ -92,3 +93,55 @@ SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.abc(pg_temp.u64(
   || pg_temp.u32(1) || pg_temp.u64(2) || pg_temp.u32(1)
   || pg_temp.u32(1) || pg_temp.u64(2) || pg_temp.u32(2)
   || pg_temp.u32(2) || pg_temp.u64(3) || pg_temp.u32(0) || pg_temp.u32(2))));
+
+-- version 2 values (weights, a hierarchy) made by hand: items a, b, c in 4
+-- baskets, each in 2; with or without the itemset {a, b} in 1 basket
+CREATE FUNCTION pg_temp.v2(with_ab boolean, extras bytea) RETURNS text LANGUAGE sql
+AS $$ SELECT encode('CXP'::bytea || '\x02'::bytea || pg_temp.u64(4) || float8send(0.25)
+  || pg_temp.u32(0) || pg_temp.u64(1) || pg_temp.u32(3)
+  || pg_temp.u32(1) || 'a'::bytea || pg_temp.u32(1) || 'b'::bytea || pg_temp.u32(1) || 'c'::bytea
+  || pg_temp.u64(CASE WHEN with_ab THEN 4 ELSE 3 END)
+  || pg_temp.u32(1) || pg_temp.u64(2) || pg_temp.u32(0)
+  || pg_temp.u32(1) || pg_temp.u64(2) || pg_temp.u32(1)
+  || pg_temp.u32(1) || pg_temp.u64(2) || pg_temp.u32(2)
+  || CASE WHEN with_ab THEN pg_temp.u32(2) || pg_temp.u64(1) || pg_temp.u32(0) || pg_temp.u32(1)
+          ELSE ''::bytea END
+  || CASE WHEN with_ab THEN pg_temp.u64(1) || pg_temp.u32(0) || pg_temp.u32(1) || pg_temp.u64(1)
+          ELSE pg_temp.u64(0) END
+  || extras, 'hex') $$;
+-- well formed: b is a's parent; weights 4 in all, a 2, b 3, c 1
+SELECT (SELECT string_agg(item || '->' || parent, ',') FROM cxsell.hierarchy(pg_temp.v2(false,
+          '\x02'::bytea || pg_temp.u64(1) || pg_temp.u32(0) || pg_temp.u32(1))::cxsell.patterns)) AS links,
+       (SELECT string_agg(items::text || support, ',') FROM cxsell.itemsets(pg_temp.v2(false,
+          '\x01'::bytea || float8send(4) || float8send(2) || float8send(3) || float8send(1))::cxsell.patterns)) AS weighted;
+-- no flags, unknown flags, nothing after the flags
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(false, '\x00')));
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(false, '\x04')));
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(false, '\x03')));
+-- weights: a negative total, none, an itemset over the total, a superset weighing
+-- more than its subset, NaN
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(false,
+  '\x01'::bytea || float8send(-4) || float8send(0) || float8send(0) || float8send(0))));
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(false,
+  '\x01'::bytea || float8send(0) || float8send(0) || float8send(0) || float8send(0))));
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(false,
+  '\x01'::bytea || float8send(4) || float8send(5) || float8send(0) || float8send(0))));
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(true,
+  '\x01'::bytea || float8send(4) || float8send(2) || float8send(1) || float8send(1) || float8send(3))));
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(false,
+  '\x01'::bytea || float8send(4) || float8send('NaN') || float8send(0) || float8send(0))));
+-- a hierarchy: no link, a link to itself, to an unknown item, out of order,
+-- a cycle, an itemset (and pair) holding an item and its ancestor
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(false, '\x02'::bytea || pg_temp.u64(0))));
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(false,
+  '\x02'::bytea || pg_temp.u64(1) || pg_temp.u32(1) || pg_temp.u32(1))));
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(false,
+  '\x02'::bytea || pg_temp.u64(1) || pg_temp.u32(1) || pg_temp.u32(7))));
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(false,
+  '\x02'::bytea || pg_temp.u64(2) || pg_temp.u32(1) || pg_temp.u32(2) || pg_temp.u32(0) || pg_temp.u32(2))));
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(false,
+  '\x02'::bytea || pg_temp.u64(2) || pg_temp.u32(0) || pg_temp.u32(1) || pg_temp.u32(1) || pg_temp.u32(0))));
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(true,
+  '\x02'::bytea || pg_temp.u64(1) || pg_temp.u32(0) || pg_temp.u32(1))));
+SELECT regress.err(format('SELECT %L::cxsell.patterns', pg_temp.v2(false,
+  '\x02'::bytea || pg_temp.u64(1) || pg_temp.u32(0) || pg_temp.u32(1) || '\x00'::bytea)));

@@ -136,6 +136,65 @@ SELECT regress.err($$SELECT cxsell.set_rule_set_rules('nope', basis => true)$$);
 SELECT cxsell.drop_rule_set('lean');
 DROP TABLE mg_bundle_lines;
 
+-- a rule set over a hierarchy, with weights: its source query returns the
+-- items' ancestors and the lines' revenue as columns ancestors and weight
+CREATE TABLE mg_tree_lines (basket int, customer text, item text, ancestors text[], revenue float8);
+INSERT INTO mg_tree_lines VALUES
+  (1, 'c1', 'milk', '{dairy*,fresh*}', 2), (1, 'c1', 'bread', '{bakery*,fresh*}', 1),
+  (2, 'c2', 'milk', '{dairy*,fresh*}', 1), (2, 'c2', 'rolls', '{bakery*,fresh*}', 3),
+  (3, 'c3', 'yogurt', '{dairy*,fresh*}', 5), (3, 'c3', 'bread', '{bakery*,fresh*}', 1),
+  (4, 'c4', 'beer', '{drinks*,bev*}', 2), (4, 'c4', 'soda', '{drinks*,bev*}', 1),
+  (5, 'c5', 'milk', '{dairy*,fresh*}', 1), (5, 'c5', 'beer', '{drinks*,bev*}', 4),
+  (6, 'c6', 'yogurt', '{dairy*,fresh*}', 1), (6, 'c6', 'rolls', '{bakery*,fresh*}', 1);
+SELECT cxsell.create_rule_set('tree',
+  'SELECT basket, customer, item, ancestors, revenue AS weight FROM mg_tree_lines', 0.3);
+CALL cxsell.refresh('tree');
+SELECT item, parent, item_count FROM cxsell.current_hierarchy WHERE rule_set = 'tree' ORDER BY 1, 2;
+-- the stored rules, bundles and recommendations are those of the value
+-- mined over the hierarchy with the weights
+CREATE TABLE mg_tree_p AS
+SELECT cxsell.mine(basket, item, 0.3, 0, ancestors, revenue) AS p FROM mg_tree_lines;
+SELECT (SELECT count(*) FROM cxsell.current_rules WHERE rule_set = 'tree') AS stored,
+       (SELECT count(*) FROM (SELECT antecedent, consequent, support, confidence
+                              FROM cxsell.current_rules WHERE rule_set = 'tree'
+                              EXCEPT
+                              SELECT antecedent, consequent, support, confidence
+                              FROM mg_tree_p, cxsell.rules(p)) d) AS not_of_value;
+SELECT items, count, round(support::numeric, 4) AS support, weight
+FROM cxsell.current_bundles WHERE rule_set = 'tree';
+-- c1 holds milk and bread, and so dairy*, bakery* and fresh*: the rules over
+-- them fire; the offers are products, never categories
+SELECT customer, rank, item, source FROM cxsell.current_recommendations
+WHERE rule_set = 'tree' AND customer IN ('c1', 'c4') ORDER BY customer, rank;
+-- rules interesting against their ancestors only
+SELECT cxsell.set_rule_set_interest('tree', 1.1);
+CALL cxsell.refresh('tree');
+SELECT antecedent, consequent FROM cxsell.current_rules WHERE rule_set = 'tree'
+EXCEPT
+SELECT antecedent, consequent FROM mg_tree_p, cxsell.rules(p, ancestor_interest => 1.1);
+SELECT count(*) AS rules, (SELECT parameters->'ancestor_interest' FROM cxsell.analyses
+                           WHERE name = 'tree') AS defined,
+       (SELECT parameters->'ancestor_interest' FROM cxsell.refresh_history
+        WHERE name = 'tree' ORDER BY id DESC LIMIT 1) AS logged
+FROM cxsell.current_rules WHERE rule_set = 'tree';
+SELECT regress.err($$SELECT cxsell.set_rule_set_interest('tree', -1)$$);
+SELECT regress.err($$SELECT cxsell.set_rule_set_interest('tree', 'NaN')$$);
+SELECT regress.err($$SELECT cxsell.set_rule_set_interest('nope', 1.1)$$);
+SELECT cxsell.set_rule_set_interest('tree', NULL);
+CALL cxsell.refresh('tree');
+SELECT count(*) AS every_rule FROM cxsell.current_rules WHERE rule_set = 'tree';
+-- a weight that is no number, ancestors that are no list: the refresh says so
+SELECT cxsell.alter_rule_set('tree', source_query =>
+  'SELECT basket, item, ancestors[1] AS ancestors FROM mg_tree_lines');
+CALL cxsell.refresh('tree');
+SELECT last_status, last_error FROM cxsell.refresh_status WHERE name = 'tree';
+SELECT cxsell.alter_rule_set('tree', source_query =>
+  'SELECT basket, item, -revenue AS weight FROM mg_tree_lines');
+CALL cxsell.refresh('tree');
+SELECT last_status, last_error FROM cxsell.refresh_status WHERE name = 'tree';
+SELECT cxsell.drop_rule_set('tree');
+DROP TABLE mg_tree_lines, mg_tree_p;
+
 -- dropping a definition drops its results, not its log
 SELECT cxsell.drop_rule_set('shop');
 SELECT count(*) FROM cxsell.current_rules WHERE rule_set = 'shop';

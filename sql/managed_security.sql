@@ -20,8 +20,8 @@ GRANT USAGE ON SCHEMA cxsell TO regress_cx_a, regress_cx_b, regress_cx_dashboard
 GRANT EXECUTE ON ALL ROUTINES IN SCHEMA cxsell TO regress_cx_a, regress_cx_b;
 GRANT SELECT ON cxsell.analyses, cxsell.refresh_status, cxsell.refresh_history,
   cxsell.current_rules, cxsell.current_itemsets, cxsell.current_item_pairs,
-  cxsell.current_recommendations, cxsell.current_bundles, cxsell.current_segments,
-  cxsell.current_segment_profiles
+  cxsell.current_recommendations, cxsell.current_bundles, cxsell.current_hierarchy,
+  cxsell.current_segments, cxsell.current_segment_profiles
   TO regress_cx_a, regress_cx_b, regress_cx_dashboard;
 GRANT USAGE ON SCHEMA regress TO regress_cx_a, regress_cx_b;
 CREATE SCHEMA ms_a AUTHORIZATION regress_cx_a;
@@ -207,23 +207,31 @@ SELECT cxsell.create_rule_set('su_set', 'SELECT basket, item FROM ms_b.lines', 0
 SELECT cxsell.alter_rule_set('su_set', source_query => 'SELECT basket, item FROM ms_b.lines WHERE basket > 1',
                              min_support => 0.3);
 SELECT cxsell.set_rule_set_rules('su_set', redundant => false, basis => true);
+SELECT cxsell.set_rule_set_interest('su_set', 1.05);
+SELECT cxsell.alter_rule_set('su_set', source_query =>
+  'SELECT basket, item, ARRAY[''all''] AS ancestors, 2.5 AS weight FROM ms_b.lines WHERE basket > 1');
 CALL cxsell.refresh('su_set');
 -- the views read under the planted path (this query itself names no operator)
 CREATE TEMP TABLE su_rules AS SELECT * FROM cxsell.current_rules;
 CREATE TEMP TABLE su_bundles AS SELECT * FROM cxsell.current_bundles;
+CREATE TEMP TABLE su_hierarchy AS SELECT * FROM cxsell.current_hierarchy;
 CREATE TEMP TABLE su_patterns AS SELECT * FROM cxsell.rule_set_patterns;
 CALL cxsell.refresh_all();
 SELECT cxsell.drop_rule_set('su_set');
 SELECT name, last_status FROM cxsell.refresh_status ORDER BY name;
 RESET search_path;
--- su_set stored the basis of its value, and its bundles
+-- su_set stored the basis of its value (mined over its hierarchy, with its
+-- weights), its bundles with their weights, and its hierarchy
 SELECT (SELECT count(*) FROM su_rules WHERE rule_set = 'su_set') AS stored_rules,
-       (SELECT count(*) FROM su_patterns p, cxsell.rules(p.patterns, basis => true)
+       (SELECT count(*) FROM su_patterns p,
+                 cxsell.rules(p.patterns, basis => true, ancestor_interest => 1.05)
         WHERE p.name = 'su_set') AS basis,
+       (SELECT count(*) FROM su_hierarchy WHERE rule_set = 'su_set') AS links,
+       (SELECT count(*) FROM su_bundles WHERE rule_set = 'su_set' AND weight > 0) AS weighed,
        (SELECT count(*) FROM su_bundles WHERE rule_set = 'su_set') AS bundles,
        (SELECT count(*) FROM su_patterns p, cxsell.bundles(p.patterns)
         WHERE p.name = 'su_set') AS of_value;
-DROP TABLE su_rules, su_bundles, su_patterns;
+DROP TABLE su_rules, su_bundles, su_patterns, su_hierarchy;
 SELECT regress.state('a_set');
 SET ROLE regress_cx_a;
 DROP OPERATOR public.= (text, text);
@@ -279,6 +287,8 @@ SELECT regress.err($$INSERT INTO cxsell.refresh_log (kind, name, started_at, sta
 SELECT regress.err($$SELECT cxsell.alter_rule_set('b_set', min_confidence => 0.9)$$);
 SELECT regress.err($$SELECT cxsell.set_rule_set_rules('b_set', redundant => false)$$);
 SELECT regress.err($$SELECT cxsell_internal.set_rule_set_rules('regress_cx_b', 'public', 'b_set', false, true)$$);
+SELECT regress.err($$SELECT cxsell.set_rule_set_interest('b_set', 2)$$);
+SELECT regress.err($$SELECT cxsell_internal.set_rule_set_interest('regress_cx_b', 'public', 'b_set', 2)$$);
 SELECT regress.err($$SELECT cxsell.alter_rule_set('b_set', source_query => 'SELECT basket, item FROM ms_a.lines')$$);
 SELECT regress.err($$SELECT cxsell.drop_rule_set('b_set')$$);
 SELECT regress.err($$CALL cxsell.refresh('b_set')$$);
@@ -366,7 +376,16 @@ DROP FUNCTION public.escalate(anyelement);
 RESET ROLE;
 REVOKE CREATE ON SCHEMA public FROM regress_cx_a;
 
--- 12. a reader's leaky function sees only the rows the views show
+-- 12. a reader's leaky function sees only the rows the views show (a_tree,
+--     regress_cx_a's, has a hierarchy its owner sees)
+SET ROLE regress_cx_a;
+SELECT cxsell.create_rule_set('a_tree',
+  'SELECT basket, item, ARRAY[''cat-'' || item] AS ancestors FROM ms_a.lines', 0.2);
+RESET ROLE;
+CALL cxsell.refresh('a_tree');
+SET ROLE regress_cx_a;
+SELECT count(*) > 0 AS owner_sees_links FROM cxsell.current_hierarchy WHERE rule_set = 'a_tree';
+RESET ROLE;
 SET ROLE regress_cx_dashboard;
 CREATE FUNCTION pg_temp.peek(a text, b text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001
 AS $$ BEGIN RAISE NOTICE 'peek: % %', a, b; RETURN true; END $$;
@@ -376,6 +395,7 @@ SELECT count(*) FROM cxsell.refresh_status WHERE pg_temp.peek(name, last_error);
 SELECT count(*) FROM cxsell.current_rules WHERE pg_temp.peek(rule_set, consequent::text);
 SELECT count(*) FROM cxsell.current_itemsets WHERE pg_temp.peek(rule_set, items::text);
 SELECT count(*) FROM cxsell.current_bundles WHERE pg_temp.peek(rule_set, items::text);
+SELECT count(*) FROM cxsell.current_hierarchy WHERE pg_temp.peek(rule_set, item);
 SELECT count(*) FROM cxsell.current_item_pairs WHERE pg_temp.peek(rule_set, item_a);
 SELECT count(*) FROM cxsell.current_recommendations WHERE pg_temp.peek(rule_set, item);
 RESET ROLE;
@@ -459,9 +479,10 @@ BEGIN
   END LOOP;
   RETURN plan;
 END $$;
-SELECT v AS view, pg_temp.plan('SELECT * FROM cxsell.' || v) ~ '(a_set|ms_a|regress_cx_a)' AS shows_hidden
+SELECT v AS view, pg_temp.plan('SELECT * FROM cxsell.' || v) ~ '(a_set|a_tree|ms_a|regress_cx_a)' AS shows_hidden
 FROM unnest(ARRAY['analyses', 'refresh_history', 'refresh_status', 'current_rules',
-  'current_itemsets', 'current_item_pairs', 'current_recommendations', 'current_bundles']) AS v;
+  'current_itemsets', 'current_item_pairs', 'current_recommendations', 'current_bundles',
+  'current_hierarchy']) AS v;
 RESET ROLE;
 
 -- 19. names compare as stored: the caller's collation is not passed on
@@ -560,6 +581,7 @@ DROP TABLE ms_tenant;
 
 SELECT regress.state('a_set');
 SELECT cxsell.drop_rule_set('a_set');
+SELECT cxsell.drop_rule_set('a_tree');
 SELECT cxsell.drop_rule_set('b_set');
 DELETE FROM cxsell.refresh_log;
 DROP SCHEMA ms_a CASCADE;

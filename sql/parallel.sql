@@ -14,6 +14,15 @@ FROM pl;
 CREATE TEMP TABLE serial_array AS
 SELECT cxsell.mine(items, 0.02)::text AS arr
 FROM (SELECT array_agg(item) AS items FROM pl GROUP BY basket) s;
+-- with a hierarchy (items under 7 categories under 3 departments; every 5th
+-- item under a second category on even baskets) and weights
+CREATE TEMP TABLE serial_extras AS
+SELECT cxsell.mine(basket, item, 0.02, 0,
+                   ARRAY[100 + (item + CASE WHEN item % 5 = 0 AND basket % 2 = 0 THEN 3 ELSE 0 END) % 7,
+                         200 + (item + CASE WHEN item % 5 = 0 AND basket % 2 = 0 THEN 3 ELSE 0 END) % 7 % 3])::text AS h,
+       cxsell.mine(basket, item, 0.02, 0, (basket % 17) * 1.25 + item / 3.0)::text AS w,
+       cxsell.mine(basket, item, 0.02, 3, ARRAY[100 + item % 7], (basket % 5) * 0.1)::text AS hw
+FROM pl;
 CREATE TEMP TABLE serial_groups AS
 SELECT segment, cxsell.mine(basket, item, 0.05)::text AS p FROM pl GROUP BY segment;
 
@@ -44,12 +53,32 @@ SELECT pg_temp.readers((SELECT cxsell.mine(basket, item, 0.02) FROM pl))
        split_part(pg_temp.readers(rows_int::cxsell.patterns), ' ', 2)::int > 100 AS not_trivial
 FROM serial;
 
+-- hierarchy and weights: the same value, the same readers
+SELECT (SELECT cxsell.mine(basket, item, 0.02, 0,
+                   ARRAY[100 + (item + CASE WHEN item % 5 = 0 AND basket % 2 = 0 THEN 3 ELSE 0 END) % 7,
+                         200 + (item + CASE WHEN item % 5 = 0 AND basket % 2 = 0 THEN 3 ELSE 0 END) % 7 % 3])::text
+        FROM pl) = h AS hierarchy_same,
+       (SELECT cxsell.mine(basket, item, 0.02, 0, (basket % 17) * 1.25 + item / 3.0)::text FROM pl) = w AS weights_same,
+       (SELECT cxsell.mine(basket, item, 0.02, 3, ARRAY[100 + item % 7], (basket % 5) * 0.1)::text FROM pl) = hw AS both_same,
+       (SELECT count(*) FROM cxsell.hierarchy(h::cxsell.patterns)) AS links,
+       (SELECT count(*) FROM cxsell.itemsets(hw::cxsell.patterns)) AS itemsets
+FROM serial_extras;
+EXPLAIN (COSTS OFF)
+SELECT cxsell.mine(basket, item, 0.02, 3, ARRAY[100 + item % 7], (basket % 5) * 0.1) FROM pl;
+
 CREATE TABLE pl_arrays AS SELECT array_agg(item) AS items FROM pl GROUP BY basket;
 ALTER TABLE pl_arrays SET (parallel_workers = 3);
 ANALYZE pl_arrays;
 EXPLAIN (COSTS OFF)
 SELECT cxsell.mine(items, 0.02) FROM pl_arrays;
 SELECT (SELECT cxsell.mine(items, 0.02)::text FROM pl_arrays) = arr AS array_same FROM serial_array;
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial_array_w AS
+SELECT cxsell.mine(items, 0.02, 0, cardinality(items) * 0.7)::text AS arr FROM pl_arrays;
+SET max_parallel_workers_per_gather = 3;
+SELECT (SELECT cxsell.mine(items, 0.02, 0, cardinality(items) * 0.7)::text FROM pl_arrays) = arr
+       AS weighted_array_same
+FROM serial_array_w;
 
 SET enable_hashagg = off;
 EXPLAIN (COSTS OFF)

@@ -52,6 +52,40 @@ CxCompareUint32(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* qsort comparator for uint64 values, ascending. */
+static inline int
+CxCompareUint64(const void *a, const void *b)
+{
+	uint64		x = *(const uint64 *) a;
+	uint64		y = *(const uint64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/* dst = a ∩ b, of two ascending lists; returns its length. */
+static inline int64
+CxIntersectSorted(const uint32 *a, int64 na, const uint32 *b, int64 nb, uint32 *dst)
+{
+	int64		i = 0;
+	int64		j = 0;
+	int64		n = 0;
+
+	while (i < na && j < nb)
+	{
+		if (a[i] < b[j])
+			i++;
+		else if (a[i] > b[j])
+			j++;
+		else
+		{
+			dst[n++] = a[i];
+			i++;
+			j++;
+		}
+	}
+	return n;
+}
+
 /*
  * Sort uint32 values ascending in place: by insertion when few, which is
  * the common case (a basket's or an itemset's items).
@@ -121,6 +155,23 @@ typedef struct CxPatterns
 	uint32	   *pair_b;
 	int64	   *pair_count;
 
+	/*
+	 * A hierarchy (none when nlinks = 0): the links child -> parent between
+	 * items, by (child, parent); anc[anc_off[i] .. anc_off[i + 1]) are item
+	 * i's ancestors, ascending.  No itemset or pair holds an item and one of
+	 * its ancestors.
+	 */
+	int64		nlinks;
+	uint32	   *link_child;
+	uint32	   *link_parent;
+	int32	   *anc_off;
+	uint32	   *anc;
+
+	/* weights: the baskets' total and each itemset's (when weighted) */
+	bool		weighted;
+	double		total_weight;
+	double	   *set_weight;
+
 	int32	   *by_name;		/* item numbers ordered by name; built on
 								 * first use by CxPatternsFindItem */
 	int32	   *by_count;		/* item numbers by count descending; built
@@ -144,6 +195,7 @@ extern const int32 *CxPatternsByCount(CxPatterns *p);
 struct ArrayType;
 extern int32 CxPatternsMarkItems(CxPatterns *p, struct ArrayType *names, bool *marks,
 								 int32 *named);
+extern int32 CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count);
 extern int64 CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k);
 extern int64 CxPatternsFind(const CxPatterns *p, const uint32 *items, int32 k);
 #define CX_SET_HAS_SUPERSET			0x01
@@ -164,7 +216,32 @@ typedef struct CxMineInput
 	int64		min_count;
 	int32		max_len;
 	CxWork		work;			/* named when memory runs out */
+	const int32 *anc_off;		/* a hierarchy: itemsets never hold an item
+								 * and its ancestor; NULL for none */
+	const uint32 *anc;
 } CxMineInput;
+
+/* hierarchy.c */
+extern bool CxAncestorClosure(int32 nitems, int64 nlinks, const uint32 *child,
+							  const uint32 *parent, int32 **anc_off, uint32 **anc,
+							  int32 *in_cycle);
+extern int32 *CxItemDepths(const CxPatterns *p);
+extern void CxParentLinks(const CxPatterns *p, uint32 item, int64 *first, int64 *end);
+
+/* Whether items a and b are one the other's ancestor. */
+static inline bool
+CxRelated(const int32 *anc_off, const uint32 *anc, uint32 a, uint32 b)
+{
+	int32		k;
+
+	for (k = anc_off[a]; k < anc_off[a + 1]; k++)
+		if (anc[k] == b)
+			return true;
+	for (k = anc_off[b]; k < anc_off[b + 1]; k++)
+		if (anc[k] == a)
+			return true;
+	return false;
+}
 
 extern void CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,
 				   MemoryContext limitcxt);
@@ -201,6 +278,18 @@ typedef struct CxMeasures
 
 extern void CxComputeMeasures(int64 n_ac, int64 n_a, int64 n_c, int64 n,
 							  bool with_p, CxMeasures *m);
+extern void CxWeightedMeasures(double w_ac, double w_a, double w_c, double w,
+							   CxMeasures *m);
+extern void CxPatternsMeasures(const CxPatterns *p, int64 set_ac, int64 set_a,
+							   int64 set_c, CxMeasures *m);
+
+/* The support of itemset s: its weight's share when weighted, else its count's. */
+static inline double
+CxSetSupport(const CxPatterns *p, int64 s)
+{
+	return p->weighted ? p->set_weight[s] / p->total_weight :
+		(double) p->set_count[s] / (double) p->n;
+}
 extern void CxCheckRuleThresholds(double min_confidence, double min_lift);
 extern cx_adjust_method CxAdjustArg(FunctionCallInfo fcinfo, int argno);
 extern void CxAdjustPValues(double *p, int64 m, cx_adjust_method method, CxWork work);

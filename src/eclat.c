@@ -174,12 +174,29 @@ RecordCounts(Miner *m, Depth *dp, const Ext *exts, int32 a, int32 plen,
 	int32		nnext = 0;
 	int32		k;
 
+	const CxMineInput *in = m->in;
+
 	for (k = 0; k < ntouched; k++)
 	{
 		int32		e = dp->touched[k];
 		int64		c = PACKED_SUPPORT(dp->cnt[e]);
 
 		dp->next[e] = -1;
+
+		/*
+		 * Under a hierarchy an item never joins its ancestor, and no item is
+		 * a perfect extension: two of them could be related.
+		 */
+		if (in->anc_off != NULL)
+		{
+			if (CxRelated(in->anc_off, in->anc, m->prefix[plen], exts[e].item))
+				continue;
+			if (plen == 0)
+				CxWriterPair(m->w, m->prefix[plen], exts[e].item, c);
+			if (c >= in->min_count)
+				dp->next[e] = nnext++;
+			continue;
+		}
 		if (plen == 0)
 			CxWriterPair(m->w, m->prefix[plen], exts[e].item, c);
 		if (c == exts[a].count)

@@ -62,6 +62,8 @@ typedef struct Dense
 	Level	   *level;			/* per depth */
 	uint32	   *path;			/* the itemset being extended */
 	uint32	   *perfect;		/* perfect extensions along the path */
+	const int32 *anc_off;		/* a hierarchy (CxMineInput), or NULL */
+	const uint32 *anc;
 } Dense;
 
 /*
@@ -198,9 +200,17 @@ Recurse(Dense *d, int32 depth, const BitSet *nodes, int32 n, int32 nperfect)
 				Word	   *dst = lv->bits + (Size) nchild * d->nwords;
 				int32		lo;
 				int32		hi;
-				int64		count = d->and_count(x, &nodes[b], dst, &lo, &hi);
+				int64		count;
 
-				if (count == x->count)
+				/*
+				 * Under a hierarchy an item never joins its ancestor, and no
+				 * item is a perfect extension: two of them could be related.
+				 */
+				if (d->anc_off != NULL &&
+					CxRelated(d->anc_off, d->anc, x->item, nodes[b].item))
+					continue;
+				count = d->and_count(x, &nodes[b], dst, &lo, &hi);
+				if (count == x->count && d->anc_off == NULL)
 					d->perfect[np++] = nodes[b].item;
 				else if (count >= d->min_count)
 				{
@@ -258,6 +268,8 @@ CxMineDense(const CxMineInput *in, CxSetWriter *w, MemoryContext cxt,
 	d.maxlen = w->maxlen;
 	d.nwords = (int32) ((in->nbaskets + WORD_BITS - 1) / WORD_BITS);
 	d.and_count = ChooseAndCount();
+	d.anc_off = in->anc_off;
+	d.anc = in->anc;
 
 	CxCheckMemory(limitcxt, ((Size) nitems + 1) *
 				  (sizeof(BitSet) + sizeof(Level) + 2 * sizeof(uint32) +
@@ -298,8 +310,11 @@ CxMineDense(const CxMineInput *in, CxSetWriter *w, MemoryContext cxt,
 		{
 			int32		lo;
 			int32		hi;
-			int64		count = d.and_count(&roots[i], &roots[j], scratch, &lo, &hi);
+			int64		count;
 
+			if (d.anc_off != NULL && CxRelated(d.anc_off, d.anc, i, j))
+				continue;
+			count = d.and_count(&roots[i], &roots[j], scratch, &lo, &hi);
 			if (count > 0)
 				CxWriterPair(w, (uint32) i, (uint32) j, count);
 		}

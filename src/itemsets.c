@@ -9,14 +9,17 @@
  */
 #include "postgres.h"
 
+#include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 
 #include "cxsell.h"
 
 PG_FUNCTION_INFO_V1(patterns_itemsets);
 PG_FUNCTION_INFO_V1(patterns_bundles);
+PG_FUNCTION_INFO_V1(patterns_itemset_weight);
 
 /*
  * An itemset to be ordered by lift descending (bundles; 0 for itemsets),
@@ -122,7 +125,7 @@ patterns_itemsets(PG_FUNCTION_ARGS)
 		values[0] = CxTextArray(p, p->set_items + p->set_off[s], p->set_size[s]);
 		values[1] = Int32GetDatum(p->set_size[s]);
 		values[2] = Int64GetDatum(p->set_count[s]);
-		values[3] = Float8GetDatum((double) p->set_count[s] / (double) p->n);
+		values[3] = Float8GetDatum(CxSetSupport(p, s));
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 		pfree(DatumGetPointer(values[0]));
 	}
@@ -137,7 +140,7 @@ patterns_itemsets(PG_FUNCTION_ARGS)
  * by n / count, so that no product overflows.
  */
 static double
-BundleLift(const CxPatterns *p, int64 s)
+CountBundleLift(const CxPatterns *p, int64 s)
 {
 	const uint32 *items = p->set_items + p->set_off[s];
 	const double exact = 9007199254740992.0;	/* 2^53 */
@@ -166,6 +169,25 @@ BundleLift(const CxPatterns *p, int64 s)
 		ratio *= n / c;
 	}
 	return split ? ratio : num / den;
+}
+
+/*
+ * The lift of itemset s over independence, from the weighted supports when
+ * the value has weights (item by item), else from the counts.
+ */
+static double
+BundleLift(const CxPatterns *p, int64 s)
+{
+	const uint32 *items = p->set_items + p->set_off[s];
+	double		lift;
+	int32		k;
+
+	if (!p->weighted)
+		return CountBundleLift(p, s);
+	lift = CxSetSupport(p, s);
+	for (k = 0; k < p->set_size[s]; k++)
+		lift /= CxSetSupport(p, items[k]);
+	return lift;
 }
 
 /*
@@ -232,10 +254,63 @@ patterns_bundles(PG_FUNCTION_ARGS)
 		values[0] = CxTextArray(p, p->set_items + p->set_off[b], p->set_size[b]);
 		values[1] = Int32GetDatum(p->set_size[b]);
 		values[2] = Int64GetDatum(p->set_count[b]);
-		values[3] = Float8GetDatum((double) p->set_count[b] / (double) p->n);
+		values[3] = Float8GetDatum(CxSetSupport(p, b));
 		values[4] = Float8GetDatum(rows[i].lift);
 		tuplestore_putvalues(store, tupdesc, values, nulls);
 		pfree(DatumGetPointer(values[0]));
 	}
 	return (Datum) 0;
+}
+
+/*
+ * cxsell.itemset_weight(patterns, items): the weight of the baskets holding
+ * the itemset (its revenue, when the weights are revenue); NULL when the
+ * value has no weights or the itemset is not one of its frequent itemsets.
+ */
+Datum
+patterns_itemset_weight(PG_FUNCTION_ARGS)
+{
+	CxPatterns *p = CxPatternsFromDatumCached(fcinfo->flinfo, PG_GETARG_DATUM(0));
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
+	Datum	   *names;
+	bool	   *nulls;
+	int			nnames;
+	uint32	   *items;
+	bool	   *marks;
+	int32		k = 0;
+	int32		i;
+	int64		s;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("items must be a one-dimensional array"),
+				 errhint("Pass an itemset as text[], as cxsell.itemsets returns it.")));
+	if (!p->weighted)
+		PG_RETURN_NULL();
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &nnames);
+	items = palloc(Max(p->nitems, 1) * sizeof(uint32));
+	marks = palloc0(Max(p->nitems, 1) * sizeof(bool));
+	for (i = 0; i < nnames; i++)
+	{
+		int32		count;
+		int32		first;
+		int32		j;
+
+		if (nulls[i])
+			continue;
+		first = CxPatternsFindItem(p, TextDatumGetCString(names[i]), &count);
+		if (count == 0)
+			PG_RETURN_NULL();
+		for (j = first; j < first + count; j++)
+			marks[p->by_name[j]] = true;
+	}
+	/* the items named, ascending, each once */
+	for (i = 0; i < p->nitems; i++)
+		if (marks[i])
+			items[k++] = (uint32) i;
+	s = CxPatternsFind(p, items, k);
+	if (s < 0)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(p->set_weight[s]);
 }

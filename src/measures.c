@@ -67,6 +67,53 @@ CxComputeMeasures(int64 n_ac, int64 n_a, int64 n_c, int64 n, bool with_p,
 	m->p_value = with_p ? cx_fisher_greater(n_ac, n_a, n_c, n) : 0.0;
 }
 
+/*
+ * Replace the measures in `m` but the p-value by those of weighted supports:
+ * w_ac, w_a and w_c the weights of the baskets holding A u C, A and C, w the
+ * weight of all baskets (each positive where a measure divides by it; a
+ * measure with nothing to divide by is NaN).
+ */
+void
+CxWeightedMeasures(double w_ac, double w_a, double w_c, double w, CxMeasures *m)
+{
+	double		sa = w_a / w;
+	double		sc = w_c / w;
+	double		sac = w_ac / w;
+	double		den;
+
+	m->antecedent_support = sa;
+	m->consequent_support = sc;
+	m->support = sac;
+	m->confidence = w_ac / w_a;
+	m->lift = (w_ac * w) / (w_a * w_c);
+	m->leverage = sac - sa * sc;
+	if (w_ac == w_a && w_a > 0.0)
+		m->conviction = get_float8_infinity();
+	else
+		m->conviction = ((w - w_c) * w_a) / (w * (w_a - w_ac));
+	m->jaccard = w_ac / (w_a + w_c - w_ac);
+	m->kulczynski = (w_ac / w_a + w_ac / w_c) / 2.0;
+	m->certainty = (w_c == w) ? 0.0 : (m->confidence - sc) / (1.0 - sc);
+	den = Max(sac * (1.0 - sa), sa * (sc - sac));
+	m->zhang = (den == 0.0) ? 0.0 : m->leverage / den;
+}
+
+/*
+ * The measures (but the p-value) of the rule A -> C of a stored value, from
+ * the numbers of the itemsets A u C, A and C: of their weights when the
+ * value is weighted, else of their counts.
+ */
+void
+CxPatternsMeasures(const CxPatterns *p, int64 set_ac, int64 set_a, int64 set_c,
+				   CxMeasures *m)
+{
+	CxComputeMeasures(p->set_count[set_ac], p->set_count[set_a],
+					  p->set_count[set_c], p->n, false, m);
+	if (p->weighted)
+		CxWeightedMeasures(p->set_weight[set_ac], p->set_weight[set_a],
+						   p->set_weight[set_c], p->total_weight, m);
+}
+
 /* Reject counts that cannot come from one set of baskets. */
 static void
 CheckCounts(int64 n_ac, int64 n_a, int64 n_c, int64 n)

@@ -15,7 +15,86 @@
 
 PG_FUNCTION_INFO_V1(mine_final);
 
-/* Finalise a cxsell.mine state into a cxsell.patterns value. */
+/*
+ * Under a hierarchy, refuse a cycle in the state's links, and have the
+ * layout add each item's ancestors to its baskets (Srikant and Agrawal's
+ * extended baskets).
+ */
+static void
+ExtendBaskets(Layout *l)
+{
+	MineState  *st = l->st;
+	MemoryContext old = MemoryContextSwitchTo(l->cxt);
+	int32	   *off;
+	uint32	   *anc;
+	int32		cycle;
+
+	CxCheckMemory(st->limitcxt, (Size) st->nedges * 8 + (Size) l->ni * 64, l->work);
+	if (!CxAncestorClosure((int32) l->ni, st->nedges, st->edge_child, st->edge_parent,
+						   &off, &anc, &cycle))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the item hierarchy has a cycle"),
+				 errdetail("\"%s\" is among its own ancestors.",
+						   CxValueText(&st->item_ti, st->items.values[cycle])),
+				 errhint("List each item's parent, then the parent's parent, up to the top level; give categories names no item has.")));
+	l->anc_off = off;
+	l->anc = anc;
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * Keep the links between frequent items in `out` (a frequent item's
+ * ancestors are in each of its baskets, so are frequent too), and every
+ * frequent item's ancestors in `out` and `in`.
+ */
+static void
+FrequentHierarchy(Layout *l, const int32 *newid, CxPatterns *out, CxMineInput *in)
+{
+	MineState  *st = l->st;
+	MemoryContext old = MemoryContextSwitchTo(l->cxt);
+	int32		cycle;
+	uint64	   *keys;
+	int64		nkeys = 0;
+	int64		k;
+
+	CxCheckMemory(st->limitcxt, (Size) st->nedges * 16, l->work);
+	keys = palloc(Max(st->nedges, 1) * sizeof(uint64));
+	for (k = 0; k < st->nedges; k++)
+	{
+		int32		c = newid[st->edge_child[k]];
+		int32		p = newid[st->edge_parent[k]];
+
+		if (c < 0)
+			continue;
+		if (p < 0)
+			elog(ERROR, "the parent of a frequent item is not frequent");
+		keys[nkeys++] = (uint64) c << 32 | (uint32) p;
+	}
+	qsort(keys, nkeys, sizeof(uint64), CxCompareUint64);
+	out->link_child = palloc(Max(nkeys, 1) * sizeof(uint32));
+	out->link_parent = palloc(Max(nkeys, 1) * sizeof(uint32));
+	out->nlinks = 0;
+	for (k = 0; k < nkeys; k++)
+	{
+		if (k > 0 && keys[k] == keys[k - 1])
+			continue;
+		out->link_child[out->nlinks] = (uint32) (keys[k] >> 32);
+		out->link_parent[out->nlinks] = (uint32) keys[k];
+		out->nlinks++;
+	}
+	pfree(keys);
+	if (!CxAncestorClosure(out->nitems, out->nlinks, out->link_child,
+						   out->link_parent, &out->anc_off, &out->anc, &cycle))
+		elog(ERROR, "the frequent items' hierarchy has a cycle");
+	if (out->nlinks > 0)
+	{
+		in->anc_off = out->anc_off;
+		in->anc = out->anc;
+	}
+	MemoryContextSwitchTo(old);
+}
+
 Datum
 mine_final(PG_FUNCTION_ARGS)
 {
@@ -47,6 +126,8 @@ mine_final(PG_FUNCTION_ARGS)
 	nestlevel = NewGUCNestLevel();
 	CxPinOutputSettings();
 
+	if (st->hierarchical)
+		ExtendBaskets(&l);
 	CxGroupByBasket(&l);
 	CxDedupAndCount(&l);
 	n = l.nb;
@@ -71,6 +152,9 @@ mine_final(PG_FUNCTION_ARGS)
 	out.min_count = min_count;
 	out.nitems = l.nfreq;
 	CxItemNames(&l, &out);
+	memset(&in, 0, sizeof(in));
+	if (st->hierarchical)
+		FrequentHierarchy(&l, newid, &out, &in);
 	AtEOXact_GUC(false, nestlevel);
 
 	in.nbaskets = l.nb;
@@ -83,6 +167,17 @@ mine_final(PG_FUNCTION_ARGS)
 	in.max_len = st->max_len;
 	in.work = l.work;
 	CxMine(&in, &out, l.cxt, st->limitcxt);
+	if (st->weighted)
+	{
+		Assert(st->weight_cap >= (int64) l.nb);
+		CxWeighItemsets(&l, st->basket_weight, &out);
+		if (out.total_weight == 0.0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("every basket weighs 0"),
+					 errdetail("Weighted support is a share of the baskets' total weight."),
+					 errhint("Give baskets positive weights, or mine without weights.")));
+	}
 
 	MemoryContextSwitchTo(outcxt);
 	result = CxPatternsEncode(&out);

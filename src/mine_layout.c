@@ -72,7 +72,10 @@ CxLayoutAlloc(Layout *l, Size size)
 	return MemoryContextAllocHuge(l->cxt, Max(size, 1));
 }
 
-/* Group the state's pairs by basket (counting sort). */
+/*
+ * Group the state's pairs by basket (counting sort); under a hierarchy, each
+ * item brings its ancestors along (repeats go with the others).
+ */
 void
 CxGroupByBasket(Layout *l)
 {
@@ -86,17 +89,27 @@ CxGroupByBasket(Layout *l)
 	for (k = 0; k < st->npairs; k++)
 	{
 		STEP_CHECK(k);
-		l->boff[st->pair_basket[k] + 1]++;
+		l->boff[st->pair_basket[k] + 1] += 1 + (l->anc_off == NULL ? 0 :
+			l->anc_off[st->pair_item[k] + 1] - l->anc_off[st->pair_item[k]]);
 	}
 	for (b = 0; b < l->nb; b++)
 		l->boff[b + 1] += l->boff[b];
-	l->items = CxLayoutAlloc(l, (Size) st->npairs * sizeof(uint32));
+	l->items = CxLayoutAlloc(l, (Size) Max(l->boff[l->nb], 1) * sizeof(uint32));
 	fill = CxLayoutAlloc(l, (Size) Max(l->nb, 1) * sizeof(int64));
 	memcpy(fill, l->boff, (Size) l->nb * sizeof(int64));
 	for (k = 0; k < st->npairs; k++)
 	{
+		uint32		item = st->pair_item[k];
+
 		STEP_CHECK(k);
-		l->items[fill[st->pair_basket[k]]++] = st->pair_item[k];
+		l->items[fill[st->pair_basket[k]]++] = item;
+		if (l->anc_off != NULL)
+		{
+			int32		a;
+
+			for (a = l->anc_off[item]; a < l->anc_off[item + 1]; a++)
+				l->items[fill[st->pair_basket[k]]++] = l->anc[a];
+		}
 	}
 	pfree(fill);
 }

@@ -26,6 +26,9 @@ typedef struct Layout
 	int64		nfreqpairs;		/* (basket, frequent item) pairs */
 	int64	   *fcount;			/* baskets holding each frequent item */
 	CxWork		work;			/* named when memory runs out */
+	const int32 *anc_off;		/* a hierarchy: the ancestors of each item
+								 * of the state, added to its baskets */
+	const uint32 *anc;
 } Layout;
 
 extern int64 CxMinCount(int64 n, double min_support);
@@ -37,5 +40,8 @@ extern int32 *CxFrequentItems(Layout *l, int64 min_count);
 extern int64 CxMaxItemCount(const Layout *l);
 extern void CxHorizontalLayout(Layout *l, const int32 *newid);
 extern void CxItemNames(Layout *l, CxPatterns *out);
+
+/* mine_weights.c */
+extern void CxWeighItemsets(Layout *l, const INT128 *basket_weight, CxPatterns *out);
 
 #endif							/* CXSELL_MINE_LAYOUT_H */

@@ -11,6 +11,8 @@
  *	u32 nbaskets; row form: nbaskets values
  *	u32 nitems; nitems values
  *	u64 npairs; npairs x (u32 basket, u32 item)
+ *	weighted (flag 2): nbaskets x (u64 high, u64 low) fixed-point weights
+ *	with a hierarchy (flag 4): u64 nedges; nedges x (u32 child, u32 parent)
  *
  * A value of a by-value integer type (smallint, integer, bigint, oid, date)
  * is a signed 8-byte integer; any other value is a u32 length and the bytes
@@ -34,6 +36,8 @@
 
 #define MINE_STATE_VERSION 1
 #define MINE_FLAG_ROWFORM 1
+#define MINE_FLAG_WEIGHTED 2
+#define MINE_FLAG_HIERARCHY 4
 
 PG_FUNCTION_INFO_V1(mine_row_trans);
 PG_FUNCTION_INFO_V1(mine_array_trans);
@@ -83,6 +87,110 @@ CheckSameParams(MineState *st, double min_support, int32 max_len)
 		CxRequireSameParams(false, "min_support and max_len",
 							psprintf("The group started with min_support %g and max_len %d, then got %g and %d.",
 									 st->min_support, st->max_len, min_support, max_len));
+}
+
+/* acc += x, exactly. */
+void
+CxWeightAdd(INT128 *acc, INT128 x)
+{
+#if USE_NATIVE_INT128
+	*acc += x;
+#else
+	uint64		lo = acc->lo + x.lo;
+
+	acc->hi += x.hi + (lo < acc->lo ? 1 : 0);
+	acc->lo = lo;
+#endif
+}
+
+/* The weight whose high and low 64 bits are given. */
+static INT128
+WeightFromWords(uint64 hi, uint64 lo)
+{
+#if USE_NATIVE_INT128
+	return (INT128) (((uint128) hi << 64) | lo);
+#else
+	INT128		x;
+
+	x.hi = (int64) hi;
+	x.lo = lo;
+	return x;
+#endif
+}
+
+/* A fixed-point weight as a double, the same however it was summed. */
+double
+CxWeightDouble(INT128 x)
+{
+#if USE_NATIVE_INT128
+	return (double) x / (double) CX_WEIGHT_ONE;
+#else
+	return ((double) x.hi * 18446744073709551616.0 + (double) x.lo) /
+		(double) CX_WEIGHT_ONE;
+#endif
+}
+
+/*
+ * The weight of argument `argno` in fixed point: a finite number from 0 up
+ * to 2^62.  The whole part and the fraction (rounded to 2^-32) are added
+ * separately, so the conversion is exact where the double is.
+ */
+static INT128
+RowWeight(FunctionCallInfo fcinfo, int argno)
+{
+	double		w;
+	double		whole;
+	INT128		x = int64_to_int128(0);
+
+	CxRequireArg(fcinfo, argno, "weight",
+				 "Give every row a weight, such as coalesce(quantity * price, 0).");
+	w = PG_GETARG_FLOAT8(argno);
+	if (isnan(w) || w < 0.0 || w > 4611686018427387904.0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("weight %g is out of range", w),
+				 errdetail("A weight is a basket's revenue, margin or quantity: a number from 0 to 2^62."),
+				 errhint("Leave out or zero the rows of returns and refunds, whose weight is negative.")));
+	whole = floor(w);
+	int128_add_int64_mul_int64(&x, (int64) whole, CX_WEIGHT_ONE);
+	int128_add_int64(&x, (int64) rint((w - whole) * (double) CX_WEIGHT_ONE));
+	return x;
+}
+
+/* Make room for the weights of `nbaskets` baskets; new ones weigh 0. */
+static void
+ReserveWeights(MineState *st, int64 nbaskets)
+{
+	int64		old = st->weight_cap;
+
+	if (nbaskets <= old)
+		return;
+	st->basket_weight = CxGrowArray(st->basket_weight, &st->weight_cap, nbaskets,
+									sizeof(INT128), st->cxt, st->limitcxt,
+									CX_WORK_MINING);
+	memset(st->basket_weight + old, 0, (st->weight_cap - old) * sizeof(INT128));
+}
+
+/* Record that item `child` has parent `parent`. */
+static void
+AddEdge(MineState *st, uint32 child, uint32 parent)
+{
+	if (st->nedges == st->edge_cap)
+	{
+		int64		cap = st->edge_cap;
+
+		st->edge_child = CxGrowArray(st->edge_child, &cap, st->nedges + 1,
+									 sizeof(uint32), st->cxt, st->limitcxt,
+									 CX_WORK_MINING);
+		cap = st->edge_cap;
+		st->edge_parent = CxGrowArray(st->edge_parent, &cap, st->nedges + 1,
+									  sizeof(uint32), st->cxt, st->limitcxt,
+									  CX_WORK_MINING);
+		st->edge_cap = cap;
+	}
+	st->edge_child[st->nedges] = child;
+	st->edge_parent[st->nedges] = parent;
+	st->nedges++;
 }
 
 /*
@@ -148,8 +256,77 @@ AddPair(MineState *st, uint32 basket, uint32 item)
 }
 
 /*
- * Transition of cxsell.mine(basket, item, min_support [, max_len]): one row
- * per basket and item.  Rows with a NULL basket or item are skipped.
+ * Record the ancestors of argument `argno` (nearest first) of item `item`:
+ * the links item -> first -> second ..., unless this item was just seen
+ * with the same list.  NULL elements are skipped.  The final function adds
+ * each item's ancestors to its baskets.
+ */
+static void
+AddAncestors(FunctionCallInfo fcinfo, int argno, MineState *st, uint32 item)
+{
+	ArrayType  *arr;
+	ArrayIterator it;
+	Datum		value;
+	bool		isnull;
+	uint32		child = item;
+	uint32	   *ids;
+	int			nids = 0;
+	int			k;
+
+	if (PG_ARGISNULL(argno))
+		return;
+	arr = PG_GETARG_ARRAYTYPE_P(argno);
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("ancestors must be a one-dimensional array"),
+				 errhint("List the item's parent, its parent's parent and so on: ARRAY[subcategory, department].")));
+	ids = palloc(Max(ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)), 1) * sizeof(uint32));
+	it = array_create_iterator(arr, 0, NULL);
+	while (array_iterate(it, &value, &isnull))
+	{
+		if (!isnull)
+			ids[nids++] = CxValueSetId(&st->items, value);
+	}
+	array_free_iterator(it);
+	if (st->chain_cap < (int64) st->items.nvalues)
+	{
+		int64		old = st->chain_cap;
+
+		st->chain_at = CxGrowArray(st->chain_at, &st->chain_cap,
+								   st->items.nvalues, sizeof(int64),
+								   st->cxt, st->limitcxt, CX_WORK_MINING);
+		for (k = old; k < st->chain_cap; k++)
+			st->chain_at[k] = -1;
+	}
+	/* the item's last list, as [length, ids...] in the pool: the same? */
+	if (st->chain_at[item] >= 0 &&
+		st->chain_pool[st->chain_at[item]] == (uint32) nids &&
+		memcmp(st->chain_pool + st->chain_at[item] + 1, ids, nids * sizeof(uint32)) == 0)
+	{
+		pfree(ids);
+		return;
+	}
+	st->chain_pool = CxGrowArray(st->chain_pool, &st->pool_cap, st->pool_len + nids + 1,
+								 sizeof(uint32), st->cxt, st->limitcxt, CX_WORK_MINING);
+	st->chain_at[item] = st->pool_len;
+	st->chain_pool[st->pool_len] = (uint32) nids;
+	memcpy(st->chain_pool + st->pool_len + 1, ids, nids * sizeof(uint32));
+	st->pool_len += nids + 1;
+	/* a new list for this item: record its links */
+	for (k = 0; k < nids; k++)
+	{
+		AddEdge(st, child, ids[k]);
+		child = ids[k];
+	}
+	pfree(ids);
+}
+
+/*
+ * Transition of cxsell.mine(basket, item, min_support [, max_len
+ * [, ancestors] [, weight]]): one row per basket and item.  Rows with a NULL
+ * basket or item are skipped.  `ancestors` names the item's ancestors in a
+ * hierarchy; `weight` adds to the basket's weight.
  */
 Datum
 mine_row_trans(PG_FUNCTION_ARGS)
@@ -158,11 +335,43 @@ mine_row_trans(PG_FUNCTION_ARGS)
 	MineState  *st = PG_ARGISNULL(0) ? NULL : (MineState *) PG_GETARG_POINTER(0);
 	double		min_support;
 	int32		max_len;
+	int			ancestors_arg = -1;
+	int			weight_arg = -1;
+	bool		fresh = (st == NULL);
 	ErrorContextCallback call;
 
 	CxEnterAggregate(&call, fcinfo);
+	if (PG_NARGS() == 7)
+	{
+		ancestors_arg = 5;
+		weight_arg = 6;
+	}
+	else if (PG_NARGS() == 6)
+	{
+		if (get_fn_expr_argtype(fcinfo->flinfo, 5) == FLOAT8OID)
+			weight_arg = 5;
+		else
+			ancestors_arg = 5;
+	}
 	GetMineParams(fcinfo, 3, &min_support, &max_len);
 	st = CxMineAddRow(fcinfo, aggcxt, st, min_support, max_len);
+	if (fresh)
+	{
+		st->weighted = (weight_arg >= 0);
+		st->hierarchical = (ancestors_arg >= 0);
+	}
+	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
+	{
+		uint32		basket = (uint32) st->last_basket;
+
+		if (weight_arg >= 0)
+		{
+			ReserveWeights(st, st->baskets.nvalues);
+			CxWeightAdd(&st->basket_weight[basket], RowWeight(fcinfo, weight_arg));
+		}
+		if (ancestors_arg >= 0)
+			AddAncestors(fcinfo, ancestors_arg, st, st->pair_item[st->npairs - 1]);
+	}
 	CxLeaveCall(&call);
 	PG_RETURN_POINTER(st);
 }
@@ -170,7 +379,8 @@ mine_row_trans(PG_FUNCTION_ARGS)
 /*
  * Add the row (basket, item) of arguments 1 and 2 to `st`, created in
  * `aggcxt` on the first row (NULL `st`) with these parameters.  Rows with a
- * NULL basket or item are skipped.
+ * NULL basket or item are skipped; after any other, st->last_basket is its
+ * basket and the last pair its own.
  */
 MineState *
 CxMineAddRow(FunctionCallInfo fcinfo, MemoryContext aggcxt, MineState *st,
@@ -202,8 +412,9 @@ CxMineAddRow(FunctionCallInfo fcinfo, MemoryContext aggcxt, MineState *st,
 }
 
 /*
- * Transition of cxsell.mine(items[], min_support [, max_len]): one row per
- * basket.  An array without a non-NULL element is no basket.
+ * Transition of cxsell.mine(items[], min_support [, max_len [, weight]]):
+ * one row per basket.  An array without a non-NULL element is no basket,
+ * and its weight counts for nothing.
  */
 Datum
 mine_array_trans(PG_FUNCTION_ARGS)
@@ -230,9 +441,12 @@ mine_array_trans(PG_FUNCTION_ARGS)
 		bool		started = false;
 
 		if (st == NULL)
+		{
 			st = MineStateCreate(aggcxt, false, min_support, max_len,
 								 InvalidOid, ARR_ELEMTYPE(arr),
 								 PG_GET_COLLATION());
+			st->weighted = (PG_NARGS() == 5);
+		}
 		ReservePairs(st, ArrayGetNItems(ARR_NDIM(arr), ARR_DIMS(arr)));
 		it = array_create_iterator(arr, 0, NULL);
 		while (array_iterate(it, &value, &isnull))
@@ -252,6 +466,11 @@ mine_array_trans(PG_FUNCTION_ARGS)
 			AddPair(st, st->nbaskets - 1, CxValueSetId(&st->items, value));
 		}
 		array_free_iterator(it);
+		if (started && st->weighted)
+		{
+			ReserveWeights(st, st->nbaskets);
+			st->basket_weight[st->nbaskets - 1] = RowWeight(fcinfo, 4);
+		}
 	}
 	CxLeaveCall(&call);
 	if (st == NULL)
@@ -270,7 +489,8 @@ MergeState(MineState *dst, MineState *src)
 	int64		k;
 
 	if (dst->rowform != src->rowform || dst->item_ti.type != src->item_ti.type ||
-		(dst->rowform && dst->basket_ti.type != src->basket_ti.type))
+		(dst->rowform && dst->basket_ti.type != src->basket_ti.type) ||
+		dst->weighted != src->weighted || dst->hierarchical != src->hierarchical)
 		elog(ERROR, "cannot combine cxsell.mine states of different kinds");
 	Assert(!dst->flat);
 	Assert(src->npairs == 0 || src->items.nvalues > 0);
@@ -313,6 +533,21 @@ MergeState(MineState *dst, MineState *src)
 		dst->pair_item[dst->npairs] = item_map[src->pair_item[k]];
 		dst->npairs++;
 	}
+	if (dst->weighted)
+	{
+		uint32		nsrc = src->rowform ? src->baskets.nvalues : src->nbaskets;
+
+		ReserveWeights(dst, dst->rowform ? dst->baskets.nvalues : dst->nbaskets);
+		for (i = 0; i < nsrc && i < src->weight_cap; i++)
+			CxWeightAdd(&dst->basket_weight[basket_map ? basket_map[i] : basket_base + i],
+						src->basket_weight[i]);
+	}
+	for (k = 0; k < src->nedges; k++)
+	{
+		if ((k & 0xFFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		AddEdge(dst, item_map[src->edge_child[k]], item_map[src->edge_parent[k]]);
+	}
 	pfree(item_map);
 	if (basket_map)
 		pfree(basket_map);
@@ -341,10 +576,14 @@ mine_combine(PG_FUNCTION_ARGS)
 		elog(ERROR, "cannot combine into a deserialised cxsell.mine state");
 	/* the source may live in per-call memory: merging copies it */
 	if (dst == NULL)
+	{
 		dst = MineStateCreate(aggcxt, src->rowform, src->min_support,
 							  src->max_len,
 							  src->rowform ? src->basket_ti.type : InvalidOid,
 							  src->item_ti.type, src->item_ti.collation);
+		dst->weighted = src->weighted;
+		dst->hierarchical = src->hierarchical;
+	}
 	MergeState(dst, src);
 	CxLeaveCall(&call);
 	PG_RETURN_POINTER(dst);
@@ -360,7 +599,9 @@ mine_serialize(PG_FUNCTION_ARGS)
 	int64		k;
 
 	CxStateBegin(&buf, "CXM", MINE_STATE_VERSION);
-	appendStringInfoChar(&buf, st->rowform ? MINE_FLAG_ROWFORM : 0);
+	appendStringInfoChar(&buf, (st->rowform ? MINE_FLAG_ROWFORM : 0) |
+						 (st->weighted ? MINE_FLAG_WEIGHTED : 0) |
+						 (st->hierarchical ? MINE_FLAG_HIERARCHY : 0));
 	cx_put_f64(&buf, st->min_support);
 	cx_put_u32(&buf, (uint32) st->max_len);
 	cx_put_u32(&buf, st->item_ti.collation);
@@ -385,6 +626,34 @@ mine_serialize(PG_FUNCTION_ARGS)
 	{
 		cx_put_u32(&buf, st->pair_basket[k]);
 		cx_put_u32(&buf, st->pair_item[k]);
+	}
+	if (st->weighted)
+	{
+		uint32		nb = st->rowform ? st->baskets.nvalues : st->nbaskets;
+
+		CxStateReserve(&buf, (Size) nb * 16);
+		for (i = 0; i < nb; i++)
+		{
+			INT128		x = i < st->weight_cap ? st->basket_weight[i] : int64_to_int128(0);
+
+#if USE_NATIVE_INT128
+			cx_put_u64(&buf, (uint64) (x >> 64));
+			cx_put_u64(&buf, (uint64) x);
+#else
+			cx_put_u64(&buf, (uint64) x.hi);
+			cx_put_u64(&buf, x.lo);
+#endif
+		}
+	}
+	if (st->hierarchical)
+	{
+		cx_put_u64(&buf, st->nedges);
+		CxStateReserve(&buf, (Size) st->nedges * 8);
+		for (k = 0; k < st->nedges; k++)
+		{
+			cx_put_u32(&buf, st->edge_child[k]);
+			cx_put_u32(&buf, st->edge_parent[k]);
+		}
 	}
 	PG_RETURN_BYTEA_P(CxStateEnd(&buf));
 }
@@ -451,7 +720,8 @@ mine_deserialize(PG_FUNCTION_ARGS)
 	CxStateOpen(&r, bytes, "CXM", MINE_STATE_VERSION, "cxsell.mine state",
 				ERRCODE_DATA_CORRUPTED);
 	flags = cx_get_u8(&r);
-	if ((flags & ~MINE_FLAG_ROWFORM) != 0)
+	if ((flags & ~(MINE_FLAG_ROWFORM | MINE_FLAG_WEIGHTED | MINE_FLAG_HIERARCHY)) != 0 ||
+		((flags & MINE_FLAG_HIERARCHY) && !(flags & MINE_FLAG_ROWFORM)))
 		CxReaderFail(&r, "The state has unknown flags");
 	min_support = cx_get_f64(&r);
 	max_len = (int32) cx_get_u32(&r);
@@ -464,6 +734,8 @@ mine_deserialize(PG_FUNCTION_ARGS)
 						 min_support, max_len, basket_type, item_type,
 						 collation);
 	st->flat = true;
+	st->weighted = (flags & MINE_FLAG_WEIGHTED) != 0;
+	st->hierarchical = (flags & MINE_FLAG_HIERARCHY) != 0;
 	nbaskets = cx_get_u32(&r);
 	if (st->rowform)
 		ReadValues(&r, &st->baskets, nbaskets);
@@ -493,6 +765,37 @@ mine_deserialize(PG_FUNCTION_ARGS)
 		st->pair_item[k] = i;
 	}
 	st->npairs = npairs;
+	if (st->weighted)
+	{
+		if (nbaskets > (r.len - r.pos) / 16)
+			CxReaderFail(&r, "The basket weights exceed the bytes present");
+		ReserveWeights(st, nbaskets);
+		for (k = 0; k < nbaskets; k++)
+		{
+			uint64		hi = cx_get_u64(&r);
+			uint64		lo = cx_get_u64(&r);
+
+			if ((int64) hi < 0)
+				CxReaderFail(&r, "A basket weight is negative");
+			st->basket_weight[k] = WeightFromWords(hi, lo);
+		}
+	}
+	if (st->hierarchical)
+	{
+		uint64		nedges = cx_get_u64(&r);
+
+		if (nedges > (r.len - r.pos) / 8)
+			CxReaderFail(&r, "The link count exceeds the bytes present");
+		for (k = 0; k < nedges; k++)
+		{
+			uint32		c = cx_get_u32(&r);
+			uint32		p = cx_get_u32(&r);
+
+			if (c >= nitems || p >= nitems)
+				CxReaderFail(&r, "A link refers to an item that is not in the state");
+			AddEdge(st, c, p);
+		}
+	}
 	CxReaderEnd(&r);
 	PG_RETURN_POINTER(st);
 }

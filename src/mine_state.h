@@ -5,6 +5,8 @@
 #ifndef CXSELL_MINE_STATE_H
 #define CXSELL_MINE_STATE_H
 
+#include "common/int128.h"
+
 #include "value_io.h"
 
 /*
@@ -38,9 +40,42 @@ typedef struct MineState
 	int64		npairs;
 	int64		basket_cap;		/* capacities of the two pair arrays */
 	int64		item_cap;
+
+	/*
+	 * Weighted states: each basket's weight, the sum of its rows' weights
+	 * (row form) or its array's weight, in fixed point (CX_WEIGHT_ONE units)
+	 * so that sums are exact and do not depend on the order of rows.
+	 */
+	bool		weighted;
+	INT128	   *basket_weight;
+	int64		weight_cap;
+
+	/*
+	 * States with a hierarchy: the (child, parent) item number pairs the
+	 * rows named, with repeats; and, per item number, where the last
+	 * ancestor list seen with it starts in chain_pool (-1: none yet), so
+	 * that repeats are skipped.  Baskets get their items' ancestors when the
+	 * state is finalised.
+	 */
+	bool		hierarchical;
+	uint32	   *edge_child;
+	uint32	   *edge_parent;
+	int64		nedges;
+	int64		edge_cap;
+	int64	   *chain_at;
+	int64		chain_cap;
+	uint32	   *chain_pool;		/* lists as [length, item numbers...] */
+	int64		pool_len;
+	int64		pool_cap;
 } MineState;
 
+/* fixed-point weights: 2^32 units per unit of weight */
+#define CX_WEIGHT_ONE (INT64CONST(1) << 32)
+extern void CxWeightAdd(INT128 *acc, INT128 x);
+extern double CxWeightDouble(INT128 x);
+
 extern void CxCheckMineParams(double min_support, int32 max_len);
+
 extern MineState *CxMineAddRow(FunctionCallInfo fcinfo, MemoryContext aggcxt,
 							   MineState *st, double min_support, int32 max_len);
 

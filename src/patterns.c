@@ -12,6 +12,14 @@
  *	u64 nsets; per itemset: u32 size, u64 count, size x u32 item numbers
  *	u64 npairs; per pair: u32 a, u32 b, u64 count
  *
+ * Version 2 is version 1 followed by
+ *
+ *	u8 flags (1 = weighted, 2 = hierarchy)
+ *	weighted: f64 total weight; per itemset, f64 weight
+ *	hierarchy: u64 nlinks; per link: u32 child, u32 parent
+ *
+ * and is written only for values with weights or a hierarchy.
+ *
  * Items are numbered in the item type's order.  Itemsets come in canonical
  * order (size, then item numbers), the first nitems being the single items;
  * pairs list every two frequent items that co-occur, ordered by (a, b).
@@ -32,6 +40,9 @@
 #include "cxsell.h"
 
 #define PATTERNS_VERSION 1
+#define PATTERNS_VERSION_EXTRAS 2
+#define PATTERNS_FLAG_WEIGHTED 1
+#define PATTERNS_FLAG_HIERARCHY 2
 #define PATTERNS_HEADER 32
 
 PG_FUNCTION_INFO_V1(patterns_in);
@@ -56,6 +67,12 @@ CxPatternsEncodedSize(const CxPatterns *p)
 	for (s = 0; s < p->nsets; s++)
 		size += CX_PATTERNS_SET_BYTES((Size) p->set_size[s]);
 	size += CX_PATTERNS_PAIR_BYTES * (Size) p->npairs;
+	if (p->weighted || p->nlinks > 0)
+		size += 1;
+	if (p->weighted)
+		size += 8 + 8 * (Size) p->nsets;
+	if (p->nlinks > 0)
+		size += 8 + 8 * (Size) p->nlinks;
 	return size;
 }
 
@@ -81,7 +98,8 @@ CxPatternsEncode(const CxPatterns *p)
 	enlargeStringInfo(&buf, (int) size);
 	appendStringInfoSpaces(&buf, VARHDRSZ);
 	appendBinaryStringInfo(&buf, "CXP", 3);
-	appendStringInfoChar(&buf, PATTERNS_VERSION);
+	appendStringInfoChar(&buf, (p->weighted || p->nlinks > 0) ?
+						 PATTERNS_VERSION_EXTRAS : PATTERNS_VERSION);
 	cx_put_u64(&buf, p->n);
 	cx_put_f64(&buf, p->min_support);
 	cx_put_u32(&buf, (uint32) p->max_len);
@@ -118,6 +136,24 @@ CxPatternsEncode(const CxPatterns *p)
 		cx_put_u32(&buf, p->pair_a[s]);
 		cx_put_u32(&buf, p->pair_b[s]);
 		cx_put_u64(&buf, p->pair_count[s]);
+	}
+	if (p->weighted || p->nlinks > 0)
+		appendStringInfoChar(&buf, (p->weighted ? PATTERNS_FLAG_WEIGHTED : 0) |
+							 (p->nlinks > 0 ? PATTERNS_FLAG_HIERARCHY : 0));
+	if (p->weighted)
+	{
+		cx_put_f64(&buf, p->total_weight);
+		for (s = 0; s < p->nsets; s++)
+			cx_put_f64(&buf, p->set_weight[s]);
+	}
+	if (p->nlinks > 0)
+	{
+		cx_put_u64(&buf, p->nlinks);
+		for (s = 0; s < p->nlinks; s++)
+		{
+			cx_put_u32(&buf, p->link_child[s]);
+			cx_put_u32(&buf, p->link_parent[s]);
+		}
 	}
 	Assert((Size) buf.len == size);
 	SET_VARSIZE(buf.data, buf.len);
@@ -592,17 +628,105 @@ DecodePairs(CxReader *r, CxPatterns *p)
 		CxReaderFail(r, "An itemset of two items is missing from the pairs");
 }
 
+/*
+ * Read and validate the weights: finite, at most the total, and no itemset
+ * weighing more than its subsets one item smaller (the first of them is
+ * enough to check: every basket holding the itemset holds it).
+ */
+static void
+DecodeWeights(CxReader *r, CxPatterns *p)
+{
+	int64		s;
+
+	p->weighted = true;
+	p->total_weight = cx_get_f64(r);
+	if (!(p->total_weight > 0.0 && p->total_weight <= 1e300))
+		CxReaderFail(r, "The total weight is out of range");
+	if ((uint64) p->nsets > (r->len - r->pos) / 8)
+		CxReaderFail(r, "The itemset weights exceed the bytes present");
+	p->set_weight = palloc(Max(p->nsets, 1) * sizeof(double));
+	for (s = 0; s < p->nsets; s++)
+	{
+		double		w = cx_get_f64(r);
+		const uint32 *items = p->set_items + p->set_off[s];
+
+		if (!(w >= 0.0 && w <= p->total_weight))
+			CxReaderFail(r, "An itemset weight is out of range");
+		if (p->set_size[s] > 1)
+		{
+			int64		sub = FindSet(p, items + 1, p->set_size[s] - 1);
+
+			if (sub < 0 || w > p->set_weight[sub])
+				CxReaderFail(r, "An itemset weighs more than its subset");
+		}
+		p->set_weight[s] = w;
+	}
+}
+
+/*
+ * Read and validate the hierarchy: links between items, in order, without a
+ * cycle; and no itemset or pair holding an item and its ancestor.
+ */
+static void
+DecodeHierarchy(CxReader *r, CxPatterns *p)
+{
+	int64		k;
+	int32		cycle;
+
+	p->nlinks = (int64) cx_get_u64(r);
+	if (p->nlinks < 1 || (uint64) p->nlinks > (r->len - r->pos) / 8)
+		CxReaderFail(r, "The link count is out of range");
+	p->link_child = palloc(p->nlinks * sizeof(uint32));
+	p->link_parent = palloc(p->nlinks * sizeof(uint32));
+	for (k = 0; k < p->nlinks; k++)
+	{
+		uint32		c = cx_get_u32(r);
+		uint32		a = cx_get_u32(r);
+
+		if (c >= (uint32) p->nitems || a >= (uint32) p->nitems || c == a)
+			CxReaderFail(r, "A link does not name two items");
+		if (k > 0 && (c < p->link_child[k - 1] ||
+					  (c == p->link_child[k - 1] && a <= p->link_parent[k - 1])))
+			CxReaderFail(r, "The links are not in order");
+		if (p->item_count[a] < p->item_count[c])
+			CxReaderFail(r, "An item is in more baskets than its parent");
+		p->link_child[k] = c;
+		p->link_parent[k] = a;
+	}
+	if (!CxAncestorClosure(p->nitems, p->nlinks, p->link_child, p->link_parent,
+						   &p->anc_off, &p->anc, &cycle))
+		CxReaderFail(r, "The hierarchy has a cycle");
+	for (k = 0; k < p->nsets; k++)
+	{
+		const uint32 *items = p->set_items + p->set_off[k];
+		int32		i;
+		int32		j;
+
+		if ((k & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
+		for (i = 0; i < p->set_size[k]; i++)
+			for (j = i + 1; j < p->set_size[k]; j++)
+				if (CxRelated(p->anc_off, p->anc, items[i], items[j]))
+					CxReaderFail(r, "An itemset holds an item and its ancestor");
+	}
+	for (k = 0; k < p->npairs; k++)
+		if (CxRelated(p->anc_off, p->anc, p->pair_a[k], p->pair_b[k]))
+			CxReaderFail(r, "A pair holds an item and its ancestor");
+}
+
 /* Decode and validate the bytes of a cxsell.patterns value. */
 static CxPatterns *
 CxPatternsDecode(const char *data, Size len, int errcode)
 {
 	CxReader	r;
 	CxPatterns *p = palloc0(sizeof(CxPatterns));
+	uint8		version;
 
 	CxReaderInit(&r, data, len, "cxsell.patterns", errcode);
 	if (memcmp(cx_get_bytes(&r, 3), "CXP", 3) != 0)
 		CxReaderFail(&r, "The bytes do not start with the cxsell.patterns magic number");
-	if (cx_get_u8(&r) != PATTERNS_VERSION)
+	version = cx_get_u8(&r);
+	if (version != PATTERNS_VERSION && version != PATTERNS_VERSION_EXTRAS)
 		CxReaderFail(&r, "The value has an unknown format version");
 	p->n = (int64) cx_get_u64(&r);
 	p->min_support = cx_get_f64(&r);
@@ -622,6 +746,17 @@ CxPatternsDecode(const char *data, Size len, int errcode)
 	DecodeItems(&r, p);
 	DecodeSets(&r, p);
 	DecodePairs(&r, p);
+	if (version == PATTERNS_VERSION_EXTRAS)
+	{
+		uint8		flags = cx_get_u8(&r);
+
+		if (flags == 0 || (flags & ~(PATTERNS_FLAG_WEIGHTED | PATTERNS_FLAG_HIERARCHY)) != 0)
+			CxReaderFail(&r, "The value has unknown flags");
+		if (flags & PATTERNS_FLAG_WEIGHTED)
+			DecodeWeights(&r, p);
+		if (flags & PATTERNS_FLAG_HIERARCHY)
+			DecodeHierarchy(&r, p);
+	}
 	CxReaderEnd(&r);
 	return p;
 }
@@ -693,7 +828,7 @@ CompareByName(const void *a, const void *b, void *arg)
  * distinct values of some types print alike).  The name index is built on
  * first use, in the memory the value was decoded into.
  */
-static int32
+int32
 CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count)
 {
 	int32		lo = 0;

@@ -125,17 +125,37 @@ CompareRanked(const void *a, const void *b, void *arg)
 
 /*
  * Mark the frequent items named in held (NULL elements ignored); *named
- * receives the number of items named.
+ * receives the number of items named.  Under a hierarchy, holding an item
+ * is holding its ancestors too: rules over categories fire, and no category
+ * of a held item is offered.  Returns the frequent items held.
  */
 static int32
 MarkHeld(ArrayType *arr, CxPatterns *p, bool *held, int32 *named)
 {
+	int32		found;
+	int32		i;
+	int32		k;
+
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("held items must be a one-dimensional array"),
 				 errhint("Pass the customer's items as text[], for example array_agg(item::text).")));
-	return CxPatternsMarkItems(p, arr, held, named);
+	found = CxPatternsMarkItems(p, arr, held, named);
+	if (p->nlinks > 0)
+	{
+		bool	   *named_held = palloc(Max(p->nitems, 1) * sizeof(bool));
+
+		memcpy(named_held, held, p->nitems * sizeof(bool));
+		for (i = 0; i < p->nitems; i++)
+			if (named_held[i])
+				for (k = p->anc_off[i]; k < p->anc_off[i + 1]; k++)
+					held[p->anc[k]] = true;
+		pfree(named_held);
+		for (i = 0, found = 0; i < p->nitems; i++)
+			found += held[i] ? 1 : 0;
+	}
+	return found;
 }
 
 /* Find each candidate item's best firing rule. */
@@ -156,9 +176,8 @@ FireRules(const CxPatterns *p, const bool *held, int32 nheld,
 		int32		missing = -1;
 		int32		j;
 		int32		na = 0;
-		int64		n_a;
-		double		confidence;
-		double		lift;
+		int64		set_a;
+		CxMeasures	m;
 
 		if ((s & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
@@ -176,22 +195,22 @@ FireRules(const CxPatterns *p, const bool *held, int32 nheld,
 		for (j = 0; j < k; j++)
 			if (j != missing)
 				a_items[na++] = items[j];
-		n_a = CxPatternsLookup(p, a_items, na);
-		if (n_a < 1)
+		set_a = CxPatternsFind(p, a_items, na);
+		if (set_a < 0)
 			elog(ERROR, "cxsell.patterns value lacks a subset of an itemset, please report a bug");
-		confidence = (double) p->set_count[s] / (double) n_a;
-		lift = CxLift(p->set_count[s], n_a, p->item_count[items[missing]], p->n);
-		if (confidence < min_confidence || lift < min_lift)
+		/* the measures of rules(): of the weights when the value has them */
+		CxPatternsMeasures(p, s, set_a, items[missing], &m);
+		if (!(m.confidence >= min_confidence && m.lift >= min_lift))
 			continue;
 		if (BetterRule(p, &cand[items[missing]], items[missing], s,
-					   confidence, p->set_count[s]))
+					   m.confidence, p->set_count[s]))
 		{
 			Candidate  *c = &cand[items[missing]];
 
 			c->set = s;
 			c->count = p->set_count[s];
-			c->confidence = confidence;
-			c->lift = lift;
+			c->confidence = m.confidence;
+			c->lift = m.lift;
 		}
 	}
 }
@@ -300,7 +319,7 @@ EmitRuleRows(const CxPatterns *p, const Candidate *cand, const RecommendArgs *ar
 		values[2] = Float8GetDatum(args->rank_by == RANK_LIFT ? cd->lift : cd->confidence);
 		values[3] = Float8GetDatum(cd->confidence);
 		values[4] = Float8GetDatum(cd->lift);
-		values[5] = Float8GetDatum((double) cd->count / (double) p->n);
+		values[5] = Float8GetDatum(CxSetSupport(p, cd->set));
 		values[6] = CxTextArray(p, a_items, na);
 		values[7] = CStringGetTextDatum("rule");
 		tuplestore_putvalues(store, tupdesc, values, nulls);
@@ -308,14 +327,23 @@ EmitRuleRows(const CxPatterns *p, const Candidate *cand, const RecommendArgs *ar
 	return nout;
 }
 
-/* Fill ranks nout + 1 .. n with the most frequent items neither held nor recommended. */
+/*
+ * Fill ranks nout + 1 .. n with the most frequent items neither held nor
+ * recommended, nor categories.
+ */
 static void
 EmitPopularityRows(CxPatterns *p, const bool *held, const Candidate *cand,
 				   int32 nout, int32 n, Tuplestorestate *store, TupleDesc tupdesc)
 {
 	const int32 *popular = CxPatternsByCount(p);
 	Datum		empty = CxTextArray(p, NULL, 0);
+	bool	   *category = palloc0(Max(p->nitems, 1) * sizeof(bool));
+	int64		k;
 	int32		i;
+
+	/* under a hierarchy the offers are products: no category */
+	for (k = 0; k < p->nlinks; k++)
+		category[p->link_parent[k]] = true;
 
 	for (i = 0; i < p->nitems && nout < n; i++)
 	{
@@ -324,9 +352,9 @@ EmitPopularityRows(CxPatterns *p, const bool *held, const Candidate *cand,
 		Datum		values[8];
 		bool		nulls[8] = {0};
 
-		if (held[c] || cand[c].set >= 0)
+		if (held[c] || cand[c].set >= 0 || category[c])
 			continue;
-		support = (double) p->item_count[c] / (double) p->n;
+		support = CxSetSupport(p, c);
 		values[0] = Int32GetDatum(++nout);
 		values[1] = CStringGetTextDatum(p->item_name[c]);
 		values[2] = Float8GetDatum(support);
@@ -368,6 +396,9 @@ patterns_recommend(PG_FUNCTION_ARGS)
 	if (args.rank_by != RANK_POPULARITY)
 	{
 		FireRules(p, held, nheld, args.min_confidence, args.min_lift, cand, a_items);
+		/* under a hierarchy the offers are products: no category */
+		for (i = 0; i < p->nlinks; i++)
+			cand[p->link_parent[i]].set = -1;
 		nout = EmitRuleRows(p, cand, &args, a_items, store, tupdesc);
 	}
 	if (nout < args.n && (args.fallback || args.rank_by == RANK_POPULARITY))

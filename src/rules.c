@@ -51,8 +51,8 @@ typedef struct Rule
 {
 	int64		set;			/* itemset A u C */
 	uint64		amask;			/* which of its items form A */
-	int64		n_a;
-	int64		n_c;
+	int64		set_a;			/* the itemsets A and C */
+	int64		set_c;
 	double		key;			/* rank_by measure */
 	double		confidence;
 	double		lift;
@@ -203,6 +203,8 @@ typedef struct RuleCollector
 	int32		max_consequent;
 	bool		redundant;		/* keep the redundant rules */
 	const uint8 *basis;			/* min-max basis only: CxPatternsKinds */
+	double		interest;		/* > 0: keep only rules this interesting
+								 * against their close ancestors */
 	Rule	   *rules;
 	int64		nrules;
 	int64		caprules;
@@ -225,38 +227,117 @@ RatioAtLeast(int64 x1, int64 y1, int64 x2, int64 y2)
 }
 
 /*
- * Is the rule A -> C of itemset s (A the items in mask, n_a its count)
+ * Is the rule A -> C of itemset s (A the items in mask, set_a its itemset)
  * redundant: is there a rule A' -> C, A' a nonempty proper subset of A,
  * with at least its confidence?  Confidences are compared exactly, as
  * ratios of counts.
  */
 static bool
-IsRedundant(RuleCollector *rc, int64 s, uint64 mask, int64 n_a)
+IsRedundant(RuleCollector *rc, int64 s, uint64 mask, int64 set_a)
 {
 	const CxPatterns *p = rc->p;
 	uint64		full = (UINT64CONST(1) << p->set_size[s]) - 1;
-	int64		n_ac = p->set_count[s];
 	uint64		sub;
 
 	for (sub = (mask - 1) & mask; sub != 0; sub = (sub - 1) & mask)
 	{
 		uint32		items[MAX_RULE_ITEMSET];
 		int32		k;
-		int64		n_sub;
-		int64		n_subc;
+		int64		set_sub;
+		int64		set_subc;
 
 		if ((++rc->tried & 65535) == 0)
 			CHECK_FOR_INTERRUPTS();
 		k = SplitItems(p, s, sub, true, items);
-		n_sub = CxPatternsLookup(p, items, k);
+		set_sub = CxPatternsFind(p, items, k);
 		k = SplitItems(p, s, sub | (full & ~mask), true, items);
-		n_subc = CxPatternsLookup(p, items, k);
-		if (n_sub < 1 || n_subc < 1)
+		set_subc = CxPatternsFind(p, items, k);
+		if (set_sub < 0 || set_subc < 0)
 			elog(ERROR, "cxsell.patterns value lacks a subset of an itemset, please report a bug");
-		if (RatioAtLeast(n_subc, n_sub, n_ac, n_a))
+		if (p->weighted ?
+			p->set_weight[set_subc] * p->set_weight[set_a] >=
+			p->set_weight[s] * p->set_weight[set_sub] :
+			RatioAtLeast(p->set_count[set_subc], p->set_count[set_sub],
+						 p->set_count[s], p->set_count[set_a]))
 			return true;
 	}
 	return false;
+}
+
+/*
+ * Is the rule A -> C of itemset X = s (A the items in mask) interesting
+ * against each of its close ancestors: the rules made by replacing one item
+ * z of X by one of its parents z' (Srikant and Agrawal 1995)?  Based on an
+ * ancestor X', X's support is expected to be s(X') s(z) / s(z'), and the
+ * rule's confidence conf(A' -> C') s(z) / s(z') when z is in C, conf(A' ->
+ * C) when z is in A.  The rule is interesting against an ancestor when its
+ * support or its confidence is at least `interest` times the expected one.
+ * An ancestor rule whose itemset is not stored (it would hold an item and
+ * its ancestor, or z' is already in X) is no ancestor.
+ */
+static bool
+IsInteresting(RuleCollector *rc, int64 s, uint64 mask, int64 set_a)
+{
+	const CxPatterns *p = rc->p;
+	const uint32 *items = p->set_items + p->set_off[s];
+	int32		size = p->set_size[s];
+	double		supp = CxSetSupport(p, s);
+	double		conf = supp / CxSetSupport(p, set_a);
+	int32		i;
+
+	for (i = 0; i < size; i++)
+	{
+		uint32		z = items[i];
+		bool		in_a = (mask >> i) & 1;
+		int64		first;
+		int64		end;
+		int64		l;
+
+		CxParentLinks(p, z, &first, &end);
+		for (l = first; l < end; l++)
+		{
+			uint32		zp = p->link_parent[l];
+			uint32		xa[MAX_RULE_ITEMSET];
+			uint32		aa[MAX_RULE_ITEMSET];
+			int32		na = 0;
+			int32		j;
+			int64		set_x;
+			double		ratio;
+			double		expect_supp;
+			double		expect_conf;
+
+			if ((++rc->tried & 65535) == 0)
+				CHECK_FOR_INTERRUPTS();
+			for (j = 0; j < size; j++)
+			{
+				xa[j] = (j == i) ? zp : items[j];
+				if ((mask >> j) & 1)
+					aa[na++] = xa[j];
+			}
+			CxSortUint32(xa, size);
+			set_x = CxPatternsFind(p, xa, size);
+			if (set_x < 0)
+				continue;
+			ratio = CxSetSupport(p, z) / CxSetSupport(p, zp);
+			expect_supp = CxSetSupport(p, set_x) * ratio;
+			if (in_a)
+			{
+				int64		set_ap;
+
+				CxSortUint32(aa, na);
+				set_ap = CxPatternsFind(p, aa, na);
+				if (set_ap < 0)
+					elog(ERROR, "cxsell.patterns value lacks a subset of an itemset, please report a bug");
+				expect_conf = CxSetSupport(p, set_x) / CxSetSupport(p, set_ap);
+			}
+			else
+				expect_conf = CxSetSupport(p, set_x) / CxSetSupport(p, set_a) * ratio;
+			if (!(supp >= rc->interest * expect_supp ||
+				  conf >= rc->interest * expect_conf))
+				return false;
+		}
+	}
+	return true;
 }
 
 /* Keep the rule A -> C of itemset s, A the items in mask, if it passes. */
@@ -270,8 +351,7 @@ ConsiderSplit(RuleCollector *rc, int64 s, uint64 mask)
 	uint32		c_items[MAX_RULE_ITEMSET];
 	CxMeasures	m;
 	int64		set_a;
-	int64		n_a;
-	int64		n_c;
+	int64		set_c;
 	Rule	   *rule;
 
 	if ((++rc->tried & 65535) == 0)
@@ -282,26 +362,29 @@ ConsiderSplit(RuleCollector *rc, int64 s, uint64 mask)
 	SplitItems(p, s, mask, true, a_items);
 	SplitItems(p, s, mask, false, c_items);
 	set_a = CxPatternsFind(p, a_items, na);
-	n_c = CxPatternsLookup(p, c_items, k - na);
-	if (set_a < 0 || n_c < 1)
+	set_c = CxPatternsFind(p, c_items, k - na);
+	if (set_a < 0 || set_c < 0)
 		elog(ERROR, "cxsell.patterns value lacks a subset of an itemset, please report a bug");
 	/* in the basis, antecedents are generators */
 	if (rc->basis != NULL && (rc->basis[set_a] & CX_SET_HAS_EQUAL_SUBSET) != 0)
 		return;
-	n_a = p->set_count[set_a];
-	CxComputeMeasures(p->set_count[s], n_a, n_c, p->n, false, &m);
-	if (m.confidence < rc->min_confidence || m.lift < rc->min_lift)
+	CxPatternsMeasures(p, s, set_a, set_c, &m);
+	/* a weighted measure with nothing to divide by (NaN) passes no filter */
+	if (!(m.confidence >= rc->min_confidence && m.lift >= rc->min_lift))
 		return;
-	if (!rc->redundant && IsRedundant(rc, s, mask, n_a))
+	if (!rc->redundant && IsRedundant(rc, s, mask, set_a))
 		return;
-	m.p_value = cx_fisher_greater(p->set_count[s], n_a, n_c, p->n);
+	if (rc->interest > 0.0 && p->nlinks > 0 && !IsInteresting(rc, s, mask, set_a))
+		return;
+	m.p_value = cx_fisher_greater(p->set_count[s], p->set_count[set_a],
+								  p->set_count[set_c], p->n);
 	rc->rules = CxGrowArray(rc->rules, &rc->caprules, rc->nrules + 1, sizeof(Rule),
 							CurrentMemoryContext, CurrentMemoryContext, CX_WORK_RULES);
 	rule = &rc->rules[rc->nrules++];
 	rule->set = s;
 	rule->amask = mask;
-	rule->n_a = n_a;
-	rule->n_c = n_c;
+	rule->set_a = set_a;
+	rule->set_c = set_c;
 	rule->key = OrderKey(rc->order, &m, p->set_count[s]);
 	rule->confidence = m.confidence;
 	rule->lift = m.lift;
@@ -381,6 +464,20 @@ RuleArguments(FunctionCallInfo fcinfo, RuleCollector *rc, int64 *max_rules,
 		rc->redundant = PG_GETARG_BOOL(10);
 		*basis = PG_GETARG_BOOL(11);
 	}
+	/* 0.5: rules interesting against their ancestors under a hierarchy */
+	rc->interest = 0.0;
+	if (PG_NARGS() > 12)
+	{
+		CxRequireArg(fcinfo, 12, "ancestor_interest",
+					 "Use 0 to keep every rule, or a factor such as 1.1.");
+		rc->interest = PG_GETARG_FLOAT8(12);
+		if (!(rc->interest >= 0.0 && rc->interest <= 1e6))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("ancestor_interest %g is out of range", rc->interest),
+					 errdetail("A rule is kept when its support or confidence is at least ancestor_interest times the one its close ancestor rules lead to expect."),
+					 errhint("Use 0 to keep every rule, or a factor such as 1.1.")));
+	}
 
 	CxCheckRuleThresholds(rc->min_confidence, rc->min_lift);
 	RequireNonNegative(rc->max_antecedent, "max_antecedent",
@@ -415,7 +512,7 @@ EmitRule(const CxPatterns *p, const Rule *rule, Tuplestorestate *store,
 	Datum		values[16];
 	bool		nulls[16] = {0};
 
-	CxComputeMeasures(n_ac, rule->n_a, rule->n_c, p->n, false, &m);
+	CxPatternsMeasures(p, rule->set, rule->set_a, rule->set_c, &m);
 	n = SplitItems(p, rule->set, rule->amask, true, items);
 	values[0] = CxTextArray(p, items, n);
 	n = SplitItems(p, rule->set, rule->amask, false, items);

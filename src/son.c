@@ -440,25 +440,9 @@ CountSet(const Candidates *c, const Vertical *v, int64 s, uint32 *buf_a, uint32 
 	{
 		const uint32 *t = v->tids + v->off[items[j]];
 		int64		len = v->off[items[j] + 1] - v->off[items[j]];
-		int64		x = 0;
-		int64		y = 0;
-		int64		w = 0;
 		uint32	   *swap;
 
-		while (x < n && y < len)
-		{
-			if (cur[x] < t[y])
-				x++;
-			else if (cur[x] > t[y])
-				y++;
-			else
-			{
-				next[w++] = cur[x];
-				x++;
-				y++;
-			}
-		}
-		n = w;
+		n = CxIntersectSorted(cur, n, t, len, next);
 		swap = cur;
 		cur = next;
 		next = swap;

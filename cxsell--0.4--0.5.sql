@@ -1,0 +1,365 @@
+/* cxsell--0.4--0.5.sql: item hierarchies (generalised rules) and weighted support */
+
+\echo Use "ALTER EXTENSION cxsell UPDATE TO '0.5'" to load this file. \quit
+
+-- Mining with a hierarchy, with weights, or both ------------------------------------
+
+CREATE FUNCTION cxsell.mine_row_trans(internal, anyelement, anycompatible, float8, int4,
+	anycompatiblearray)
+	RETURNS internal AS 'MODULE_PATHNAME', 'mine_row_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.mine_row_trans(internal, anyelement, anycompatible, float8, int4,
+	float8)
+	RETURNS internal AS 'MODULE_PATHNAME', 'mine_row_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.mine_row_trans(internal, anyelement, anycompatible, float8, int4,
+	anycompatiblearray, float8)
+	RETURNS internal AS 'MODULE_PATHNAME', 'mine_row_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION cxsell.mine_array_trans(internal, anyarray, float8, int4, float8)
+	RETURNS internal AS 'MODULE_PATHNAME', 'mine_array_trans'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+
+COMMENT ON FUNCTION cxsell.mine_row_trans(internal, anyelement, anycompatible, float8, int4, anycompatiblearray) IS
+	'transition function of cxsell.mine with a hierarchy';
+COMMENT ON FUNCTION cxsell.mine_row_trans(internal, anyelement, anycompatible, float8, int4, float8) IS
+	'transition function of cxsell.mine with weights';
+COMMENT ON FUNCTION cxsell.mine_row_trans(internal, anyelement, anycompatible, float8, int4, anycompatiblearray, float8) IS
+	'transition function of cxsell.mine with a hierarchy and weights';
+COMMENT ON FUNCTION cxsell.mine_array_trans(internal, anyarray, float8, int4, float8) IS
+	'transition function of cxsell.mine over arrays with weights';
+
+CREATE AGGREGATE cxsell.mine(basket anyelement, item anycompatible, min_support float8,
+	max_len int4, ancestors anycompatiblearray) (
+	SFUNC = cxsell.mine_row_trans, STYPE = internal,
+	FINALFUNC = cxsell.mine_final,
+	COMBINEFUNC = cxsell.mine_combine,
+	SERIALFUNC = cxsell.mine_serialize, DESERIALFUNC = cxsell.mine_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE cxsell.mine(basket anyelement, item anycompatible, min_support float8,
+	max_len int4, weight float8) (
+	SFUNC = cxsell.mine_row_trans, STYPE = internal,
+	FINALFUNC = cxsell.mine_final,
+	COMBINEFUNC = cxsell.mine_combine,
+	SERIALFUNC = cxsell.mine_serialize, DESERIALFUNC = cxsell.mine_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE cxsell.mine(basket anyelement, item anycompatible, min_support float8,
+	max_len int4, ancestors anycompatiblearray, weight float8) (
+	SFUNC = cxsell.mine_row_trans, STYPE = internal,
+	FINALFUNC = cxsell.mine_final,
+	COMBINEFUNC = cxsell.mine_combine,
+	SERIALFUNC = cxsell.mine_serialize, DESERIALFUNC = cxsell.mine_deserialize,
+	PARALLEL = SAFE
+);
+CREATE AGGREGATE cxsell.mine(items anyarray, min_support float8, max_len int4,
+	weight float8) (
+	SFUNC = cxsell.mine_array_trans, STYPE = internal,
+	FINALFUNC = cxsell.mine_final,
+	COMBINEFUNC = cxsell.mine_combine,
+	SERIALFUNC = cxsell.mine_serialize, DESERIALFUNC = cxsell.mine_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE cxsell.mine(anyelement, anycompatible, float8, int4, anycompatiblearray) IS
+	'mine frequent itemsets over an item hierarchy: each row names its item''s ancestors, nearest first; itemsets may hold items of any level, never an item and its ancestor';
+COMMENT ON AGGREGATE cxsell.mine(anyelement, anycompatible, float8, int4, float8) IS
+	'mine frequent itemsets with weighted support: a basket weighs the sum of its rows'' weights (revenue, margin, quantity)';
+COMMENT ON AGGREGATE cxsell.mine(anyelement, anycompatible, float8, int4, anycompatiblearray, float8) IS
+	'mine frequent itemsets over an item hierarchy, with weighted support';
+COMMENT ON AGGREGATE cxsell.mine(anyarray, float8, int4, float8) IS
+	'mine frequent itemsets from one row per basket holding an array of items and the basket''s weight';
+
+CREATE FUNCTION cxsell.hierarchy(patterns cxsell.patterns,
+	OUT item text, OUT parent text, OUT item_count bigint, OUT parent_count bigint)
+	RETURNS SETOF record AS 'MODULE_PATHNAME', 'patterns_hierarchy'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE ROWS 100;
+COMMENT ON FUNCTION cxsell.hierarchy(cxsell.patterns) IS
+	'the links item -> parent of the hierarchy a value was mined over, between its frequent items, with both items'' basket counts';
+
+-- Readers: rules keep those interesting against their ancestors; pairs of one level
+
+-- the refresh of rule sets calls rules() and item_pairs() by name and position,
+-- so they may be replaced
+DROP FUNCTION cxsell.rules(cxsell.patterns, float8, float8, int4, int4, text[], text[], bigint,
+	text, text, boolean, boolean);
+CREATE FUNCTION cxsell.rules(patterns cxsell.patterns,
+	min_confidence float8 DEFAULT 0,
+	min_lift float8 DEFAULT 0,
+	max_antecedent int4 DEFAULT 0,
+	max_consequent int4 DEFAULT 0,
+	antecedents text[] DEFAULT NULL,
+	consequents text[] DEFAULT NULL,
+	max_rules bigint DEFAULT 0,
+	rank_by text DEFAULT 'confidence',
+	adjust text DEFAULT 'bh',
+	redundant boolean DEFAULT true,
+	basis boolean DEFAULT false,
+	ancestor_interest float8 DEFAULT 0,
+	OUT antecedent text[], OUT consequent text[],
+	OUT antecedent_support float8, OUT consequent_support float8,
+	OUT support float8, OUT confidence float8, OUT lift float8,
+	OUT leverage float8, OUT conviction float8, OUT jaccard float8,
+	OUT kulczynski float8, OUT certainty float8, OUT zhang float8,
+	OUT count bigint, OUT p_value float8, OUT q_value float8)
+	RETURNS SETOF record AS 'MODULE_PATHNAME', 'patterns_rules'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION cxsell.rules(cxsell.patterns, float8, float8, int4, int4, text[], text[], bigint, text, text, boolean, boolean, float8) IS
+	'association rules with support, confidence, lift, leverage, conviction, jaccard, kulczynski, certainty, zhang (from weighted supports when the value is weighted), count, one-sided Fisher p-value and its q-value over the rules returned; redundant => false drops a rule when one with a smaller antecedent and the same consequent has at least its confidence; basis => true keeps the min-max basis; ancestor_interest => R keeps, under a hierarchy, the rules whose support or confidence is at least R times the one expected from each close ancestor rule';
+
+DROP FUNCTION cxsell.item_pairs(cxsell.patterns, float8, text);
+CREATE FUNCTION cxsell.item_pairs(patterns cxsell.patterns, alpha float8 DEFAULT 0.05,
+	adjust text DEFAULT 'bh', depth int4 DEFAULT NULL,
+	OUT item_a text, OUT item_b text, OUT count_a bigint, OUT count_b bigint,
+	OUT observed bigint, OUT expected float8, OUT support float8,
+	OUT lift float8, OUT p_value float8, OUT q_value float8, OUT relation text)
+	RETURNS SETOF record AS 'MODULE_PATHNAME', 'patterns_item_pairs'
+	LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE ROWS 1000;
+COMMENT ON FUNCTION cxsell.item_pairs(cxsell.patterns, float8, text, int4) IS
+	'every pair of frequent items (never an item and its ancestor) with observed and expected co-occurrence, lift, two-sided Fisher p-value, its q-value over all pairs returned, and complement/substitute/independent decided on the q-value; depth keeps the items of one level of the hierarchy (0: the top)';
+
+-- the weight (revenue, when the weights are revenue) of any frequent itemset
+CREATE FUNCTION cxsell.itemset_weight(patterns cxsell.patterns, items text[]) RETURNS float8
+	AS 'MODULE_PATHNAME', 'patterns_itemset_weight'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell.itemset_weight(cxsell.patterns, text[]) IS
+	'the weight of the baskets holding the itemset (its revenue, when the weights are revenue); NULL when the value has no weights or the itemset is not frequent';
+
+-- Rule sets: hierarchy and weights from the source query, R-interesting rules ----------
+--
+-- A rule set's source query may return, beside basket and item (and customer),
+-- a column ancestors (the item's ancestors, nearest first, as text[]) and a
+-- column weight (the row's weight): each refresh mines with what the query
+-- returns.  The factor R of interesting rules is a setting of its own, set by
+-- a routine of its own, so that the routines that define and alter rule sets
+-- keep their arguments and their grants.  NULL keeps every rule.
+ALTER TABLE cxsell.rule_sets ADD COLUMN ancestor_interest float8;
+COMMENT ON COLUMN cxsell.rule_sets.ancestor_interest IS
+	'under a hierarchy, keep only the rules at least this interesting against their close ancestors (see cxsell.rules, ancestor_interest); NULL keeps every rule';
+
+CREATE FUNCTION cxsell_internal.set_rule_set_interest(caller name, caller_path text, name text,
+	ancestor_interest float8)
+	RETURNS void
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	r cxsell.rule_sets;
+BEGIN
+	SELECT * INTO r FROM cxsell.rule_sets s WHERE s.name = set_rule_set_interest.name FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'rule set "%" does not exist', set_rule_set_interest.name
+			USING ERRCODE = '42704', HINT = 'Define it with cxsell.create_rule_set.';
+	END IF;
+	PERFORM cxsell_internal.authorize(caller, r.owner, 'alter', 'rule set', r.name);
+	IF NOT (ancestor_interest >= 0 AND ancestor_interest <= 1e6) THEN
+		RAISE EXCEPTION 'ancestor_interest % is out of range', ancestor_interest
+			USING ERRCODE = '22023',
+			HINT = 'Use a factor such as 1.1, or NULL to keep every rule.';
+	END IF;
+	-- never runs the query: the next refresh stores the rules so chosen
+	UPDATE cxsell.rule_sets s
+	SET ancestor_interest = set_rule_set_interest.ancestor_interest, updated_at = now()
+	WHERE s.name = r.name;
+END
+$fn$;
+COMMENT ON FUNCTION cxsell_internal.set_rule_set_interest(name, text, text, float8) IS
+	'body of cxsell.set_rule_set_interest, called by that gate as the extension''s owner with the calling role';
+CREATE FUNCTION cxsell.set_rule_set_interest(name text, ancestor_interest float8)
+	RETURNS void AS 'MODULE_PATHNAME', 'cxsell_managed_call'
+	LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE;
+COMMENT ON FUNCTION cxsell.set_rule_set_interest(text, float8) IS
+	'under a hierarchy, keep from the next refresh only the rules of a rule set at least ancestor_interest times as supported or confident as their close ancestor rules lead to expect (NULL keeps every rule)';
+
+-- nothing of the managed layer is granted to PUBLIC
+REVOKE EXECUTE ON FUNCTION cxsell.set_rule_set_interest(text, float8) FROM PUBLIC;
+REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA cxsell_internal FROM PUBLIC;
+
+-- The definitions a role may read show the new setting among the parameters.
+CREATE OR REPLACE VIEW cxsell.analyses WITH (security_barrier) AS
+SELECT a.*
+FROM (SELECT 'rule set'::text AS kind, r.name, r.owner, r.source_query, r.search_path,
+			 pg_catalog.jsonb_build_object('min_support', r.min_support, 'max_len', r.max_len,
+				 'min_confidence', r.min_confidence, 'min_lift', r.min_lift,
+				 'recommendations', r.recommendations, 'rank_by', r.rank_by,
+				 'has_customer', r.has_customer, 'redundant', r.redundant, 'basis', r.basis,
+				 'ancestor_interest', r.ancestor_interest)
+			   || CASE WHEN r.distributed IS NULL THEN '{}'::pg_catalog.jsonb
+					   ELSE pg_catalog.jsonb_build_object('distributed', r.distributed) END AS parameters,
+			 r.settings, r.created_at, r.updated_at
+	  FROM cxsell.rule_sets r
+	  WHERE r.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v))
+	  UNION ALL
+	  SELECT 'segmentation', g.name, g.owner, g.source_query, g.search_path,
+			 pg_catalog.jsonb_build_object('k', g.k, 'options', g.options)
+			   || CASE WHEN g.distributed IS NULL THEN '{}'::pg_catalog.jsonb
+					   ELSE pg_catalog.jsonb_build_object('distributed', g.distributed) END,
+			 g.settings, g.created_at, g.updated_at
+	  FROM cxsell.segmentations g
+	  WHERE g.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_segmentations v))) a
+-- (a UNION ALL alone would let a reader's functions into its branches)
+WHERE (SELECT q.superuser FROM cxsell_internal.reader q)
+   OR a.owner = ANY ((SELECT q.owners FROM cxsell_internal.reader q)::pg_catalog.name[]);
+
+-- Replace a rule set's results from its source query; the rows written.  The
+-- query's ancestors and weight columns, when it has them, go to the mining.
+CREATE OR REPLACE FUNCTION cxsell_internal.refresh_rule_set(r cxsell.rule_sets) RETURNS bigint
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+	p cxsell.patterns;
+	n bigint;
+	total bigint := 0;
+	cols jsonb;
+	has_ancestors boolean := false;
+	has_weight boolean := false;
+BEGIN
+	IF to_regclass('pg_temp.cxsell_refresh_source') IS NOT NULL THEN
+		DROP TABLE pg_temp.cxsell_refresh_source;
+	END IF;
+	IF r.distributed IS NULL THEN
+		cols := cxsell_internal.source_query_columns(r.name, 'rule set', r.owner,
+			cxsell_internal.query_settings(r.search_path, r.settings), r.source_query,
+			'{basket,item}',
+			'Name the columns with AS basket, AS item (and AS customer, AS ancestors, AS weight).');
+		has_ancestors := cols ? 'ancestors';
+		has_weight := cols ? 'weight';
+		CREATE TEMP TABLE cxsell_refresh_source ON COMMIT DROP AS
+		SELECT * FROM cxsell_internal.source_rows(r.owner,
+			cxsell_internal.query_settings(r.search_path, r.settings), r.source_query,
+			ARRAY['basket', 'item', CASE WHEN r.has_customer THEN 'customer' END,
+				  CASE WHEN has_ancestors THEN 'ancestors' END,
+				  CASE WHEN has_weight THEN 'weight' END],
+			'{text,text,text,text[],float8}')
+			AS s(basket text, item text, customer text, ancestors text[], weight float8);
+		IF has_ancestors AND has_weight THEN
+			SELECT cxsell.mine(s.basket, s.item, r.min_support, r.max_len, s.ancestors, s.weight)
+			INTO p FROM pg_temp.cxsell_refresh_source s;
+		ELSIF has_ancestors THEN
+			SELECT cxsell.mine(s.basket, s.item, r.min_support, r.max_len, s.ancestors)
+			INTO p FROM pg_temp.cxsell_refresh_source s;
+		ELSIF has_weight THEN
+			SELECT cxsell.mine(s.basket, s.item, r.min_support, r.max_len, s.weight)
+			INTO p FROM pg_temp.cxsell_refresh_source s;
+		ELSE
+			SELECT cxsell.mine(s.basket, s.item, r.min_support, r.max_len)
+			INTO p FROM pg_temp.cxsell_refresh_source s;
+		END IF;
+	ELSE
+		-- mined on the workers, as the owner; the coordinator keeps the
+		-- items each customer holds, not the lines
+		SELECT s.patterns INTO p
+		FROM cxsell_internal.source_rows(r.owner,
+			cxsell_internal.query_settings(r.search_path, r.settings),
+			format('SELECT cxsell.mine_distributed(%L::pg_catalog.regclass, %L, %L, %L::pg_catalog.float8, %s, %L) AS patterns',
+				   r.distributed->>'relation', r.distributed->>'basket', r.distributed->>'item',
+				   r.min_support, r.max_len, r.distributed->>'filter'),
+			'{patterns}', '{cxsell.patterns}') AS s(patterns cxsell.patterns);
+		CREATE TEMP TABLE cxsell_refresh_source (customer text, item text) ON COMMIT DROP;
+		IF r.has_customer THEN
+			INSERT INTO pg_temp.cxsell_refresh_source
+			SELECT s.customer, h.item
+			FROM cxsell_internal.source_rows(r.owner,
+				cxsell_internal.query_settings(r.search_path, r.settings),
+				format('SELECT %I AS customer, pg_catalog.array_agg(DISTINCT %I::pg_catalog.text) AS held FROM %s WHERE %I IS NOT NULL AND %I IS NOT NULL%s GROUP BY 1',
+					   r.distributed->>'customer', r.distributed->>'item', r.distributed->>'relation',
+					   r.distributed->>'customer', r.distributed->>'item',
+					   CASE WHEN r.distributed->>'filter' IS NOT NULL
+							THEN ' AND (' || (r.distributed->>'filter') || ')' ELSE '' END),
+				'{customer,held}', '{text,text[]}') AS s(customer text, held text[]),
+				unnest(s.held) AS h(item);
+		END IF;
+	END IF;
+
+	DELETE FROM cxsell.rule_set_patterns t WHERE t.name = r.name;
+	DELETE FROM cxsell.rule_set_rules t WHERE t.name = r.name;
+	DELETE FROM cxsell.rule_set_pairs t WHERE t.name = r.name;
+	DELETE FROM cxsell.rule_set_recommendations t WHERE t.name = r.name;
+
+	INSERT INTO cxsell.rule_set_patterns VALUES (r.name, p, now());
+	INSERT INTO cxsell.rule_set_rules (name, antecedent, consequent, antecedent_support,
+		consequent_support, support, confidence, lift, leverage, conviction, jaccard,
+		kulczynski, certainty, zhang, count, p_value, q_value)
+	SELECT r.name, x.antecedent, x.consequent, x.antecedent_support, x.consequent_support,
+		x.support, x.confidence, x.lift, x.leverage, x.conviction, x.jaccard, x.kulczynski,
+		x.certainty, x.zhang, x.count, x.p_value, x.q_value
+	FROM cxsell.rules(p, r.min_confidence, r.min_lift, redundant => r.redundant,
+					  basis => r.basis,
+					  ancestor_interest => coalesce(r.ancestor_interest, 0)) x;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	total := total + n;
+	INSERT INTO cxsell.rule_set_pairs (name, item_a, item_b, count_a, count_b, observed,
+		expected, support, lift, p_value, q_value, relation)
+	SELECT r.name, x.item_a, x.item_b, x.count_a, x.count_b, x.observed, x.expected,
+		x.support, x.lift, x.p_value, x.q_value, x.relation
+	FROM cxsell.item_pairs(p) x WHERE p IS NOT NULL;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	total := total + n;
+	IF r.has_customer THEN
+		INSERT INTO cxsell.rule_set_recommendations (name, customer, rank, item, score,
+			confidence, lift, support, antecedent, source)
+		SELECT r.name, c.customer, x.rank, x.item, x.score, x.confidence, x.lift, x.support,
+			x.antecedent, x.source
+		FROM (SELECT s.customer, array_agg(DISTINCT s.item) AS held
+			  FROM pg_temp.cxsell_refresh_source s
+			  WHERE s.customer IS NOT NULL AND s.item IS NOT NULL
+			  GROUP BY s.customer) c,
+			 LATERAL cxsell.recommend(p, c.held, r.recommendations, r.rank_by,
+									  r.min_confidence, greatest(r.min_lift, 1)) x;
+		GET DIAGNOSTICS n = ROW_COUNT;
+		total := total + n;
+	END IF;
+	DROP TABLE pg_temp.cxsell_refresh_source;
+	RETURN total;
+END
+$fn$;
+
+-- Bundles of each rule set, with their weight --------------------------------------
+
+-- (replaced, not dropped: the privileges granted on the view stay)
+CREATE OR REPLACE VIEW cxsell.current_bundles WITH (security_barrier) AS
+SELECT p.name AS rule_set, b.items, b.size, b.count, b.support, b.lift, p.refreshed_at,
+	   cxsell.itemset_weight(p.patterns, b.items) AS weight
+FROM cxsell.rule_set_patterns p, cxsell.bundles(p.patterns) b
+WHERE p.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v));
+COMMENT ON COLUMN cxsell.current_bundles.support IS 'the share of baskets holding the bundle: of their number, or of their weight when the source query has a weight column';
+COMMENT ON COLUMN cxsell.current_bundles.weight IS 'the weight of the baskets holding the bundle (their revenue, when the weights are revenue); NULL without a weight column';
+
+-- The hierarchy of each rule set ------------------------------------------------------
+
+CREATE VIEW cxsell.current_hierarchy WITH (security_barrier) AS
+SELECT p.name AS rule_set, h.item, h.parent, h.item_count, h.parent_count, p.refreshed_at
+FROM cxsell.rule_set_patterns p, cxsell.hierarchy(p.patterns) h
+WHERE p.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v));
+REVOKE ALL ON cxsell.current_hierarchy FROM PUBLIC;
+COMMENT ON VIEW cxsell.current_hierarchy IS
+	'the item hierarchy each rule set the current role may read was mined over (its source query''s ancestors column), between frequent items, from its last successful refresh';
+COMMENT ON COLUMN cxsell.current_hierarchy.rule_set IS 'the rule set';
+COMMENT ON COLUMN cxsell.current_hierarchy.item IS 'an item or category';
+COMMENT ON COLUMN cxsell.current_hierarchy.parent IS 'a category it belongs to';
+COMMENT ON COLUMN cxsell.current_hierarchy.item_count IS 'the number of baskets holding the item';
+COMMENT ON COLUMN cxsell.current_hierarchy.parent_count IS 'the number of baskets holding the category (any of its items)';
+COMMENT ON COLUMN cxsell.current_hierarchy.refreshed_at IS 'when the rule set''s results were computed';
+
+-- Supports are shares of the baskets' weight when a rule set's source query
+-- has a weight column (item pairs stay counts of baskets: they test
+-- independence on counts).
+COMMENT ON COLUMN cxsell.rule_set_rules.antecedent_support IS
+	'the share of baskets holding the antecedent: of their number, or of their weight when the source query has a weight column';
+COMMENT ON COLUMN cxsell.current_rules.antecedent_support IS
+	'the share of baskets holding the antecedent: of their number, or of their weight when the source query has a weight column';
+COMMENT ON COLUMN cxsell.rule_set_rules.consequent_support IS
+	'the share of baskets holding the consequent: of their number, or of their weight when the source query has a weight column';
+COMMENT ON COLUMN cxsell.current_rules.consequent_support IS
+	'the share of baskets holding the consequent: of their number, or of their weight when the source query has a weight column';
+COMMENT ON COLUMN cxsell.rule_set_rules.support IS
+	'the share of baskets holding the antecedent and the consequent together: of their number, or of their weight when the source query has a weight column';
+COMMENT ON COLUMN cxsell.current_rules.support IS
+	'the share of baskets holding the antecedent and the consequent together: of their number, or of their weight when the source query has a weight column';
+COMMENT ON COLUMN cxsell.current_itemsets.support IS
+	'the share of baskets holding the itemset: of their number, or of their weight when the source query has a weight column';
+COMMENT ON COLUMN cxsell.rule_set_recommendations.support IS
+	'the support of the recommending rule (of the item, for popularity rows), weighted as the rule set''s rules are';
+COMMENT ON COLUMN cxsell.current_recommendations.support IS
+	'the support of the recommending rule (of the item, for popularity rows), weighted as the rule set''s rules are';
