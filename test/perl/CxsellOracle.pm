@@ -68,9 +68,11 @@ sub item_bitmaps
 }
 
 # Depth-first Eclat.  Returns a hash: join("\t", sorted items) => count.
+# $apart, when given, is a code ref telling two items that may not be in one
+# itemset (an item and its ancestor in a hierarchy).
 sub perl_mine
 {
-	my ($n, $bm, $cnt, $minsup) = @_;
+	my ($n, $bm, $cnt, $minsup, $apart) = @_;
 	my $frequent = sub { return $_[0] / $n >= $minsup; };    # float8 compare
 
 	my @freq = sort { $a cmp $b } grep { $frequent->($cnt->{$_}) } keys %$cnt;
@@ -87,6 +89,7 @@ sub perl_mine
 			my @next;
 			for my $j ($i + 1 .. $#$cands)
 			{
+				next if $apart && $apart->($item, $cands->[$j][0]);
 				my $t2 = $tids & $cands->[$j][1];
 				my $c2 = popcount($t2);
 				push @next, [ $cands->[$j][0], $t2, $c2 ]
