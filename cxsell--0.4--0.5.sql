@@ -211,7 +211,7 @@ DECLARE
 	p cxsell.patterns;
 	n bigint;
 	total bigint := 0;
-	cols jsonb;
+	cols text[];
 	has_ancestors boolean := false;
 	has_weight boolean := false;
 BEGIN
@@ -219,12 +219,11 @@ BEGIN
 		DROP TABLE pg_temp.cxsell_refresh_source;
 	END IF;
 	IF r.distributed IS NULL THEN
-		cols := cxsell_internal.source_query_columns(r.name, 'rule set', r.owner,
-			cxsell_internal.query_settings(r.search_path, r.settings), r.source_query,
-			'{basket,item}',
-			'Name the columns with AS basket, AS item (and AS customer, AS ancestors, AS weight).');
-		has_ancestors := cols ? 'ancestors';
-		has_weight := cols ? 'weight';
+		SELECT pg_catalog.array_agg(c.name) INTO cols
+		FROM cxsell_internal.source_columns(r.owner,
+			cxsell_internal.query_settings(r.search_path, r.settings), r.source_query) c;
+		has_ancestors := 'ancestors' = ANY (cols);
+		has_weight := 'weight' = ANY (cols);
 		CREATE TEMP TABLE cxsell_refresh_source ON COMMIT DROP AS
 		SELECT * FROM cxsell_internal.source_rows(r.owner,
 			cxsell_internal.query_settings(r.search_path, r.settings), r.source_query,

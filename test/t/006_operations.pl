@@ -130,7 +130,7 @@ $node->safe_psql('upgrade', q{
 is($node->safe_psql('upgrade', q{SELECT string_agg(status || '/' || owner, ' ' ORDER BY id) FROM cxsell.refresh_history}),
 	'success/cx_old_analyst success/cx_old_analyst', 'and it refreshes under the new grants');
 is($node->safe_psql('upgrade', q{SELECT extversion FROM pg_extension WHERE extname = 'cxsell'}),
-	'0.4', 'updated to the current version');
+	'0.5', 'updated to the current version');
 is($node->safe_psql('upgrade', 'SELECT count(*) FROM mined, cxsell.rules(p)'),
 	$before, 'a value stored under 0.1 reads the same after the update');
 is($node->safe_psql('upgrade', q{SELECT count(*) FROM mined, cxsell.recommend(p, '{A}', 2)}),
@@ -178,8 +178,59 @@ is($node->safe_psql('from03', q{
 	       (SELECT string_agg(name || ' ' || redundant || ' ' || basis, ', ' ORDER BY name)
 	        FROM cxsell.rule_sets),
 	       (SELECT extversion FROM pg_extension WHERE extname = 'cxsell')}),
-	't|t|f|f|f|kept true false, new true false|0.4',
+	't|t|f|f|f|kept true false, new true false|0.5',
 	'the update to 0.4 keeps the grants on the managed routines, grants none on the new one, and keeps the definitions');
+
+# --- update from 0.4: grants on the routines and on the replaced view stay ---
+$node->safe_psql('postgres', 'CREATE DATABASE from04');
+$node->safe_psql('from04', q{
+	CREATE EXTENSION cxsell VERSION '0.4';
+	CREATE ROLE cx_04_analyst;
+	CREATE ROLE cx_04_dashboard;
+	GRANT USAGE ON SCHEMA cxsell TO cx_04_analyst, cx_04_dashboard;
+	GRANT EXECUTE ON FUNCTION cxsell.set_rule_set_rules(text, boolean, boolean) TO cx_04_analyst;
+	GRANT EXECUTE ON FUNCTION
+	  cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text) TO cx_04_analyst;
+	GRANT SELECT ON cxsell.current_bundles TO cx_04_dashboard;
+	GRANT cx_04_analyst TO cx_04_dashboard;
+	CREATE TABLE lines AS SELECT b AS basket, (ARRAY['A', 'B', 'C'])[1 + (b * k) % 3] AS item
+	FROM generate_series(1, 30) b, generate_series(1, 2) k;
+	GRANT SELECT ON lines TO cx_04_analyst;
+	CREATE TABLE mined AS SELECT cxsell.mine(basket, item, 0.1) AS p FROM lines;
+	SET ROLE cx_04_analyst;
+	SELECT cxsell.create_rule_set('kept', 'SELECT basket, item FROM public.lines', 0.1);
+	SELECT cxsell.set_rule_set_rules('kept', redundant => false);
+	RESET ROLE;
+	CALL cxsell.refresh('kept');
+});
+my $before04 = $node->safe_psql('from04',
+	q{SELECT (SELECT count(*) FROM mined, cxsell.rules(p)) || ' ' || (SELECT p::text FROM mined)});
+my $bundles04 = $node->safe_psql('from04',
+	'SET ROLE cx_04_dashboard; SELECT count(*) FROM cxsell.current_bundles');
+cmp_ok($bundles04, '>', 0, 'under 0.4 the dashboard reads the bundles of the analyst it is a member of');
+$node->safe_psql('from04', 'ALTER EXTENSION cxsell UPDATE');
+is($node->safe_psql('from04', q{
+	SELECT has_function_privilege('cx_04_analyst', 'cxsell.set_rule_set_rules(text,boolean,boolean)',
+	         'EXECUTE'),
+	       has_table_privilege('cx_04_dashboard', 'cxsell.current_bundles', 'SELECT'),
+	       has_function_privilege('cx_04_analyst', 'cxsell.set_rule_set_interest(text,float8)',
+	         'EXECUTE'),
+	       has_function_privilege('cx_04_analyst',
+	         'cxsell_internal.set_rule_set_interest(name,text,text,float8)', 'EXECUTE'),
+	       has_table_privilege('cx_04_dashboard', 'cxsell.current_hierarchy', 'SELECT'),
+	       (SELECT string_agg(name || ' ' || redundant || ' ' || coalesce(ancestor_interest::text, 'null'), ', ')
+	        FROM cxsell.rule_sets),
+	       (SELECT extversion FROM pg_extension WHERE extname = 'cxsell')}),
+	't|t|f|f|f|kept false null|0.5',
+	'the update to 0.5 keeps the grants on the routines and on current_bundles, grants none on the new gate or view, and keeps the definitions');
+is($node->safe_psql('from04',
+		q{SELECT (SELECT count(*) FROM mined, cxsell.rules(p)) || ' ' || (SELECT p::text FROM mined)}),
+	$before04, 'a value stored under 0.4 reads the same and keeps its bytes');
+$node->safe_psql('from04', q{CALL cxsell.refresh('kept')});
+is($node->safe_psql('from04', q{
+	SET ROLE cx_04_dashboard;
+	SELECT count(*) || ' ' || count(*) FILTER (WHERE weight IS NULL) FROM cxsell.current_bundles}),
+	"$bundles04 $bundles04", 'the dashboard reads the bundles, now with their weight column, after a refresh');
 
 # --- dump and restore --------------------------------------------------------
 $node->safe_psql('postgres', q{CREATE DATABASE source});
