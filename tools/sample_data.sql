@@ -12,6 +12,11 @@
 --       with cases and screen protectors, coffee beans with filters; cola
 --       and diet cola, butter and margarine exclude each other);
 --   groceries(basket, item)                   9,835 real grocery baskets;
+--   grocery_levels(item, level2, level1)      their items' two category
+--       levels (55 subcategories, 10 main categories, from arules);
+--   online_retail(invoice, stock_code, description, quantity, invoice_date,
+--       unit_price, customer, country)        20,000 real lines of an
+--       online shop's invoices, drawn at random;
 --   telco_customers(customer, tenure, monthly, total, retained, depth) and
 --   telco_services(customer, service)         7,043 real telco customers
 --       and the services each holds;
@@ -74,6 +79,16 @@ CREATE TEMP TABLE groceries_raw (basket serial, line text);
 CREATE TABLE groceries AS
 SELECT basket, item FROM groceries_raw, unnest(string_to_array(line, ',')) AS item;
 COMMENT ON TABLE groceries IS 'cxsell sample data: 9,835 grocery baskets (Hahsler et al., arules), one row per basket line';
+CREATE TABLE grocery_levels (item text PRIMARY KEY, level2 text NOT NULL, level1 text NOT NULL);
+\copy grocery_levels FROM PROGRAM 'gzip -dc test/data/groceries/groceries_levels.tsv.gz' (FORMAT csv, DELIMITER E'\t', HEADER true, QUOTE E'\b')
+COMMENT ON TABLE grocery_levels IS 'cxsell sample data: the category (level2) and main category (level1) of each groceries item (arules)';
+
+-- UCI Online Retail (test/data/online_retail_sample): 20,000 invoice lines
+-- drawn at random from the shop's year; NA is a missing customer.
+CREATE TABLE online_retail (invoice text, stock_code text, description text, quantity int,
+  invoice_date timestamp, unit_price numeric, customer int, country text);
+\copy online_retail FROM PROGRAM 'gzip -dc test/data/online_retail_sample/online_retail_sample.csv.gz' (FORMAT csv, HEADER true, NULL 'NA')
+COMMENT ON TABLE online_retail IS 'cxsell sample data: 20,000 random lines of the UCI Online Retail invoices (Chen et al.), all columns';
 
 -- IBM telco customers (test/data/telco_churn): usage, retention and the
 -- services each holds.
@@ -126,4 +141,4 @@ FROM bank_raw;
 COMMENT ON TABLE bank IS 'cxsell sample data: 45,211 calls of a bank''s marketing campaign (UCI): channel, whether the customer subscribed, a targeting score';
 
 DROP TABLE groceries_raw, telco_raw, bank_raw;
-ANALYZE sample_lines, groceries, telco_customers, telco_services, bank;
+ANALYZE sample_lines, groceries, grocery_levels, online_retail, telco_customers, telco_services, bank;
