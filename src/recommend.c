@@ -380,6 +380,7 @@ patterns_recommend(PG_FUNCTION_ARGS)
 	uint32	   *a_items;
 	int32		nout = 0;
 	int32		i;
+	int64		k;
 
 	ReadArgs(fcinfo, &args);
 	store = CxMaterializeSRF(fcinfo, &tupdesc);
@@ -397,8 +398,8 @@ patterns_recommend(PG_FUNCTION_ARGS)
 	{
 		FireRules(p, held, nheld, args.min_confidence, args.min_lift, cand, a_items);
 		/* under a hierarchy the offers are products: no category */
-		for (i = 0; i < p->nlinks; i++)
-			cand[p->link_parent[i]].set = -1;
+		for (k = 0; k < p->nlinks; k++)
+			cand[p->link_parent[k]].set = -1;
 		nout = EmitRuleRows(p, cand, &args, a_items, store, tupdesc);
 	}
 	if (nout < args.n && (args.fallback || args.rank_by == RANK_POPULARITY))
