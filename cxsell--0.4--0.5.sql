@@ -125,6 +125,92 @@ CREATE FUNCTION cxsell.itemset_weight(patterns cxsell.patterns, items text[]) RE
 COMMENT ON FUNCTION cxsell.itemset_weight(cxsell.patterns, text[]) IS
 	'the weight of the baskets holding the itemset (its revenue, when the weights are revenue); NULL when the value has no weights or the itemset is not frequent';
 
+-- Rule drift between two periods -------------------------------------------------
+
+CREATE FUNCTION cxsell.itemset_count(patterns cxsell.patterns, items text[]) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'patterns_itemset_count'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell.itemset_count(cxsell.patterns, text[]) IS
+	'the number of baskets holding the itemset; NULL when it is not one of the value''s frequent itemsets';
+
+CREATE FUNCTION cxsell.adjust_p_values(p_values float8[], adjust text DEFAULT 'bh') RETURNS float8[]
+	AS 'MODULE_PATHNAME', 'measure_adjust_p_values'
+	LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION cxsell.adjust_p_values(float8[], text) IS
+	'p-values adjusted for being tested together, in the same order: bh (Benjamini-Hochberg q-values), holm, or none';
+
+CREATE FUNCTION cxsell.rule_drift(before cxsell.patterns, after cxsell.patterns,
+	min_confidence float8 DEFAULT 0, min_lift float8 DEFAULT 0,
+	max_antecedent int4 DEFAULT 0, max_consequent int4 DEFAULT 0,
+	alpha float8 DEFAULT 0.05, adjust text DEFAULT 'bh',
+	OUT antecedent text[], OUT consequent text[],
+	OUT count_before bigint, OUT count_after bigint,
+	OUT support_before float8, OUT support_after float8,
+	OUT confidence_before float8, OUT confidence_after float8,
+	OUT lift_before float8, OUT lift_after float8,
+	OUT confidence_change float8, OUT p_value float8, OUT q_value float8, OUT status text)
+	RETURNS SETOF record
+	LANGUAGE plpgsql IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF alpha IS NULL OR NOT (alpha > 0 AND alpha < 1) THEN
+		RAISE EXCEPTION 'alpha % is out of range', alpha
+			USING ERRCODE = '22023',
+			HINT = 'Use a significance level greater than 0 and less than 1, such as 0.05.';
+	END IF;
+	RETURN QUERY
+	WITH k AS (
+		-- the rules either period holds that pass the filters
+		SELECT r.antecedent, r.consequent
+		FROM cxsell.rules(before, min_confidence, min_lift, max_antecedent, max_consequent,
+						  adjust => 'none') r
+		UNION
+		SELECT r.antecedent, r.consequent
+		FROM cxsell.rules(after, min_confidence, min_lift, max_antecedent, max_consequent,
+						  adjust => 'none') r),
+	n AS (
+		SELECT (SELECT s.baskets FROM cxsell.summary(before) s) AS n_b,
+			   (SELECT s.baskets FROM cxsell.summary(after) s) AS n_a),
+	c AS (
+		-- the counts of A u C, A and C in each period (NULL where not frequent)
+		SELECT k.antecedent, k.consequent, n.n_b, n.n_a,
+			   cxsell.itemset_count(before, k.antecedent || k.consequent) AS ac_b,
+			   cxsell.itemset_count(before, k.antecedent) AS a_b,
+			   cxsell.itemset_count(before, k.consequent) AS c_b,
+			   cxsell.itemset_count(after, k.antecedent || k.consequent) AS ac_a,
+			   cxsell.itemset_count(after, k.antecedent) AS a_a,
+			   cxsell.itemset_count(after, k.consequent) AS c_a
+		FROM k, n),
+	t AS (
+		-- the confidence in both periods: two-sided Fisher exact test of
+		-- the 2 x 2 table (period x consequent) of the antecedent's baskets
+		SELECT c.*, cxsell.p_value_two_sided(c.ac_b, c.a_b, c.ac_b + c.ac_a, c.a_b + c.a_a) AS p,
+			   row_number() OVER (ORDER BY c.antecedent, c.consequent) AS i
+		FROM c),
+	q AS (
+		SELECT u.i, u.q
+		FROM (SELECT array_agg(t.i ORDER BY t.i) AS ids, array_agg(t.p ORDER BY t.i) AS ps
+			  FROM t WHERE t.p IS NOT NULL) x,
+			 unnest(x.ids, cxsell.adjust_p_values(x.ps, adjust)) AS u(i, q))
+	SELECT t.antecedent, t.consequent, t.ac_b, t.ac_a,
+		   cxsell.support(t.ac_b, t.a_b, t.c_b, t.n_b), cxsell.support(t.ac_a, t.a_a, t.c_a, t.n_a),
+		   cxsell.confidence(t.ac_b, t.a_b, t.c_b, t.n_b), cxsell.confidence(t.ac_a, t.a_a, t.c_a, t.n_a),
+		   cxsell.lift(t.ac_b, t.a_b, t.c_b, t.n_b), cxsell.lift(t.ac_a, t.a_a, t.c_a, t.n_a),
+		   cxsell.confidence(t.ac_a, t.a_a, t.c_a, t.n_a) - cxsell.confidence(t.ac_b, t.a_b, t.c_b, t.n_b),
+		   t.p, q.q,
+		   CASE WHEN t.ac_b IS NULL THEN 'emerging'
+				WHEN t.ac_a IS NULL THEN 'vanishing'
+				WHEN q.q < alpha AND t.ac_a::float8 / t.a_a > t.ac_b::float8 / t.a_b THEN 'strengthened'
+				WHEN q.q < alpha AND t.ac_a::float8 / t.a_a < t.ac_b::float8 / t.a_b THEN 'weakened'
+				ELSE 'stable' END
+	FROM t LEFT JOIN q ON q.i = t.i
+	ORDER BY t.p NULLS LAST, t.antecedent, t.consequent;
+END
+$fn$;
+COMMENT ON FUNCTION cxsell.rule_drift(cxsell.patterns, cxsell.patterns, float8, float8, int4, int4, float8, text) IS
+	'the rules of two mining results (before, after) that pass the filters in either: counts, support, confidence and lift in both, the change of confidence, a two-sided Fisher exact p-value of it, its q-value over the rules tested, and emerging / vanishing / strengthened / weakened / stable';
+
 -- Rule sets: hierarchy and weights from the source query, R-interesting rules ----------
 --
 -- A rule set's source query may return, beside basket and item (and customer),
@@ -201,8 +287,39 @@ FROM (SELECT 'rule set'::text AS kind, r.name, r.owner, r.source_query, r.search
 WHERE (SELECT q.superuser FROM cxsell_internal.reader q)
    OR a.owner = ANY ((SELECT q.owners FROM cxsell_internal.reader q)::pg_catalog.name[]);
 
+-- Check a rule set's thresholds and source query (as its owner); whether
+-- the query has a customer column.  (Its hint names the optional columns.)
+CREATE OR REPLACE FUNCTION cxsell_internal.check_rule_set(r cxsell.rule_sets, check_query boolean)
+	RETURNS boolean
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	PERFORM cxsell._check_rule_options(r.min_support, r.max_len, r.recommendations,
+									   r.rank_by, r.min_confidence, r.min_lift, true);
+	IF NOT check_query THEN
+		RETURN r.has_customer;
+	END IF;
+	RETURN cxsell_internal.source_query_columns(r.name, 'rule set', r.owner,
+		cxsell_internal.query_settings(r.search_path, r.settings), r.source_query,
+		'{basket,item}',
+		'Name the columns with AS basket, AS item (and AS customer for per-customer recommendations, AS ancestors for the items'' categories, AS weight for weighted support).')
+		? 'customer';
+END
+$fn$;
+
+-- A rule set keeps the patterns of its refresh before the last, for the drift
+-- between the two.
+ALTER TABLE cxsell.rule_set_patterns ADD COLUMN previous_patterns cxsell.patterns;
+ALTER TABLE cxsell.rule_set_patterns ADD COLUMN previous_refreshed_at timestamptz;
+COMMENT ON COLUMN cxsell.rule_set_patterns.previous_patterns IS
+	'the mined patterns of the successful refresh before the last one (NULL before a second refresh)';
+COMMENT ON COLUMN cxsell.rule_set_patterns.previous_refreshed_at IS
+	'when the previous patterns were computed';
+
 -- Replace a rule set's results from its source query; the rows written.  The
--- query's ancestors and weight columns, when it has them, go to the mining.
+-- query's ancestors and weight columns, when it has them, go to the mining;
+-- the patterns it replaces are kept as the previous ones.
 CREATE OR REPLACE FUNCTION cxsell_internal.refresh_rule_set(r cxsell.rule_sets) RETURNS bigint
 	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 	SET search_path = pg_catalog, pg_temp
@@ -212,6 +329,8 @@ DECLARE
 	n bigint;
 	total bigint := 0;
 	cols text[];
+	previous cxsell.patterns;
+	previous_at timestamptz;
 	has_ancestors boolean := false;
 	has_weight boolean := false;
 BEGIN
@@ -271,12 +390,16 @@ BEGIN
 		END IF;
 	END IF;
 
+	SELECT t.patterns, t.refreshed_at INTO previous, previous_at
+	FROM cxsell.rule_set_patterns t WHERE t.name = r.name;
 	DELETE FROM cxsell.rule_set_patterns t WHERE t.name = r.name;
 	DELETE FROM cxsell.rule_set_rules t WHERE t.name = r.name;
 	DELETE FROM cxsell.rule_set_pairs t WHERE t.name = r.name;
 	DELETE FROM cxsell.rule_set_recommendations t WHERE t.name = r.name;
 
-	INSERT INTO cxsell.rule_set_patterns VALUES (r.name, p, now());
+	INSERT INTO cxsell.rule_set_patterns (name, patterns, refreshed_at, previous_patterns,
+		previous_refreshed_at)
+	VALUES (r.name, p, now(), previous, previous_at);
 	INSERT INTO cxsell.rule_set_rules (name, antecedent, consequent, antecedent_support,
 		consequent_support, support, confidence, lift, leverage, conviction, jaccard,
 		kulczynski, certainty, zhang, count, p_value, q_value)
@@ -324,6 +447,39 @@ FROM cxsell.rule_set_patterns p, cxsell.bundles(p.patterns) b
 WHERE p.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v));
 COMMENT ON COLUMN cxsell.current_bundles.support IS 'the share of baskets holding the bundle: of their number, or of their weight when the source query has a weight column';
 COMMENT ON COLUMN cxsell.current_bundles.weight IS 'the weight of the baskets holding the bundle (their revenue, when the weights are revenue); NULL without a weight column';
+
+-- The drift of each rule set's rules since its previous refresh ------------------------
+
+CREATE VIEW cxsell.current_rule_drift WITH (security_barrier) AS
+SELECT p.name AS rule_set, d.antecedent, d.consequent, d.count_before, d.count_after,
+	   d.support_before, d.support_after, d.confidence_before, d.confidence_after,
+	   d.lift_before, d.lift_after, d.confidence_change, d.p_value, d.q_value, d.status,
+	   p.previous_refreshed_at, p.refreshed_at
+FROM cxsell.rule_set_patterns p JOIN cxsell.rule_sets r ON r.name = p.name,
+	 cxsell.rule_drift(p.previous_patterns, p.patterns, r.min_confidence, r.min_lift) d
+WHERE p.previous_patterns IS NOT NULL
+  AND p.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v))
+  AND r.name = ANY (ARRAY(SELECT v.name FROM cxsell_internal.visible_rule_sets v));
+REVOKE ALL ON cxsell.current_rule_drift FROM PUBLIC;
+COMMENT ON VIEW cxsell.current_rule_drift IS
+	'how the rules of each rule set the current role may read changed between its last two successful refreshes (see cxsell.rule_drift), at the rule set''s min_confidence and min_lift';
+COMMENT ON COLUMN cxsell.current_rule_drift.rule_set IS 'the rule set';
+COMMENT ON COLUMN cxsell.current_rule_drift.antecedent IS 'the items of the rule''s if-part, sorted';
+COMMENT ON COLUMN cxsell.current_rule_drift.consequent IS 'the items of the rule''s then-part, sorted';
+COMMENT ON COLUMN cxsell.current_rule_drift.count_before IS 'baskets holding antecedent and consequent at the previous refresh (NULL: not frequent then)';
+COMMENT ON COLUMN cxsell.current_rule_drift.count_after IS 'baskets holding antecedent and consequent at the last refresh (NULL: not frequent now)';
+COMMENT ON COLUMN cxsell.current_rule_drift.support_before IS 'the rule''s support at the previous refresh (share of baskets)';
+COMMENT ON COLUMN cxsell.current_rule_drift.support_after IS 'the rule''s support at the last refresh (share of baskets)';
+COMMENT ON COLUMN cxsell.current_rule_drift.confidence_before IS 'the rule''s confidence at the previous refresh';
+COMMENT ON COLUMN cxsell.current_rule_drift.confidence_after IS 'the rule''s confidence at the last refresh';
+COMMENT ON COLUMN cxsell.current_rule_drift.lift_before IS 'the rule''s lift at the previous refresh';
+COMMENT ON COLUMN cxsell.current_rule_drift.lift_after IS 'the rule''s lift at the last refresh';
+COMMENT ON COLUMN cxsell.current_rule_drift.confidence_change IS 'confidence_after - confidence_before';
+COMMENT ON COLUMN cxsell.current_rule_drift.p_value IS 'the two-sided Fisher exact p-value of the change of confidence (NULL unless frequent at both refreshes)';
+COMMENT ON COLUMN cxsell.current_rule_drift.q_value IS 'p_value adjusted for the rules tested together (Benjamini-Hochberg)';
+COMMENT ON COLUMN cxsell.current_rule_drift.status IS 'emerging (not frequent before), vanishing (not frequent now), strengthened or weakened (q_value below 0.05), or stable';
+COMMENT ON COLUMN cxsell.current_rule_drift.previous_refreshed_at IS 'when the previous results were computed';
+COMMENT ON COLUMN cxsell.current_rule_drift.refreshed_at IS 'when the last results were computed';
 
 -- The hierarchy of each rule set ------------------------------------------------------
 

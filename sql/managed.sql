@@ -195,6 +195,33 @@ SELECT last_status, last_error FROM cxsell.refresh_status WHERE name = 'tree';
 SELECT cxsell.drop_rule_set('tree');
 DROP TABLE mg_tree_lines, mg_tree_p;
 
+-- the drift of a rule set's rules between its last two refreshes: nothing
+-- before a second refresh; then the rules of either refresh compared
+CREATE TABLE mg_drift_lines AS
+SELECT b AS basket, i AS item FROM generate_series(1, 40) b, unnest(ARRAY['A', 'B', 'C']) i
+WHERE i <> 'C' OR b % 2 = 0;
+SELECT cxsell.create_rule_set('drift', 'TABLE mg_drift_lines', 0.2, min_confidence => 0.3);
+CALL cxsell.refresh('drift');
+SELECT count(*) AS before_a_second_refresh FROM cxsell.current_rule_drift WHERE rule_set = 'drift';
+CREATE TABLE mg_drift_before AS SELECT patterns FROM cxsell.rule_set_patterns WHERE name = 'drift';
+DELETE FROM mg_drift_lines WHERE item = 'B' AND basket % 4 = 0;   -- B leaves half of C's baskets
+INSERT INTO mg_drift_lines SELECT b, 'D' FROM generate_series(1, 20) b;
+CALL cxsell.refresh('drift');
+SELECT antecedent, consequent, count_before, count_after, round(confidence_change::numeric, 3) AS change,
+       status, previous_refreshed_at < refreshed_at AS in_order
+FROM cxsell.current_rule_drift WHERE rule_set = 'drift' ORDER BY antecedent, consequent;
+-- the view is rule_drift over the kept patterns, at the rule set's thresholds
+SELECT count(*) AS not_of_rule_drift FROM (
+  SELECT antecedent, consequent, status FROM cxsell.current_rule_drift WHERE rule_set = 'drift'
+  EXCEPT
+  SELECT d.antecedent, d.consequent, d.status
+  FROM mg_drift_before b, cxsell.rule_set_patterns p,
+       cxsell.rule_drift(b.patterns, p.patterns, min_confidence => 0.3) d
+  WHERE p.name = 'drift') x;
+-- dropping the rule set drops its results, the previous ones with them
+SELECT cxsell.drop_rule_set('drift');
+DROP TABLE mg_drift_lines, mg_drift_before;
+
 -- dropping a definition drops its results, not its log
 SELECT cxsell.drop_rule_set('shop');
 SELECT count(*) FROM cxsell.current_rules WHERE rule_set = 'shop';

@@ -21,7 +21,7 @@ GRANT EXECUTE ON ALL ROUTINES IN SCHEMA cxsell TO regress_cx_a, regress_cx_b;
 GRANT SELECT ON cxsell.analyses, cxsell.refresh_status, cxsell.refresh_history,
   cxsell.current_rules, cxsell.current_itemsets, cxsell.current_item_pairs,
   cxsell.current_recommendations, cxsell.current_bundles, cxsell.current_hierarchy,
-  cxsell.current_segments, cxsell.current_segment_profiles
+  cxsell.current_rule_drift, cxsell.current_segments, cxsell.current_segment_profiles
   TO regress_cx_a, regress_cx_b, regress_cx_dashboard;
 GRANT USAGE ON SCHEMA regress TO regress_cx_a, regress_cx_b;
 CREATE SCHEMA ms_a AUTHORIZATION regress_cx_a;
@@ -383,8 +383,10 @@ SELECT cxsell.create_rule_set('a_tree',
   'SELECT basket, item, ARRAY[''cat-'' || item] AS ancestors FROM ms_a.lines', 0.2);
 RESET ROLE;
 CALL cxsell.refresh('a_tree');
+CALL cxsell.refresh('a_tree');
 SET ROLE regress_cx_a;
 SELECT count(*) > 0 AS owner_sees_links FROM cxsell.current_hierarchy WHERE rule_set = 'a_tree';
+SELECT count(*) > 0 AS owner_sees_drift FROM cxsell.current_rule_drift WHERE rule_set = 'a_tree';
 RESET ROLE;
 SET ROLE regress_cx_dashboard;
 CREATE FUNCTION pg_temp.peek(a text, b text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001
@@ -396,6 +398,7 @@ SELECT count(*) FROM cxsell.current_rules WHERE pg_temp.peek(rule_set, consequen
 SELECT count(*) FROM cxsell.current_itemsets WHERE pg_temp.peek(rule_set, items::text);
 SELECT count(*) FROM cxsell.current_bundles WHERE pg_temp.peek(rule_set, items::text);
 SELECT count(*) FROM cxsell.current_hierarchy WHERE pg_temp.peek(rule_set, item);
+SELECT count(*) FROM cxsell.current_rule_drift WHERE pg_temp.peek(rule_set, status);
 SELECT count(*) FROM cxsell.current_item_pairs WHERE pg_temp.peek(rule_set, item_a);
 SELECT count(*) FROM cxsell.current_recommendations WHERE pg_temp.peek(rule_set, item);
 RESET ROLE;
@@ -482,7 +485,7 @@ END $$;
 SELECT v AS view, pg_temp.plan('SELECT * FROM cxsell.' || v) ~ '(a_set|a_tree|ms_a|regress_cx_a)' AS shows_hidden
 FROM unnest(ARRAY['analyses', 'refresh_history', 'refresh_status', 'current_rules',
   'current_itemsets', 'current_item_pairs', 'current_recommendations', 'current_bundles',
-  'current_hierarchy']) AS v;
+  'current_hierarchy', 'current_rule_drift']) AS v;
 RESET ROLE;
 
 -- 19. names compare as stored: the caller's collation is not passed on

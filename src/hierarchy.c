@@ -39,7 +39,8 @@ CxAncestorClosure(int32 nitems, int64 nlinks, const uint32 *child,
 	uint32	   *pool = NULL;
 	int64		pool_len = 0;
 	int64		pool_cap = 0;
-	uint32	   *buf = palloc(Max(nitems, 1) * sizeof(uint32));
+	/* one item's ancestors so far (at most nitems) and one parent's list */
+	uint32	   *buf = palloc((2 * (Size) Max(nitems, 1) + 1) * sizeof(uint32));
 	int64		k;
 	int32		i;
 	int32	   *off;
@@ -100,13 +101,19 @@ CxAncestorClosure(int32 nitems, int64 nlinks, const uint32 *child,
 					buf[n++] = (uint32) p;
 					for (j = 0; j < len[p]; j++)
 						buf[n++] = pool[start[p] + j];
-					/* an item has at most nitems - 1 ancestors: keep buf small */
+					/* deduplicated after each parent, buf holds at most nitems */
 					CxSortUint32(buf, n);
 					for (u = 0, w = 0; u < n; u++)
 						if (w == 0 || buf[w - 1] != buf[u])
 							buf[w++] = buf[u];
 					n = w;
 				}
+				if (pool_len + n > PG_INT32_MAX)
+					ereport(ERROR,
+							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+							 errmsg("the item hierarchy is too deep"),
+							 errdetail("The items' ancestors number more than %d in all.", PG_INT32_MAX),
+							 errhint("Give each item a few levels of ancestors, not a long chain.")));
 				if (pool_len + n > pool_cap)
 					pool = CxGrowArray(pool, &pool_cap, pool_len + n, sizeof(uint32),
 									   CurrentMemoryContext, CurrentMemoryContext,

@@ -20,6 +20,7 @@
 PG_FUNCTION_INFO_V1(patterns_itemsets);
 PG_FUNCTION_INFO_V1(patterns_bundles);
 PG_FUNCTION_INFO_V1(patterns_itemset_weight);
+PG_FUNCTION_INFO_V1(patterns_itemset_count);
 
 /*
  * An itemset to be ordered by lift descending (bundles; 0 for itemsets),
@@ -263,15 +264,13 @@ patterns_bundles(PG_FUNCTION_ARGS)
 }
 
 /*
- * cxsell.itemset_weight(patterns, items): the weight of the baskets holding
- * the itemset (its revenue, when the weights are revenue); NULL when the
- * value has no weights or the itemset is not one of its frequent itemsets.
+ * The itemset of `p` that the text[] `arr` names (each item once, in any
+ * order; NULL elements ignored), or -1 when an item is unknown or the
+ * itemset is not one of its frequent itemsets.
  */
-Datum
-patterns_itemset_weight(PG_FUNCTION_ARGS)
+static int64
+NamedItemset(CxPatterns *p, ArrayType *arr)
 {
-	CxPatterns *p = CxPatternsFromDatumCached(fcinfo->flinfo, PG_GETARG_DATUM(0));
-	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(1);
 	Datum	   *names;
 	bool	   *nulls;
 	int			nnames;
@@ -279,15 +278,12 @@ patterns_itemset_weight(PG_FUNCTION_ARGS)
 	bool	   *marks;
 	int32		k = 0;
 	int32		i;
-	int64		s;
 
 	if (ARR_NDIM(arr) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
 				 errmsg("items must be a one-dimensional array"),
 				 errhint("Pass an itemset as text[], as cxsell.itemsets returns it.")));
-	if (!p->weighted)
-		PG_RETURN_NULL();
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &nnames);
 	items = palloc(Max(p->nitems, 1) * sizeof(uint32));
 	marks = palloc0(Max(p->nitems, 1) * sizeof(bool));
@@ -301,7 +297,7 @@ patterns_itemset_weight(PG_FUNCTION_ARGS)
 			continue;
 		first = CxPatternsFindItem(p, TextDatumGetCString(names[i]), &count);
 		if (count == 0)
-			PG_RETURN_NULL();
+			return -1;
 		for (j = first; j < first + count; j++)
 			marks[p->by_name[j]] = true;
 	}
@@ -309,8 +305,36 @@ patterns_itemset_weight(PG_FUNCTION_ARGS)
 	for (i = 0; i < p->nitems; i++)
 		if (marks[i])
 			items[k++] = (uint32) i;
-	s = CxPatternsFind(p, items, k);
-	if (s < 0)
+	return CxPatternsFind(p, items, k);
+}
+
+/*
+ * cxsell.itemset_weight(patterns, items): the weight of the baskets holding
+ * the itemset (its revenue, when the weights are revenue); NULL when the
+ * value has no weights or the itemset is not one of its frequent itemsets.
+ */
+Datum
+patterns_itemset_weight(PG_FUNCTION_ARGS)
+{
+	CxPatterns *p = CxPatternsFromDatumCached(fcinfo->flinfo, PG_GETARG_DATUM(0));
+	int64		s = NamedItemset(p, PG_GETARG_ARRAYTYPE_P(1));
+
+	if (s < 0 || !p->weighted)
 		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(p->set_weight[s]);
+}
+
+/*
+ * cxsell.itemset_count(patterns, items): the number of baskets holding the
+ * itemset; NULL when it is not one of the value's frequent itemsets.
+ */
+Datum
+patterns_itemset_count(PG_FUNCTION_ARGS)
+{
+	CxPatterns *p = CxPatternsFromDatumCached(fcinfo->flinfo, PG_GETARG_DATUM(0));
+	int64		s = NamedItemset(p, PG_GETARG_ARRAYTYPE_P(1));
+
+	if (s < 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(p->set_count[s]);
 }

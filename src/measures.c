@@ -12,7 +12,9 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 
@@ -30,6 +32,7 @@ PG_FUNCTION_INFO_V1(measure_certainty);
 PG_FUNCTION_INFO_V1(measure_zhang);
 PG_FUNCTION_INFO_V1(measure_p_value);
 PG_FUNCTION_INFO_V1(measure_p_value_two_sided);
+PG_FUNCTION_INFO_V1(measure_adjust_p_values);
 
 /*
  * Compute every measure of A -> C.  Counts must satisfy the checks of
@@ -248,4 +251,40 @@ CxAdjustPValues(double *p, int64 m, cx_adjust_method method, CxWork work)
 	ranked = MemoryContextAllocHuge(CurrentMemoryContext, (Size) m * sizeof(cx_ranked_p));
 	cx_adjust_p(p, m, method, ranked, p);
 	pfree(ranked);
+}
+
+/*
+ * cxsell.adjust_p_values(p_values float8[], adjust text): the p-values
+ * adjusted for being tested together, as rules and item_pairs adjust theirs,
+ * in the same order.
+ */
+Datum
+measure_adjust_p_values(PG_FUNCTION_ARGS)
+{
+	ArrayType  *arr = PG_GETARG_ARRAYTYPE_P(0);
+	cx_adjust_method method = CxAdjustArg(fcinfo, 1);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	double	   *p;
+	int			i;
+
+	if (ARR_NDIM(arr) > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
+				 errmsg("p_values must be a one-dimensional array")));
+	deconstruct_array(arr, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
+					  &elems, &nulls, &n);
+	p = palloc(Max(n, 1) * sizeof(double));
+	for (i = 0; i < n; i++)
+	{
+		if (nulls[i] || !(DatumGetFloat8(elems[i]) >= 0.0 && DatumGetFloat8(elems[i]) <= 1.0))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("p_values[%d] is not a number from 0 to 1", i + 1),
+					 errhint("Leave out the tests that have no p-value.")));
+		p[i] = DatumGetFloat8(elems[i]);
+	}
+	CxAdjustPValues(p, n, method, CX_WORK_RULES);
+	PG_RETURN_DATUM(CxFloat8Array(p, n));
 }
