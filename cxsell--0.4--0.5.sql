@@ -220,6 +220,29 @@ COMMENT ON FUNCTION cxsell.rule_drift(cxsell.patterns, cxsell.patterns, float8, 
 -- a routine of its own, so that the routines that define and alter rule sets
 -- keep their arguments and their grants.  NULL keeps every rule.
 ALTER TABLE cxsell.rule_sets ADD COLUMN ancestor_interest float8;
+
+-- A rule set defined before 0.5 goes on mining as it did: a column of its
+-- query that happens to be named ancestors or weight is not used until the
+-- query is rewritten.
+ALTER TABLE cxsell.rule_sets ADD COLUMN query_before_0_5 boolean;
+UPDATE cxsell.rule_sets SET query_before_0_5 = true;
+COMMENT ON COLUMN cxsell.rule_sets.query_before_0_5 IS
+	'true for a rule set whose source query was written before 0.5: its refreshes ignore columns named ancestors and weight until the query is rewritten';
+CREATE FUNCTION cxsell_internal.rule_set_query_changed() RETURNS trigger
+	LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+	SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+	IF NEW.source_query IS DISTINCT FROM OLD.source_query THEN
+		NEW.query_before_0_5 := NULL;
+	END IF;
+	RETURN NEW;
+END
+$fn$;
+COMMENT ON FUNCTION cxsell_internal.rule_set_query_changed() IS
+	'trigger: a rule set''s rewritten source query is one of 0.5 or later, whose ancestors and weight columns are used';
+CREATE TRIGGER query_changed BEFORE UPDATE ON cxsell.rule_sets
+	FOR EACH ROW EXECUTE FUNCTION cxsell_internal.rule_set_query_changed();
 COMMENT ON COLUMN cxsell.rule_sets.ancestor_interest IS
 	'under a hierarchy, keep only the rules at least this interesting against their close ancestors (see cxsell.rules, ancestor_interest); NULL keeps every rule';
 
@@ -259,6 +282,7 @@ COMMENT ON FUNCTION cxsell.set_rule_set_interest(text, float8) IS
 
 -- nothing of the managed layer is granted to PUBLIC
 REVOKE EXECUTE ON FUNCTION cxsell.set_rule_set_interest(text, float8) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION cxsell_internal.rule_set_query_changed() FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA cxsell_internal FROM PUBLIC;
 
 -- The definitions a role may read show the new setting among the parameters.
@@ -341,8 +365,8 @@ BEGIN
 		SELECT pg_catalog.array_agg(c.name) INTO cols
 		FROM cxsell_internal.source_columns(r.owner,
 			cxsell_internal.query_settings(r.search_path, r.settings), r.source_query) c;
-		has_ancestors := 'ancestors' = ANY (cols);
-		has_weight := 'weight' = ANY (cols);
+		has_ancestors := 'ancestors' = ANY (cols) AND r.query_before_0_5 IS NOT TRUE;
+		has_weight := 'weight' = ANY (cols) AND r.query_before_0_5 IS NOT TRUE;
 		CREATE TEMP TABLE cxsell_refresh_source ON COMMIT DROP AS
 		SELECT * FROM cxsell_internal.source_rows(r.owner,
 			cxsell_internal.query_settings(r.search_path, r.settings), r.source_query,

@@ -86,6 +86,28 @@ SELECT item, parent FROM cxsell.hierarchy((
     (3, 'y', ARRAY[NULL::text])) v(b, i, a)))
 ORDER BY 1, 2;
 
+-- an item under two lists sharing a long chain; two items sharing one chain;
+-- a value holding such a hierarchy, read again (the ancestors merged from
+-- several parents once overran their buffer)
+SELECT (cxsell.summary(cxsell.mine(b, i, 0.5, 2, anc))).itemsets FROM (VALUES
+  (1, 'x', ARRAY['a', 'c1', 'c2', 'c3', 'c4', 'c5']), (1, 'x', ARRAY['b', 'c1', 'c2', 'c3', 'c4', 'c5'])) v(b, i, anc);
+SELECT (cxsell.summary(cxsell.mine(b, i, 0.5, 2, ARRAY['s', 'c', 'd', 'e', 'f', 'g']))).itemsets
+FROM (VALUES (1, 'p'), (2, 'q')) v(b, i);
+CREATE TABLE hw_chain AS
+SELECT cxsell.mine(b, i, 0.06, 2, anc) AS p
+FROM (SELECT 1 AS b, 'x' AS i, ARRAY['a', 'c1', 'c2', 'c3', 'c4', 'c5'] AS anc
+      UNION ALL SELECT 2, 'x', ARRAY['b', 'c1', 'c2', 'c3', 'c4', 'c5']
+      UNION ALL SELECT 2 + g, 'u' || g, NULL FROM generate_series(1, 30) g) s;
+SELECT (cxsell.summary(p)).itemsets, (SELECT string_agg(parent, ',' ORDER BY parent)
+                                      FROM cxsell.hierarchy(p) WHERE item = 'x') AS parents_of_x
+FROM hw_chain;
+-- a chain of 3,000 levels: every pair of its items is related
+SELECT (cxsell.summary(cxsell.mine(1, 'x', 1.0, 2, ARRAY(SELECT 'c' || g FROM generate_series(1, 3000) g)))).*;
+-- a bundle with an item of weight 0 has no lift: it is left out
+SELECT items, lift FROM cxsell.bundles((SELECT cxsell.mine(b, i, 0.1, 3, w) FROM (VALUES
+  (1, 'x', 0.0::float8), (1, 'y', 0.0), (2, 'p', 3.0), (2, 'q', 3.0), (3, 'r', 10.0), (4, 'x', 1),
+  (5, 'p', 1)) v(b, i, w)));
+
 -- bad input
 SELECT cxsell.mine(basket, item, 0.3, 0, ARRAY[item]) FROM hw_lines;
 SELECT cxsell.mine(b, i, 0.3, 0, a) FROM (VALUES (1, 'x', ARRAY['y']), (2, 'y', ARRAY['z']),

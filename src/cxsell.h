@@ -62,7 +62,11 @@ CxCompareUint64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* dst = a ∩ b, of two ascending lists; returns its length. */
+/*
+ * dst = a ∩ b, of two ascending lists; returns its length.  A merge when
+ * the lists are alike in length; past 16 times, each element of the short
+ * list is searched for in the long one by galloping.
+ */
 static inline int64
 CxIntersectSorted(const uint32 *a, int64 na, const uint32 *b, int64 nb, uint32 *dst)
 {
@@ -70,6 +74,44 @@ CxIntersectSorted(const uint32 *a, int64 na, const uint32 *b, int64 nb, uint32 *
 	int64		j = 0;
 	int64		n = 0;
 
+	if (na > nb)
+	{
+		const uint32 *t = a;
+		int64		nt = na;
+
+		a = b;
+		na = nb;
+		b = t;
+		nb = nt;
+	}
+	if (nb > 16 * na)
+	{
+		for (i = 0; i < na && j < nb; i++)
+		{
+			int64		step = 1;
+			int64		lo;
+			int64		hi;
+
+			/* the first b[k] >= a[i], k >= j: gallop, then halve */
+			while (j + step < nb && b[j + step] < a[i])
+				step *= 2;
+			lo = j;
+			hi = Min(j + step, nb);
+			while (lo < hi)
+			{
+				int64		mid = lo + (hi - lo) / 2;
+
+				if (b[mid] < a[i])
+					lo = mid + 1;
+				else
+					hi = mid;
+			}
+			j = lo;
+			if (j < nb && b[j] == a[i])
+				dst[n++] = a[i];
+		}
+		return n;
+	}
 	while (i < na && j < nb)
 	{
 		if (a[i] < b[j])
@@ -228,19 +270,31 @@ extern bool CxAncestorClosure(int32 nitems, int64 nlinks, const uint32 *child,
 extern int32 *CxItemDepths(const CxPatterns *p);
 extern void CxParentLinks(const CxPatterns *p, uint32 item, int64 *first, int64 *end);
 
+/* Whether x is in the ascending list list[first .. end). */
+static inline bool
+CxInSortedList(const uint32 *list, int32 first, int32 end, uint32 x)
+{
+	int32		lo = first;
+	int32		hi = end;
+
+	while (lo < hi)
+	{
+		int32		mid = lo + (hi - lo) / 2;
+
+		if (list[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < end && list[lo] == x;
+}
+
 /* Whether items a and b are one the other's ancestor. */
 static inline bool
 CxRelated(const int32 *anc_off, const uint32 *anc, uint32 a, uint32 b)
 {
-	int32		k;
-
-	for (k = anc_off[a]; k < anc_off[a + 1]; k++)
-		if (anc[k] == b)
-			return true;
-	for (k = anc_off[b]; k < anc_off[b + 1]; k++)
-		if (anc[k] == a)
-			return true;
-	return false;
+	return CxInSortedList(anc, anc_off[a], anc_off[a + 1], b) ||
+		CxInSortedList(anc, anc_off[b], anc_off[b + 1], a);
 }
 
 extern void CxMine(const CxMineInput *in, CxPatterns *out, MemoryContext cxt,

@@ -54,6 +54,24 @@ CxAncestorClosure(int32 nitems, int64 nlinks, const uint32 *child,
 	memcpy(fill, poff, (Size) nitems * sizeof(int64));
 	for (k = 0; k < nlinks; k++)
 		par[fill[child[k]]++] = parent[k];
+	/* each item's parents once (rows repeat links), in place */
+	{
+		int64		w = 0;
+
+		for (i = 0; i < nitems; i++)
+		{
+			int64		from = poff[i];
+			int64		j;
+
+			CHECK_FOR_INTERRUPTS();
+			CxSortUint32(par + from, poff[i + 1] - from);
+			poff[i] = w;
+			for (j = from; j < poff[i + 1]; j++)
+				if (j == from || par[j] != par[j - 1])
+					par[w++] = par[j];
+		}
+		poff[nitems] = w;
+	}
 
 	/* depth-first from every item; an item's ancestors once its parents' are known */
 	for (i = 0; i < nitems; i++)

@@ -9,6 +9,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -237,6 +239,9 @@ patterns_bundles(PG_FUNCTION_ARGS)
 		if (p->set_size[s] < min_size || (marks[s] & CX_SET_HAS_EQUAL_SUPERSET) != 0)
 			continue;
 		rows[nrows].lift = BundleLift(p, s);
+		/* weighted, an item of weight 0 leaves the lift undefined: no bundle */
+		if (isnan(rows[nrows].lift))
+			continue;
 		rows[nrows].count = p->set_count[s];
 		rows[nrows].set = s;
 		nrows++;

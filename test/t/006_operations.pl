@@ -190,6 +190,8 @@ $node->safe_psql('from04', q{
 	GRANT USAGE ON SCHEMA cxsell TO cx_04_analyst, cx_04_dashboard;
 	GRANT EXECUTE ON FUNCTION cxsell.set_rule_set_rules(text, boolean, boolean) TO cx_04_analyst;
 	GRANT EXECUTE ON FUNCTION
+	  cxsell.alter_rule_set(text, text, float8, int4, float8, float8, int4, text) TO cx_04_analyst;
+	GRANT EXECUTE ON FUNCTION
 	  cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text) TO cx_04_analyst;
 	GRANT SELECT ON cxsell.current_bundles TO cx_04_dashboard;
 	GRANT cx_04_analyst TO cx_04_dashboard;
@@ -198,7 +200,8 @@ $node->safe_psql('from04', q{
 	GRANT SELECT ON lines TO cx_04_analyst;
 	CREATE TABLE mined AS SELECT cxsell.mine(basket, item, 0.1) AS p FROM lines;
 	SET ROLE cx_04_analyst;
-	SELECT cxsell.create_rule_set('kept', 'SELECT basket, item FROM public.lines', 0.1);
+	-- a query that happens to return a column named weight
+	SELECT cxsell.create_rule_set('kept', 'SELECT basket, item, 2.5 AS weight FROM public.lines', 0.1);
 	SELECT cxsell.set_rule_set_rules('kept', redundant => false);
 	RESET ROLE;
 	CALL cxsell.refresh('kept');
@@ -231,6 +234,20 @@ is($node->safe_psql('from04', q{
 	SET ROLE cx_04_dashboard;
 	SELECT count(*) || ' ' || count(*) FILTER (WHERE weight IS NULL) FROM cxsell.current_bundles}),
 	"$bundles04 $bundles04", 'the dashboard reads the bundles, now with their weight column, after a refresh');
+is($node->safe_psql('from04', q{
+	SELECT (SELECT query_before_0_5 FROM cxsell.rule_sets WHERE name = 'kept'),
+	       (SELECT cxsell.itemset_weight(patterns, '{A}') FROM cxsell.rule_set_patterns WHERE name = 'kept')}),
+	't|', 'a rule set defined before 0.5 does not mine with its query\'s weight column');
+$node->safe_psql('from04', q{
+	SET ROLE cx_04_analyst;
+	SELECT cxsell.alter_rule_set('kept', source_query => 'SELECT basket, item, 2.5 AS weight FROM public.lines ');
+	RESET ROLE;
+	CALL cxsell.refresh('kept');
+});
+is($node->safe_psql('from04', q{
+	SELECT (SELECT query_before_0_5 IS NULL FROM cxsell.rule_sets WHERE name = 'kept'),
+	       (SELECT cxsell.itemset_weight(patterns, '{A}') > 0 FROM cxsell.rule_set_patterns WHERE name = 'kept')}),
+	't|t', 'once its query is rewritten, it does');
 
 # --- dump and restore --------------------------------------------------------
 $node->safe_psql('postgres', q{CREATE DATABASE source});
