@@ -159,16 +159,24 @@ BEGIN
 			USING ERRCODE = '22023',
 			HINT = 'Use a significance level greater than 0 and less than 1, such as 0.05.';
 	END IF;
+	IF adjust IS NULL THEN
+		RAISE EXCEPTION 'adjust must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Use bh (Benjamini-Hochberg q-values), holm, or none for the p-values as they are.';
+	END IF;
+	-- the thresholds are checked as rules() checks them
+	PERFORM r.count FROM cxsell.rules(NULL::cxsell.patterns, min_confidence, min_lift,
+									  max_antecedent, max_consequent) r;
 	RETURN QUERY
 	WITH k AS (
-		-- the rules either period holds that pass the filters
+		-- the rules either period holds; the thresholds apply to their
+		-- counts below (a weighted value's rules() would apply them to
+		-- weights)
 		SELECT r.antecedent, r.consequent
-		FROM cxsell.rules(before, min_confidence, min_lift, max_antecedent, max_consequent,
-						  adjust => 'none') r
+		FROM cxsell.rules(before, 0, 0, max_antecedent, max_consequent, adjust => 'none') r
 		UNION
 		SELECT r.antecedent, r.consequent
-		FROM cxsell.rules(after, min_confidence, min_lift, max_antecedent, max_consequent,
-						  adjust => 'none') r),
+		FROM cxsell.rules(after, 0, 0, max_antecedent, max_consequent, adjust => 'none') r),
 	n AS (
 		SELECT (SELECT s.baskets FROM cxsell.summary(before) s) AS n_b,
 			   (SELECT s.baskets FROM cxsell.summary(after) s) AS n_a),
@@ -182,12 +190,19 @@ BEGIN
 			   cxsell.itemset_count(after, k.antecedent) AS a_a,
 			   cxsell.itemset_count(after, k.consequent) AS c_a
 		FROM k, n),
+	f AS (
+		-- the rules that pass the filters in either period, by their counts
+		SELECT c.* FROM c
+		WHERE (cxsell.confidence(c.ac_b, c.a_b, c.c_b, c.n_b) >= min_confidence
+			   AND cxsell.lift(c.ac_b, c.a_b, c.c_b, c.n_b) >= min_lift)
+		   OR (cxsell.confidence(c.ac_a, c.a_a, c.c_a, c.n_a) >= min_confidence
+			   AND cxsell.lift(c.ac_a, c.a_a, c.c_a, c.n_a) >= min_lift)),
 	t AS (
 		-- the confidence in both periods: two-sided Fisher exact test of
 		-- the 2 x 2 table (period x consequent) of the antecedent's baskets
 		SELECT c.*, cxsell.p_value_two_sided(c.ac_b, c.a_b, c.ac_b + c.ac_a, c.a_b + c.a_a) AS p,
 			   row_number() OVER (ORDER BY c.antecedent, c.consequent) AS i
-		FROM c),
+		FROM f c),
 	q AS (
 		SELECT u.i, u.q
 		FROM (SELECT array_agg(t.i ORDER BY t.i) AS ids, array_agg(t.p ORDER BY t.i) AS ps

@@ -108,6 +108,11 @@ SELECT items, lift FROM cxsell.bundles((SELECT cxsell.mine(b, i, 0.1, 3, w) FROM
   (1, 'x', 0.0::float8), (1, 'y', 0.0), (2, 'p', 3.0), (2, 'q', 3.0), (3, 'r', 10.0), (4, 'x', 1),
   (5, 'p', 1)) v(b, i, w)));
 
+-- a level repeated next to itself (as coalesce makes them) is one level
+SELECT item, parent FROM cxsell.hierarchy((SELECT cxsell.mine(b, i, 0.1, 0, a) FROM (VALUES
+  (1, 'x', ARRAY['cat', 'cat', 'dept']), (2, 'y', ARRAY['cat', NULL, 'cat'])) v(b, i, a)))
+ORDER BY 1, 2;
+
 -- bad input
 SELECT cxsell.mine(basket, item, 0.3, 0, ARRAY[item]) FROM hw_lines;
 SELECT cxsell.mine(b, i, 0.3, 0, a) FROM (VALUES (1, 'x', ARRAY['y']), (2, 'y', ARRAY['z']),

@@ -32,6 +32,14 @@ FROM rd_p, cxsell.rule_drift(before, after, min_confidence => 0.5, max_consequen
 -- lift and support in both periods
 SELECT antecedent, consequent, support_before, support_after, lift_before, lift_after
 FROM rd_p, cxsell.rule_drift(before, after) WHERE antecedent = '{B}';
+-- weighted values are compared by their counts: the filters too (here the
+-- weights would make {A} -> {B} pass at 0.9 after, its counts 3/10 do not)
+SELECT antecedent, consequent, round(confidence_after::numeric, 3) AS conf_after, status
+FROM rd_p,
+     cxsell.rule_drift(before, (SELECT cxsell.mine(basket, item, 0.2, 0, CASE WHEN basket <= 3 THEN 100 ELSE 1 END)
+                                FROM rd_lines WHERE period = 'after'), min_confidence => 0.9)
+WHERE antecedent = '{A}' AND consequent = '{B}';
+SELECT regress.err($$SELECT * FROM rd_p, cxsell.rule_drift(before, after, adjust => NULL)$$);
 -- no previous result: every rule emerges; no result at all: nothing
 SELECT count(*) AS rules, count(*) FILTER (WHERE status = 'emerging') AS emerging
 FROM rd_p, cxsell.rule_drift(NULL, after);

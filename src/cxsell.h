@@ -266,7 +266,7 @@ typedef struct CxMineInput
 /* hierarchy.c */
 extern bool CxAncestorClosure(int32 nitems, int64 nlinks, const uint32 *child,
 							  const uint32 *parent, int32 **anc_off, uint32 **anc,
-							  int32 *in_cycle);
+							  int32 *in_cycle, MemoryContext limitcxt);
 extern int32 *CxItemDepths(const CxPatterns *p);
 extern void CxParentLinks(const CxPatterns *p, uint32 item, int64 *first, int64 *end);
 

@@ -17,36 +17,48 @@
 
 PG_FUNCTION_INFO_V1(patterns_hierarchy);
 
+/* Allocate n elements of `size` bytes, counted against cxsell.max_memory. */
+static void *
+ClosureAlloc(MemoryContext limitcxt, int64 n, Size size)
+{
+	CxCheckMemory(limitcxt, (Size) Max(n, 1) * size, CX_WORK_MINING);
+	return palloc_extended((Size) Max(n, 1) * size, MCXT_ALLOC_HUGE);
+}
+
 /*
  * The ancestors of each of items 0..nitems-1 given the links child[k] ->
  * parent[k] (repeats allowed), as *anc_off / *anc (see CxPatterns), in the
- * current memory context.  Returns false, with *in_cycle an item on it, when
- * the links have a cycle.
+ * current memory context, counted against cxsell.max_memory as held by
+ * `limitcxt`.  Returns false, with *in_cycle an item on it, when the links
+ * have a cycle.
  */
 bool
 CxAncestorClosure(int32 nitems, int64 nlinks, const uint32 *child,
 				  const uint32 *parent, int32 **anc_off, uint32 **anc,
-				  int32 *in_cycle)
+				  int32 *in_cycle, MemoryContext limitcxt)
 {
-	int64	   *poff = palloc0((Size) (nitems + 1) * sizeof(int64));
-	uint32	   *par = palloc(Max(nlinks, 1) * sizeof(uint32));
-	int64	   *fill = palloc(Max(nitems, 1) * sizeof(int64));
-	uint8	   *color = palloc0(Max(nitems, 1));	/* 0 new, 1 open, 2 done */
-	int32	   *stack = palloc(Max(nitems, 1) * sizeof(int32));
-	int64	   *at = palloc(Max(nitems, 1) * sizeof(int64));
-	int64	   *start = palloc(Max(nitems, 1) * sizeof(int64));
-	int32	   *len = palloc0(Max(nitems, 1) * sizeof(int32));
+	int64	   *poff = ClosureAlloc(limitcxt, (int64) nitems + 1, sizeof(int64));
+	uint32	   *par = ClosureAlloc(limitcxt, nlinks, sizeof(uint32));
+	int64	   *fill = ClosureAlloc(limitcxt, nitems, sizeof(int64));
+	uint8	   *color = ClosureAlloc(limitcxt, nitems, 1);	/* 0 new, 1 open, 2 done */
+	int32	   *stack = ClosureAlloc(limitcxt, nitems, sizeof(int32));
+	int64	   *at = ClosureAlloc(limitcxt, nitems, sizeof(int64));
+	int64	   *start = ClosureAlloc(limitcxt, nitems, sizeof(int64));
+	int32	   *len = ClosureAlloc(limitcxt, nitems, sizeof(int32));
+	uint32	   *stamp = ClosureAlloc(limitcxt, nitems, sizeof(uint32));
+	uint32	   *buf = ClosureAlloc(limitcxt, nitems, sizeof(uint32));
 	uint32	   *pool = NULL;
 	int64		pool_len = 0;
 	int64		pool_cap = 0;
-	/* one item's ancestors so far (at most nitems) and one parent's list */
-	uint32	   *buf = palloc((2 * (Size) Max(nitems, 1) + 1) * sizeof(uint32));
 	int64		k;
 	int32		i;
 	int32	   *off;
 	uint32	   *out;
-	int64		total = 0;
 
+	memset(poff, 0, ((Size) nitems + 1) * sizeof(int64));
+	memset(color, 0, Max(nitems, 1));
+	memset(len, 0, Max(nitems, 1) * sizeof(int32));
+	memset(stamp, 0, Max(nitems, 1) * sizeof(uint32));
 	for (k = 0; k < nlinks; k++)
 		poff[child[k] + 1]++;
 	for (i = 0; i < nitems; i++)
@@ -54,24 +66,6 @@ CxAncestorClosure(int32 nitems, int64 nlinks, const uint32 *child,
 	memcpy(fill, poff, (Size) nitems * sizeof(int64));
 	for (k = 0; k < nlinks; k++)
 		par[fill[child[k]]++] = parent[k];
-	/* each item's parents once (rows repeat links), in place */
-	{
-		int64		w = 0;
-
-		for (i = 0; i < nitems; i++)
-		{
-			int64		from = poff[i];
-			int64		j;
-
-			CHECK_FOR_INTERRUPTS();
-			CxSortUint32(par + from, poff[i + 1] - from);
-			poff[i] = w;
-			for (j = from; j < poff[i + 1]; j++)
-				if (j == from || par[j] != par[j - 1])
-					par[w++] = par[j];
-		}
-		poff[nitems] = w;
-	}
 
 	/* depth-first from every item; an item's ancestors once its parents' are known */
 	for (i = 0; i < nitems; i++)
@@ -86,6 +80,7 @@ CxAncestorClosure(int32 nitems, int64 nlinks, const uint32 *child,
 		while (depth >= 0)
 		{
 			int32		x = stack[depth];
+			int32		n = 0;
 
 			CHECK_FOR_INTERRUPTS();
 			if (at[x] < poff[x + 1])
@@ -105,50 +100,55 @@ CxAncestorClosure(int32 nitems, int64 nlinks, const uint32 *child,
 				}
 				continue;
 			}
-			/* every parent of x is done: x's ancestors are theirs and them */
+
+			/*
+			 * Every parent of x is done: x's ancestors are its parents and
+			 * theirs, each taken once (stamped with x), sorted once.
+			 */
+			for (k = poff[x]; k < poff[x + 1]; k++)
 			{
-				int32		n = 0;
-				int32		u;
-				int32		w = 0;
+				int32		p = (int32) par[k];
+				int32		j;
 
-				for (k = poff[x]; k < poff[x + 1]; k++)
+				if ((k & 255) == 0)
+					CHECK_FOR_INTERRUPTS();
+				if (stamp[p] != (uint32) x + 1)
 				{
-					int32		p = (int32) par[k];
-					int32		j;
-
+					stamp[p] = (uint32) x + 1;
 					buf[n++] = (uint32) p;
-					for (j = 0; j < len[p]; j++)
-						buf[n++] = pool[start[p] + j];
-					/* deduplicated after each parent, buf holds at most nitems */
-					CxSortUint32(buf, n);
-					for (u = 0, w = 0; u < n; u++)
-						if (w == 0 || buf[w - 1] != buf[u])
-							buf[w++] = buf[u];
-					n = w;
 				}
-				if (pool_len + n > PG_INT32_MAX)
-					ereport(ERROR,
-							(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-							 errmsg("the item hierarchy is too deep"),
-							 errdetail("The items' ancestors number more than %d in all.", PG_INT32_MAX),
-							 errhint("Give each item a few levels of ancestors, not a long chain.")));
-				if (pool_len + n > pool_cap)
-					pool = CxGrowArray(pool, &pool_cap, pool_len + n, sizeof(uint32),
-									   CurrentMemoryContext, CurrentMemoryContext,
-									   CX_WORK_MINING);
-				memcpy(pool + pool_len, buf, (Size) n * sizeof(uint32));
-				start[x] = pool_len;
-				len[x] = n;
-				pool_len += n;
-				total += n;
+				for (j = 0; j < len[p]; j++)
+				{
+					uint32		q = pool[start[p] + j];
+
+					if (stamp[q] != (uint32) x + 1)
+					{
+						stamp[q] = (uint32) x + 1;
+						buf[n++] = q;
+					}
+				}
 			}
+			CxSortUint32(buf, n);
+			if (pool_len + n > PG_INT32_MAX)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("the item hierarchy is too deep"),
+						 errdetail("The items' ancestors number more than %d in all.", PG_INT32_MAX),
+						 errhint("Give each item a few levels of ancestors, not a long chain.")));
+			if (pool_len + n > pool_cap)
+				pool = CxGrowArray(pool, &pool_cap, pool_len + n, sizeof(uint32),
+								   CurrentMemoryContext, limitcxt, CX_WORK_MINING);
+			memcpy(pool + pool_len, buf, (Size) n * sizeof(uint32));
+			start[x] = pool_len;
+			len[x] = n;
+			pool_len += n;
 			color[x] = 2;
 			depth--;
 		}
 	}
 
-	off = palloc((Size) (nitems + 1) * sizeof(int32));
-	out = palloc(Max(total, 1) * sizeof(uint32));
+	off = ClosureAlloc(limitcxt, (int64) nitems + 1, sizeof(int32));
+	out = ClosureAlloc(limitcxt, pool_len, sizeof(uint32));
 	off[0] = 0;
 	for (i = 0; i < nitems; i++)
 	{
@@ -166,6 +166,7 @@ CxAncestorClosure(int32 nitems, int64 nlinks, const uint32 *child,
 	pfree(at);
 	pfree(start);
 	pfree(len);
+	pfree(stamp);
 	pfree(buf);
 	if (pool)
 		pfree(pool);
@@ -194,35 +195,60 @@ CxParentLinks(const CxPatterns *p, uint32 item, int64 *first, int64 *end)
 	*end = hi;
 }
 
-/* The depth of item x: 0 without a parent, else 1 + its deepest parent's. */
-static int32
-Depth(const CxPatterns *p, uint32 x, int32 *depths)
-{
-	int64		first;
-	int64		end;
-	int32		d = 0;
-
-	if (depths[x] >= 0)
-		return depths[x];
-	check_stack_depth();
-	CxParentLinks(p, x, &first, &end);
-	for (; first < end; first++)
-		d = Max(d, 1 + Depth(p, p->link_parent[first], depths));
-	depths[x] = d;
-	return d;
-}
-
-/* Every item's depth in the value's hierarchy (all 0 without one). */
+/*
+ * Every item's depth in the value's hierarchy: 0 without a parent, else 1 +
+ * its deepest parent's (all 0 without a hierarchy).  Iterative: a chain may
+ * be deeper than the stack.
+ */
 int32 *
 CxItemDepths(const CxPatterns *p)
 {
-	int32	   *depths = palloc(Max(p->nitems, 1) * sizeof(int32));
+	int32	   *depths = palloc_extended((Size) Max(p->nitems, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+	int32	   *stack = palloc_extended((Size) Max(p->nitems, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+	int64	   *at = palloc_extended((Size) Max(p->nitems, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
 	int32		i;
 
 	for (i = 0; i < p->nitems; i++)
 		depths[i] = -1;
 	for (i = 0; i < p->nitems; i++)
-		(void) Depth(p, (uint32) i, depths);
+	{
+		int32		top = 0;
+		int64		end;
+
+		if (depths[i] >= 0)
+			continue;
+		stack[0] = i;
+		CxParentLinks(p, (uint32) i, &at[i], &end);
+		depths[i] = -2;			/* open */
+		while (top >= 0)
+		{
+			int32		x = stack[top];
+			int64		first;
+			int32		d = 0;
+
+			CHECK_FOR_INTERRUPTS();
+			CxParentLinks(p, (uint32) x, &first, &end);
+			if (at[x] < end)
+			{
+				int32		q = (int32) p->link_parent[at[x]++];
+
+				if (depths[q] == -1)
+				{
+					depths[q] = -2;
+					CxParentLinks(p, (uint32) q, &at[q], &end);
+					stack[++top] = q;
+				}
+				continue;
+			}
+			/* the value holds no cycle: every parent is done */
+			for (; first < end; first++)
+				d = Max(d, 1 + depths[p->link_parent[first]]);
+			depths[x] = d;
+			top--;
+		}
+	}
+	pfree(stack);
+	pfree(at);
 	return depths;
 }
 

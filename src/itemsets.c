@@ -280,8 +280,8 @@ NamedItemset(CxPatterns *p, ArrayType *arr)
 	bool	   *nulls;
 	int			nnames;
 	uint32	   *items;
-	bool	   *marks;
 	int32		k = 0;
+	int32		n;
 	int32		i;
 
 	if (ARR_NDIM(arr) > 1)
@@ -290,8 +290,7 @@ NamedItemset(CxPatterns *p, ArrayType *arr)
 				 errmsg("items must be a one-dimensional array"),
 				 errhint("Pass an itemset as text[], as cxsell.itemsets returns it.")));
 	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &names, &nulls, &nnames);
-	items = palloc(Max(p->nitems, 1) * sizeof(uint32));
-	marks = palloc0(Max(p->nitems, 1) * sizeof(bool));
+	items = palloc(Max(nnames, 1) * sizeof(uint32));
 	for (i = 0; i < nnames; i++)
 	{
 		int32		count;
@@ -303,14 +302,18 @@ NamedItemset(CxPatterns *p, ArrayType *arr)
 		first = CxPatternsFindItem(p, TextDatumGetCString(names[i]), &count);
 		if (count == 0)
 			return -1;
+		/* a name printed alike by two values names both */
+		if (count > 1)
+			items = repalloc(items, (k + count + nnames) * sizeof(uint32));
 		for (j = first; j < first + count; j++)
-			marks[p->by_name[j]] = true;
+			items[k++] = (uint32) p->by_name[j];
 	}
 	/* the items named, ascending, each once */
-	for (i = 0; i < p->nitems; i++)
-		if (marks[i])
-			items[k++] = (uint32) i;
-	return CxPatternsFind(p, items, k);
+	CxSortUint32(items, k);
+	for (i = 0, n = 0; i < k; i++)
+		if (n == 0 || items[n - 1] != items[i])
+			items[n++] = items[i];
+	return CxPatternsFind(p, items, n);
 }
 
 /*

@@ -31,7 +31,7 @@ ExtendBaskets(Layout *l)
 
 	CxCheckMemory(st->limitcxt, (Size) st->nedges * 8 + (Size) l->ni * 64, l->work);
 	if (!CxAncestorClosure((int32) l->ni, st->nedges, st->edge_child, st->edge_parent,
-						   &off, &anc, &cycle))
+						   &off, &anc, &cycle, st->limitcxt))
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the item hierarchy has a cycle"),
@@ -59,7 +59,7 @@ FrequentHierarchy(Layout *l, const int32 *newid, CxPatterns *out, CxMineInput *i
 	int64		k;
 
 	CxCheckMemory(st->limitcxt, (Size) st->nedges * 16, l->work);
-	keys = palloc(Max(st->nedges, 1) * sizeof(uint64));
+	keys = palloc_extended((Size) Max(st->nedges, 1) * sizeof(uint64), MCXT_ALLOC_HUGE);
 	for (k = 0; k < st->nedges; k++)
 	{
 		int32		c = newid[st->edge_child[k]];
@@ -72,8 +72,8 @@ FrequentHierarchy(Layout *l, const int32 *newid, CxPatterns *out, CxMineInput *i
 		keys[nkeys++] = (uint64) c << 32 | (uint32) p;
 	}
 	qsort(keys, nkeys, sizeof(uint64), CxCompareUint64);
-	out->link_child = palloc(Max(nkeys, 1) * sizeof(uint32));
-	out->link_parent = palloc(Max(nkeys, 1) * sizeof(uint32));
+	out->link_child = palloc_extended((Size) Max(nkeys, 1) * sizeof(uint32), MCXT_ALLOC_HUGE);
+	out->link_parent = palloc_extended((Size) Max(nkeys, 1) * sizeof(uint32), MCXT_ALLOC_HUGE);
 	out->nlinks = 0;
 	for (k = 0; k < nkeys; k++)
 	{
@@ -85,7 +85,8 @@ FrequentHierarchy(Layout *l, const int32 *newid, CxPatterns *out, CxMineInput *i
 	}
 	pfree(keys);
 	if (!CxAncestorClosure(out->nitems, out->nlinks, out->link_child,
-						   out->link_parent, &out->anc_off, &out->anc, &cycle))
+						   out->link_parent, &out->anc_off, &out->anc, &cycle,
+						   st->limitcxt))
 		elog(ERROR, "the frequent items' hierarchy has a cycle");
 	if (out->nlinks > 0)
 	{

@@ -171,11 +171,43 @@ ReserveWeights(MineState *st, int64 nbaskets)
 	memset(st->basket_weight + old, 0, (st->weight_cap - old) * sizeof(INT128));
 }
 
+/*
+ * Sort the links and drop repeats, in place: rows whose items alternate
+ * between lists repeat their links, and the links need only be known once.
+ */
+static void
+CompactEdges(MineState *st)
+{
+	uint64	   *keys;
+	int64		n = 0;
+	int64		k;
+
+	CxCheckMemory(st->limitcxt, (Size) Max(st->nedges, 1) * sizeof(uint64), CX_WORK_MINING);
+	keys = palloc_extended((Size) Max(st->nedges, 1) * sizeof(uint64), MCXT_ALLOC_HUGE);
+	for (k = 0; k < st->nedges; k++)
+		keys[k] = (uint64) st->edge_child[k] << 32 | st->edge_parent[k];
+	qsort(keys, st->nedges, sizeof(uint64), CxCompareUint64);
+	CHECK_FOR_INTERRUPTS();
+	for (k = 0; k < st->nedges; k++)
+	{
+		if (k > 0 && keys[k] == keys[k - 1])
+			continue;
+		st->edge_child[n] = (uint32) (keys[k] >> 32);
+		st->edge_parent[n] = (uint32) keys[k];
+		n++;
+	}
+	st->nedges = n;
+	pfree(keys);
+}
+
 /* Record that item `child` has parent `parent`. */
 static void
 AddEdge(MineState *st, uint32 child, uint32 parent)
 {
-	if (st->nedges == st->edge_cap)
+	/* full: drop repeats first, and grow only if that leaves it over half full */
+	if (st->nedges == st->edge_cap && st->nedges > 0)
+		CompactEdges(st);
+	if (st->nedges == st->edge_cap || st->nedges * 2 > st->edge_cap)
 	{
 		int64		cap = st->edge_cap;
 
@@ -285,8 +317,14 @@ AddAncestors(FunctionCallInfo fcinfo, int argno, MineState *st, uint32 item)
 	it = array_create_iterator(arr, 0, NULL);
 	while (array_iterate(it, &value, &isnull))
 	{
-		if (!isnull)
-			ids[nids++] = CxValueSetId(&st->items, value);
+		uint32		id;
+
+		if (isnull)
+			continue;
+		id = CxValueSetId(&st->items, value);
+		/* a level repeated (as coalesce makes them) is one level */
+		if (nids == 0 || ids[nids - 1] != id)
+			ids[nids++] = id;
 	}
 	array_free_iterator(it);
 	if (st->chain_cap < (int64) st->items.nvalues)
@@ -299,20 +337,25 @@ AddAncestors(FunctionCallInfo fcinfo, int argno, MineState *st, uint32 item)
 		for (k = old; k < st->chain_cap; k++)
 			st->chain_at[k] = -1;
 	}
-	/* the item's last list, as [length, ids...] in the pool: the same? */
+	/* the item's last list, as [room, length, ids...] in the pool: the same? */
 	if (st->chain_at[item] >= 0 &&
-		st->chain_pool[st->chain_at[item]] == (uint32) nids &&
-		memcmp(st->chain_pool + st->chain_at[item] + 1, ids, nids * sizeof(uint32)) == 0)
+		st->chain_pool[st->chain_at[item] + 1] == (uint32) nids &&
+		memcmp(st->chain_pool + st->chain_at[item] + 2, ids, nids * sizeof(uint32)) == 0)
 	{
 		pfree(ids);
 		return;
 	}
-	st->chain_pool = CxGrowArray(st->chain_pool, &st->pool_cap, st->pool_len + nids + 1,
-								 sizeof(uint32), st->cxt, st->limitcxt, CX_WORK_MINING);
-	st->chain_at[item] = st->pool_len;
-	st->chain_pool[st->pool_len] = (uint32) nids;
-	memcpy(st->chain_pool + st->pool_len + 1, ids, nids * sizeof(uint32));
-	st->pool_len += nids + 1;
+	/* keep it in the item's slot, which grows only for a longer list */
+	if (st->chain_at[item] < 0 || st->chain_pool[st->chain_at[item]] < (uint32) nids)
+	{
+		st->chain_pool = CxGrowArray(st->chain_pool, &st->pool_cap, st->pool_len + nids + 2,
+									 sizeof(uint32), st->cxt, st->limitcxt, CX_WORK_MINING);
+		st->chain_at[item] = st->pool_len;
+		st->chain_pool[st->pool_len] = (uint32) nids;
+		st->pool_len += nids + 2;
+	}
+	st->chain_pool[st->chain_at[item] + 1] = (uint32) nids;
+	memcpy(st->chain_pool + st->chain_at[item] + 2, ids, nids * sizeof(uint32));
 	/* a new list for this item: record its links */
 	for (k = 0; k < nids; k++)
 	{
@@ -539,8 +582,12 @@ MergeState(MineState *dst, MineState *src)
 
 		ReserveWeights(dst, dst->rowform ? dst->baskets.nvalues : dst->nbaskets);
 		for (i = 0; i < nsrc && i < src->weight_cap; i++)
+		{
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			CxWeightAdd(&dst->basket_weight[basket_map ? basket_map[i] : basket_base + i],
 						src->basket_weight[i]);
+		}
 	}
 	for (k = 0; k < src->nedges; k++)
 	{

@@ -64,7 +64,7 @@ typedef struct MineState
 	int64		edge_cap;
 	int64	   *chain_at;
 	int64		chain_cap;
-	uint32	   *chain_pool;		/* lists as [length, item numbers...] */
+	uint32	   *chain_pool;		/* lists as [room, length, item numbers...] */
 	int64		pool_len;
 	int64		pool_cap;
 } MineState;

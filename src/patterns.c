@@ -43,6 +43,8 @@
 #define PATTERNS_VERSION_EXTRAS 2
 #define PATTERNS_FLAG_WEIGHTED 1
 #define PATTERNS_FLAG_HIERARCHY 2
+/* the weights of itemsets up to this size are checked against each subset */
+#define CX_PATTERNS_MAX_CHECKED 64
 #define PATTERNS_HEADER 32
 
 PG_FUNCTION_INFO_V1(patterns_in);
@@ -654,10 +656,24 @@ DecodeWeights(CxReader *r, CxPatterns *p)
 			CxReaderFail(r, "An itemset weight is out of range");
 		if (p->set_size[s] > 1)
 		{
-			int64		sub = FindSet(p, items + 1, p->set_size[s] - 1);
+			uint32		subset[CX_PATTERNS_MAX_CHECKED];
+			int32		k = p->set_size[s];
+			int32		drop;
 
-			if (sub < 0 || w > p->set_weight[sub])
-				CxReaderFail(r, "An itemset weighs more than its subset");
+			/* each subset one item smaller: every basket of s holds it */
+			for (drop = 0; drop < k && k - 1 <= CX_PATTERNS_MAX_CHECKED; drop++)
+			{
+				int64		sub;
+				int32		j;
+				int32		n = 0;
+
+				for (j = 0; j < k; j++)
+					if (j != drop)
+						subset[n++] = items[j];
+				sub = FindSet(p, subset, n);
+				if (sub < 0 || w > p->set_weight[sub])
+					CxReaderFail(r, "An itemset weighs more than its subset");
+			}
 		}
 		p->set_weight[s] = w;
 	}
@@ -694,7 +710,7 @@ DecodeHierarchy(CxReader *r, CxPatterns *p)
 		p->link_parent[k] = a;
 	}
 	if (!CxAncestorClosure(p->nitems, p->nlinks, p->link_child, p->link_parent,
-						   &p->anc_off, &p->anc, &cycle))
+						   &p->anc_off, &p->anc, &cycle, CurrentMemoryContext))
 		CxReaderFail(r, "The hierarchy has a cycle");
 	for (k = 0; k < p->nsets; k++)
 	{
@@ -860,14 +876,18 @@ CompareByCount(const void *a, const void *b, void *arg)
 	int32		x = *(const int32 *) a;
 	int32		y = *(const int32 *) b;
 
+	/* a single item's itemset number is its item number */
+	if (p->weighted && p->set_weight[x] != p->set_weight[y])
+		return p->set_weight[x] > p->set_weight[y] ? -1 : 1;
 	if (p->item_count[x] != p->item_count[y])
 		return p->item_count[x] > p->item_count[y] ? -1 : 1;
 	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
 /*
- * The items from most to least frequent (ties in item order), built on first
- * use, like the name index, in the memory the value was decoded into.
+ * The items from most to least popular: by weight when the value is
+ * weighted, then by count (ties in item order); built on first use, like the
+ * name index, in the memory the value was decoded into.
  */
 const int32 *
 CxPatternsByCount(CxPatterns *p)
