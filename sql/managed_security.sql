@@ -109,6 +109,27 @@ RESET ROLE;
 CALL cxsell.refresh('a_set');
 SELECT regress.state('a_set');
 
+-- 2b. the same through the columns a refresh mines besides basket and item:
+--     ancestors that switch role and copy the secret into category names,
+--     a weight that switches role
+SET ROLE regress_cx_a;
+SELECT cxsell.alter_rule_set('a_set', source_query => $q$
+  SELECT l.basket, l.item,
+         ARRAY[CASE WHEN set_config('role', 'none', true) IS NOT NULL
+                    THEN query_to_xml('select x from public.ms_secret', false, false, '')::text END] AS ancestors
+  FROM ms_a.lines l$q$);
+RESET ROLE;
+CALL cxsell.refresh('a_set');
+SELECT regress.state('a_set');
+SET ROLE regress_cx_a;
+SELECT cxsell.alter_rule_set('a_set', source_query => $q$
+  SELECT l.basket, l.item,
+         (CASE WHEN set_config('role', 'none', true) IS NOT NULL THEN 1 END)::float8 AS weight
+  FROM ms_a.lines l$q$);
+RESET ROLE;
+CALL cxsell.refresh('a_set');
+SELECT regress.state('a_set');
+
 -- 3. a deferred constraint trigger queued by the query would fire at the
 --    refresh's COMMIT, as the superuser: the write that would queue it is
 --    refused (read-only), as any deferred trigger in a restricted operation

@@ -268,6 +268,7 @@ extern bool CxAncestorClosure(int32 nitems, int64 nlinks, const uint32 *child,
 							  const uint32 *parent, int32 **anc_off, uint32 **anc,
 							  int32 *in_cycle, MemoryContext limitcxt);
 extern int32 *CxItemDepths(const CxPatterns *p);
+extern int64 CxSortLinks(uint32 *child, uint32 *parent, int64 n, MemoryContext limitcxt);
 extern void CxParentLinks(const CxPatterns *p, uint32 item, int64 *first, int64 *end);
 
 /* Whether x is in the ascending list list[first .. end). */

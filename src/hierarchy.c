@@ -173,6 +173,34 @@ CxAncestorClosure(int32 nitems, int64 nlinks, const uint32 *child,
 	return true;
 }
 
+/*
+ * Sort the links child[k] -> parent[k] by (child, parent) and drop repeats,
+ * in place; returns how many remain.  Working memory is counted against
+ * cxsell.max_memory as held by `limitcxt`.
+ */
+int64
+CxSortLinks(uint32 *child, uint32 *parent, int64 n, MemoryContext limitcxt)
+{
+	uint64	   *keys = ClosureAlloc(limitcxt, n, sizeof(uint64));
+	int64		kept = 0;
+	int64		k;
+
+	for (k = 0; k < n; k++)
+		keys[k] = (uint64) child[k] << 32 | parent[k];
+	qsort(keys, n, sizeof(uint64), CxCompareUint64);
+	CHECK_FOR_INTERRUPTS();
+	for (k = 0; k < n; k++)
+	{
+		if (k > 0 && keys[k] == keys[k - 1])
+			continue;
+		child[kept] = (uint32) (keys[k] >> 32);
+		parent[kept] = (uint32) keys[k];
+		kept++;
+	}
+	pfree(keys);
+	return kept;
+}
+
 /* Item `item`'s links to its parents: p->link_parent[*first .. *end). */
 void
 CxParentLinks(const CxPatterns *p, uint32 item, int64 *first, int64 *end)

@@ -54,12 +54,12 @@ FrequentHierarchy(Layout *l, const int32 *newid, CxPatterns *out, CxMineInput *i
 	MineState  *st = l->st;
 	MemoryContext old = MemoryContextSwitchTo(l->cxt);
 	int32		cycle;
-	uint64	   *keys;
-	int64		nkeys = 0;
+	int64		n = 0;
 	int64		k;
 
-	CxCheckMemory(st->limitcxt, (Size) st->nedges * 16, l->work);
-	keys = palloc_extended((Size) Max(st->nedges, 1) * sizeof(uint64), MCXT_ALLOC_HUGE);
+	CxCheckMemory(st->limitcxt, (Size) st->nedges * 8, l->work);
+	out->link_child = palloc_extended((Size) Max(st->nedges, 1) * sizeof(uint32), MCXT_ALLOC_HUGE);
+	out->link_parent = palloc_extended((Size) Max(st->nedges, 1) * sizeof(uint32), MCXT_ALLOC_HUGE);
 	for (k = 0; k < st->nedges; k++)
 	{
 		int32		c = newid[st->edge_child[k]];
@@ -69,21 +69,11 @@ FrequentHierarchy(Layout *l, const int32 *newid, CxPatterns *out, CxMineInput *i
 			continue;
 		if (p < 0)
 			elog(ERROR, "the parent of a frequent item is not frequent");
-		keys[nkeys++] = (uint64) c << 32 | (uint32) p;
+		out->link_child[n] = (uint32) c;
+		out->link_parent[n] = (uint32) p;
+		n++;
 	}
-	qsort(keys, nkeys, sizeof(uint64), CxCompareUint64);
-	out->link_child = palloc_extended((Size) Max(nkeys, 1) * sizeof(uint32), MCXT_ALLOC_HUGE);
-	out->link_parent = palloc_extended((Size) Max(nkeys, 1) * sizeof(uint32), MCXT_ALLOC_HUGE);
-	out->nlinks = 0;
-	for (k = 0; k < nkeys; k++)
-	{
-		if (k > 0 && keys[k] == keys[k - 1])
-			continue;
-		out->link_child[out->nlinks] = (uint32) (keys[k] >> 32);
-		out->link_parent[out->nlinks] = (uint32) keys[k];
-		out->nlinks++;
-	}
-	pfree(keys);
+	out->nlinks = CxSortLinks(out->link_child, out->link_parent, n, st->limitcxt);
 	if (!CxAncestorClosure(out->nitems, out->nlinks, out->link_child,
 						   out->link_parent, &out->anc_off, &out->anc, &cycle,
 						   st->limitcxt))

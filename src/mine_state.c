@@ -171,42 +171,17 @@ ReserveWeights(MineState *st, int64 nbaskets)
 	memset(st->basket_weight + old, 0, (st->weight_cap - old) * sizeof(INT128));
 }
 
-/*
- * Sort the links and drop repeats, in place: rows whose items alternate
- * between lists repeat their links, and the links need only be known once.
- */
-static void
-CompactEdges(MineState *st)
-{
-	uint64	   *keys;
-	int64		n = 0;
-	int64		k;
-
-	CxCheckMemory(st->limitcxt, (Size) Max(st->nedges, 1) * sizeof(uint64), CX_WORK_MINING);
-	keys = palloc_extended((Size) Max(st->nedges, 1) * sizeof(uint64), MCXT_ALLOC_HUGE);
-	for (k = 0; k < st->nedges; k++)
-		keys[k] = (uint64) st->edge_child[k] << 32 | st->edge_parent[k];
-	qsort(keys, st->nedges, sizeof(uint64), CxCompareUint64);
-	CHECK_FOR_INTERRUPTS();
-	for (k = 0; k < st->nedges; k++)
-	{
-		if (k > 0 && keys[k] == keys[k - 1])
-			continue;
-		st->edge_child[n] = (uint32) (keys[k] >> 32);
-		st->edge_parent[n] = (uint32) keys[k];
-		n++;
-	}
-	st->nedges = n;
-	pfree(keys);
-}
-
 /* Record that item `child` has parent `parent`. */
 static void
 AddEdge(MineState *st, uint32 child, uint32 parent)
 {
-	/* full: drop repeats first, and grow only if that leaves it over half full */
+	/*
+	 * Full: drop repeats first (rows whose items alternate between lists
+	 * repeat their links), and grow only if that leaves it over half full.
+	 */
 	if (st->nedges == st->edge_cap && st->nedges > 0)
-		CompactEdges(st);
+		st->nedges = CxSortLinks(st->edge_child, st->edge_parent, st->nedges,
+								 st->limitcxt);
 	if (st->nedges == st->edge_cap || st->nedges * 2 > st->edge_cap)
 	{
 		int64		cap = st->edge_cap;

@@ -43,8 +43,6 @@
 #define PATTERNS_VERSION_EXTRAS 2
 #define PATTERNS_FLAG_WEIGHTED 1
 #define PATTERNS_FLAG_HIERARCHY 2
-/* the weights of itemsets up to this size are checked against each subset */
-#define CX_PATTERNS_MAX_CHECKED 64
 #define PATTERNS_HEADER 32
 
 PG_FUNCTION_INFO_V1(patterns_in);
@@ -419,6 +417,19 @@ WalkSubsets(const CxPatterns *p, const uint64 *set_hash, SubsetVisit visit,
 	pfree(sub);
 }
 
+/* The hash of every itemset, for WalkSubsets. */
+static uint64 *
+SetHashes(const CxPatterns *p)
+{
+	uint64	   *set_hash = palloc_extended(Max(p->nsets, 1) * sizeof(uint64),
+										   MCXT_ALLOC_HUGE);
+	int64		s;
+
+	for (s = 0; s < p->nsets; s++)
+		set_hash[s] = SetHash(p->set_items + p->set_off[s], p->set_size[s]);
+	return set_hash;
+}
+
 /* Where a failing itemset of CheckClosure is named. */
 typedef struct ClosureCheck
 {
@@ -482,12 +493,9 @@ uint8 *
 CxPatternsKinds(const CxPatterns *p)
 {
 	uint8	   *marks = palloc_extended(Max(p->nsets, 1), MCXT_ALLOC_HUGE | MCXT_ALLOC_ZERO);
-	uint64	   *set_hash = palloc_extended(Max(p->nsets, 1) * sizeof(uint64),
-										   MCXT_ALLOC_HUGE);
+	uint64	   *set_hash = SetHashes(p);
 	int64		s;
 
-	for (s = 0; s < p->nsets; s++)
-		set_hash[s] = SetHash(p->set_items + p->set_off[s], p->set_size[s]);
 	WalkSubsets(p, set_hash, MarkSubset, marks);
 	pfree(set_hash);
 	for (s = 0; s < p->nitems; s++)
@@ -630,15 +638,36 @@ DecodePairs(CxReader *r, CxPatterns *p)
 		CxReaderFail(r, "An itemset of two items is missing from the pairs");
 }
 
+/* Where a failing itemset of DecodeWeights is named. */
+typedef struct WeightCheck
+{
+	CxReader   *r;
+	Size		weights_pos;	/* the byte where the itemsets' weights start */
+} WeightCheck;
+
+static void
+CheckSubsetWeight(void *arg, const CxPatterns *p, int64 s, int64 sub)
+{
+	WeightCheck *c = (WeightCheck *) arg;
+
+	if (sub < 0 || p->set_weight[sub] < p->set_weight[s])
+	{
+		c->r->pos = c->weights_pos + 8 * (Size) (s + 1);
+		CxReaderFail(c->r, "An itemset weighs more than its subset");
+	}
+}
+
 /*
  * Read and validate the weights: finite, at most the total, and no itemset
- * weighing more than its subsets one item smaller (the first of them is
- * enough to check: every basket holding the itemset holds it).
+ * weighing more than a subset one item smaller (every basket holding the
+ * itemset holds it).
  */
 static void
 DecodeWeights(CxReader *r, CxPatterns *p)
 {
 	int64		s;
+	WeightCheck c;
+	uint64	   *set_hash;
 
 	p->weighted = true;
 	p->total_weight = cx_get_f64(r);
@@ -646,37 +675,22 @@ DecodeWeights(CxReader *r, CxPatterns *p)
 		CxReaderFail(r, "The total weight is out of range");
 	if ((uint64) p->nsets > (r->len - r->pos) / 8)
 		CxReaderFail(r, "The itemset weights exceed the bytes present");
-	p->set_weight = palloc(Max(p->nsets, 1) * sizeof(double));
+	p->set_weight = palloc_extended(Max(p->nsets, 1) * sizeof(double), MCXT_ALLOC_HUGE);
+	c.r = r;
+	c.weights_pos = r->pos;
 	for (s = 0; s < p->nsets; s++)
 	{
 		double		w = cx_get_f64(r);
-		const uint32 *items = p->set_items + p->set_off[s];
 
+		if ((s & 65535) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (!(w >= 0.0 && w <= p->total_weight))
 			CxReaderFail(r, "An itemset weight is out of range");
-		if (p->set_size[s] > 1)
-		{
-			uint32		subset[CX_PATTERNS_MAX_CHECKED];
-			int32		k = p->set_size[s];
-			int32		drop;
-
-			/* each subset one item smaller: every basket of s holds it */
-			for (drop = 0; drop < k && k - 1 <= CX_PATTERNS_MAX_CHECKED; drop++)
-			{
-				int64		sub;
-				int32		j;
-				int32		n = 0;
-
-				for (j = 0; j < k; j++)
-					if (j != drop)
-						subset[n++] = items[j];
-				sub = FindSet(p, subset, n);
-				if (sub < 0 || w > p->set_weight[sub])
-					CxReaderFail(r, "An itemset weighs more than its subset");
-			}
-		}
 		p->set_weight[s] = w;
 	}
+	set_hash = SetHashes(p);
+	WalkSubsets(p, set_hash, CheckSubsetWeight, &c);
+	pfree(set_hash);
 }
 
 /*

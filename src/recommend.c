@@ -158,9 +158,27 @@ MarkHeld(ArrayType *arr, CxPatterns *p, bool *held, int32 *named)
 	return found;
 }
 
-/* Find each candidate item's best firing rule. */
+/*
+ * The items never offered: under a hierarchy, the categories (the offers are
+ * products); NULL without one.
+ */
+static bool *
+Categories(const CxPatterns *p)
+{
+	bool	   *category;
+	int64		k;
+
+	if (p->nlinks == 0)
+		return NULL;
+	category = palloc0(Max(p->nitems, 1) * sizeof(bool));
+	for (k = 0; k < p->nlinks; k++)
+		category[p->link_parent[k]] = true;
+	return category;
+}
+
+/* Find each candidate item's best firing rule (no category is one). */
 static void
-FireRules(const CxPatterns *p, const bool *held, int32 nheld,
+FireRules(const CxPatterns *p, const bool *held, int32 nheld, const bool *category,
 		  double min_confidence, double min_lift, Candidate *cand,
 		  uint32 *a_items)
 {
@@ -188,7 +206,7 @@ FireRules(const CxPatterns *p, const bool *held, int32 nheld,
 					break;
 				missing = j;
 			}
-		if (j < k || missing < 0)
+		if (j < k || missing < 0 || (category != NULL && category[items[missing]]))
 			continue;
 
 		/* the antecedent: the set without its one missing item */
@@ -332,18 +350,13 @@ EmitRuleRows(const CxPatterns *p, const Candidate *cand, const RecommendArgs *ar
  * recommended, nor categories.
  */
 static void
-EmitPopularityRows(CxPatterns *p, const bool *held, const Candidate *cand,
-				   int32 nout, int32 n, Tuplestorestate *store, TupleDesc tupdesc)
+EmitPopularityRows(CxPatterns *p, const bool *held, const bool *category,
+				   const Candidate *cand, int32 nout, int32 n, Tuplestorestate *store,
+				   TupleDesc tupdesc)
 {
 	const int32 *popular = CxPatternsByCount(p);
 	Datum		empty = CxTextArray(p, NULL, 0);
-	bool	   *category = palloc0(Max(p->nitems, 1) * sizeof(bool));
-	int64		k;
 	int32		i;
-
-	/* under a hierarchy the offers are products: no category */
-	for (k = 0; k < p->nlinks; k++)
-		category[p->link_parent[k]] = true;
 
 	for (i = 0; i < p->nitems && nout < n; i++)
 	{
@@ -352,7 +365,7 @@ EmitPopularityRows(CxPatterns *p, const bool *held, const Candidate *cand,
 		Datum		values[8];
 		bool		nulls[8] = {0};
 
-		if (held[c] || cand[c].set >= 0 || category[c])
+		if (held[c] || cand[c].set >= 0 || (category != NULL && category[c]))
 			continue;
 		support = CxSetSupport(p, c);
 		values[0] = Int32GetDatum(++nout);
@@ -378,9 +391,9 @@ patterns_recommend(PG_FUNCTION_ARGS)
 	int32		nheld;
 	Candidate  *cand;
 	uint32	   *a_items;
+	bool	   *category;
 	int32		nout = 0;
 	int32		i;
-	int64		k;
 
 	ReadArgs(fcinfo, &args);
 	store = CxMaterializeSRF(fcinfo, &tupdesc);
@@ -394,15 +407,14 @@ patterns_recommend(PG_FUNCTION_ARGS)
 	for (i = 0; i < p->nitems; i++)
 		cand[i].set = -1;
 	a_items = palloc(Max(p->max_size, 1) * sizeof(uint32));
+	category = Categories(p);
 	if (args.rank_by != RANK_POPULARITY)
 	{
-		FireRules(p, held, nheld, args.min_confidence, args.min_lift, cand, a_items);
-		/* under a hierarchy the offers are products: no category */
-		for (k = 0; k < p->nlinks; k++)
-			cand[p->link_parent[k]].set = -1;
+		FireRules(p, held, nheld, category, args.min_confidence, args.min_lift, cand,
+				  a_items);
 		nout = EmitRuleRows(p, cand, &args, a_items, store, tupdesc);
 	}
 	if (nout < args.n && (args.fallback || args.rank_by == RANK_POPULARITY))
-		EmitPopularityRows(p, held, cand, nout, args.n, store, tupdesc);
+		EmitPopularityRows(p, held, category, cand, nout, args.n, store, tupdesc);
 	return (Datum) 0;
 }

@@ -57,6 +57,21 @@ sub differences
 	return @d ? scalar(@d) . ' differences: ' . join('; ', @d[ 0 .. ($#d < 4 ? $#d : 4) ]) : '';
 }
 
+# A query's aggregate runs in a parallel plan and gives the serial plan's value.
+my $parallel_settings = "SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0;"
+  . " SET parallel_tuple_cost = 0; SET min_parallel_table_scan_size = 0;";
+sub parallel_same
+{
+	my ($query, $name) = @_;
+	like($node->safe_psql('postgres', "$parallel_settings EXPLAIN (COSTS OFF) $query"),
+		qr/Partial Aggregate/, "$name: a parallel plan");
+	my $serial = $node->safe_psql('postgres',
+		"SET max_parallel_workers_per_gather = 0; SELECT md5(($query)::text)");
+	my $parallel = $node->safe_psql('postgres',
+		"$parallel_settings SET parallel_leader_participation = off; SELECT md5(($query)::text)");
+	is($parallel, $serial, "$name: the parallel value is the serial one");
+}
+
 # --- Groceries over its category levels -----------------------------------------
 
 my $baskets = read_baskets(data_file('groceries', 'groceries.csv'), sub { split /,/, $_[0], -1 });
@@ -148,20 +163,8 @@ for my $i (0 .. $#mains)
 is(differences(\%expect, $pairs), '', 'item_pairs at depth 0: every pair of main categories ('
 	  . scalar(keys %expect) . ')');
 
-# parallel plans: the same values
-my $serial = $node->safe_psql('postgres',
-	"SET max_parallel_workers_per_gather = 0;"
-	  . "SELECT md5(cxsell.mine(basket, item, 0.002, 0, ancestors)::text) FROM lines");
-my $parallel = $node->safe_psql('postgres',
-	"SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;"
-	  . "SET min_parallel_table_scan_size = 0; SET parallel_leader_participation = off;"
-	  . "SELECT md5(cxsell.mine(basket, item, 0.002, 0, ancestors)::text) FROM lines");
-like($node->safe_psql('postgres',
-		"SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;"
-		  . "SET min_parallel_table_scan_size = 0;"
-		  . "EXPLAIN (COSTS OFF) SELECT cxsell.mine(basket, item, 0.002, 0, ancestors) FROM lines"),
-	qr/Partial Aggregate/, 'groceries over the levels: a parallel plan');
-is($parallel, $serial, 'groceries over the levels: the parallel value is the serial one');
+parallel_same('SELECT cxsell.mine(basket, item, 0.002, 0, ancestors) FROM lines',
+	'groceries over the levels');
 
 # --- Online retail: revenue as the weight -------------------------------------------
 
@@ -208,14 +211,8 @@ note(sprintf('online retail sample by customer at 0.15%%: %d itemsets, %d rules,
 	  . ' mined with weights in %.0f ms; the same rules by count: %d', $itemsets, $rules, $total,
 	  $mine * 1000, $plain_rules));
 
-$serial = $node->safe_psql('postgres',
-	"SET max_parallel_workers_per_gather = 0;"
-	  . "SELECT md5(cxsell.mine(customer, stock_code, 0.0015, 0, revenue::float8)::text) FROM sales");
-$parallel = $node->safe_psql('postgres',
-	"SET max_parallel_workers_per_gather = 2; SET parallel_setup_cost = 0; SET parallel_tuple_cost = 0;"
-	  . "SET min_parallel_table_scan_size = 0; SET parallel_leader_participation = off;"
-	  . "SELECT md5(cxsell.mine(customer, stock_code, 0.0015, 0, revenue::float8)::text) FROM sales");
-is($parallel, $serial, 'online retail, revenue-weighted: the parallel value is the serial one');
+parallel_same('SELECT cxsell.mine(customer, stock_code, 0.0015, 0, revenue::float8) FROM sales',
+	'online retail, revenue-weighted');
 
 $node->stop;
 done_testing();
