@@ -19,6 +19,9 @@ OBJS = \
 	src/eclat.o \
 	src/eclat_dense.o \
 	src/patterns.o \
+	src/sequences.o \
+	src/sequence_mine.o \
+	src/sequence_rules.o \
 	src/itemsets.o \
 	src/rules.o \
 	src/item_pairs.o \
@@ -43,7 +46,7 @@ OBJS = \
 	src/managed.o
 
 # the current version installs as 0.1 plus the update scripts
-DATA = cxsell--0.1.sql cxsell--0.1--0.2.sql cxsell--0.2--0.3.sql cxsell--0.3--0.4.sql cxsell--0.4--0.5.sql
+DATA = cxsell--0.1.sql cxsell--0.1--0.2.sql cxsell--0.2--0.3.sql cxsell--0.3--0.4.sql cxsell--0.4--0.5.sql cxsell--0.5--0.6.sql
 
 # setup defines helpers the other tests use, so it runs first
 TESTS = $(wildcard sql/*.sql)

@@ -90,3 +90,24 @@ ORDER BY 1;
 
 -- the results are not trivial
 SELECT (cxsell.summary(cxsell.mine(basket, item, 0.02))).* FROM pl;
+
+-- sequences over (customer, time, item) rows: the parallel value is the serial one
+RESET enable_hashagg;
+SET max_parallel_workers_per_gather = 0;
+CREATE TEMP TABLE serial_seq AS
+SELECT cxsell.mine_sequences(basket % 1500, basket / 1500 * 10 + k, item % 20, 0.02, 3, 25)::text AS s,
+       cxsell.mine_sequences(basket % 1500, timestamptz '2024-01-01' + (basket / 1500 * 10 + k) * interval '1 day',
+                             'p' || item % 20, 0.02, 0, interval '25 days')::text AS st
+FROM pl, generate_series(1, 2) k;
+SET max_parallel_workers_per_gather = 3;
+EXPLAIN (COSTS OFF)
+SELECT cxsell.mine_sequences(basket % 1500, basket / 1500 * 10 + k, item % 20, 0.02, 3, 25)
+FROM pl, generate_series(1, 2) k;
+SELECT (SELECT cxsell.mine_sequences(basket % 1500, basket / 1500 * 10 + k, item % 20, 0.02, 3, 25)::text
+        FROM pl, generate_series(1, 2) k) = s AS sequences_same,
+       (SELECT cxsell.mine_sequences(basket % 1500, timestamptz '2024-01-01' + (basket / 1500 * 10 + k) * interval '1 day',
+                                     'p' || item % 20, 0.02, 0, interval '25 days')::text
+        FROM pl, generate_series(1, 2) k) = st AS timestamped_same,
+       (cxsell.summary(s::cxsell.sequences)).sequences AS sequences,
+       (cxsell.summary(st::cxsell.sequences)).max_sequence_length AS longest
+FROM serial_seq;

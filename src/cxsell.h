@@ -238,6 +238,10 @@ struct ArrayType;
 extern int32 CxPatternsMarkItems(CxPatterns *p, struct ArrayType *names, bool *marks,
 								 int32 *named);
 extern int32 CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count);
+struct CxReader;
+extern void CxDecodeItemNames(struct CxReader *r, int32 *nitems, char ***names);
+extern int32 CxFindItemName(char *const *names, int32 n, int32 **by_name,
+							MemoryContext cxt, const char *name, int32 *count);
 extern int64 CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k);
 extern int64 CxPatternsFind(const CxPatterns *p, const uint32 *items, int32 k);
 #define CX_SET_HAS_SUPERSET			0x01
@@ -382,6 +386,7 @@ extern Datum CxResultRow(FunctionCallInfo fcinfo, Datum *values, bool *nulls);
 extern TupleDesc CxRowArrayDesc(FunctionCallInfo fcinfo, Oid *rowtype);
 extern Datum CxRowArray(Datum *rows, int32 n, Oid rowtype);
 extern Datum CxFloat8Array(const double *v, int32 n);
+extern Datum CxNamesArray(char *const *names, const uint32 *items, int32 k);
 extern Datum CxTextArray(const CxPatterns *p, const uint32 *items, int32 k);
 
 #endif							/* CXSELL_H */

@@ -13,6 +13,7 @@
  *	u64 npairs; npairs x (u32 basket, u32 item)
  *	weighted (flag 2): nbaskets x (u64 high, u64 low) fixed-point weights
  *	with a hierarchy (flag 4): u64 nedges; nedges x (u32 child, u32 parent)
+ *	timed (flag 8): u32 time type, i64 window; npairs x i64 time
  *
  * A value of a by-value integer type (smallint, integer, bigint, oid, date)
  * is a signed 8-byte integer; any other value is a u32 length and the bytes
@@ -28,7 +29,9 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/date.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 #include "bytes.h"
 #include "cxsell.h"
@@ -38,9 +41,11 @@
 #define MINE_FLAG_ROWFORM 1
 #define MINE_FLAG_WEIGHTED 2
 #define MINE_FLAG_HIERARCHY 4
+#define MINE_FLAG_TIMED 8
 
 PG_FUNCTION_INFO_V1(mine_row_trans);
 PG_FUNCTION_INFO_V1(mine_array_trans);
+PG_FUNCTION_INFO_V1(mine_sequences_trans);
 PG_FUNCTION_INFO_V1(mine_combine);
 PG_FUNCTION_INFO_V1(mine_serialize);
 PG_FUNCTION_INFO_V1(mine_deserialize);
@@ -247,6 +252,13 @@ ReservePairs(MineState *st, int64 extra)
 								sizeof(uint32), st->cxt, st->limitcxt,
 								CX_WORK_MINING);
 	Assert(st->basket_cap == st->item_cap);
+	if (st->timed)
+	{
+		st->pair_time = CxGrowArray(st->pair_time, &st->time_cap, want,
+									sizeof(int64), st->cxt, st->limitcxt,
+									CX_WORK_MINING);
+		Assert(st->time_cap >= st->basket_cap);
+	}
 }
 
 static inline void
@@ -395,26 +407,26 @@ mine_row_trans(PG_FUNCTION_ARGS)
 }
 
 /*
- * Add the row (basket, item) of arguments 1 and 2 to `st`, created in
- * `aggcxt` on the first row (NULL `st`) with these parameters.  Rows with a
- * NULL basket or item are skipped; after any other, st->last_basket is its
- * basket and the last pair its own.
+ * Add the row (basket, item) of arguments basket_arg and item_arg to `st`,
+ * created in `aggcxt` on the first row (NULL `st`) with these parameters.
+ * Rows with a NULL basket or item are skipped; after any other,
+ * st->last_basket is its basket and the last pair its own.
  */
-MineState *
-CxMineAddRow(FunctionCallInfo fcinfo, MemoryContext aggcxt, MineState *st,
-			 double min_support, int32 max_len)
+static MineState *
+AddRow(FunctionCallInfo fcinfo, MemoryContext aggcxt, MineState *st,
+	   int basket_arg, int item_arg, double min_support, int32 max_len)
 {
 	if (st == NULL)
 		st = MineStateCreate(aggcxt, true, min_support, max_len,
-							 get_fn_expr_argtype(fcinfo->flinfo, 1),
-							 get_fn_expr_argtype(fcinfo->flinfo, 2),
+							 get_fn_expr_argtype(fcinfo->flinfo, basket_arg),
+							 get_fn_expr_argtype(fcinfo->flinfo, item_arg),
 							 PG_GET_COLLATION());
 	else
 		CheckSameParams(st, min_support, max_len);
 
-	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
+	if (!PG_ARGISNULL(basket_arg) && !PG_ARGISNULL(item_arg))
 	{
-		Datum		b = PG_GETARG_DATUM(1);
+		Datum		b = PG_GETARG_DATUM(basket_arg);
 		uint32		basket;
 
 		/* lines of one basket usually come together: try the last one first */
@@ -424,9 +436,152 @@ CxMineAddRow(FunctionCallInfo fcinfo, MemoryContext aggcxt, MineState *st,
 		else
 			basket = CxValueSetId(&st->baskets, b);
 		st->last_basket = basket;
-		AddPair(st, basket, CxValueSetId(&st->items, PG_GETARG_DATUM(2)));
+		AddPair(st, basket, CxValueSetId(&st->items, PG_GETARG_DATUM(item_arg)));
 	}
 	return st;
+}
+
+/* The row (basket, item) of arguments 1 and 2: see AddRow. */
+MineState *
+CxMineAddRow(FunctionCallInfo fcinfo, MemoryContext aggcxt, MineState *st,
+			 double min_support, int32 max_len)
+{
+	return AddRow(fcinfo, aggcxt, st, 1, 2, min_support, max_len);
+}
+
+/* The kind of time of a type cxsell.mine_sequences takes, or -1. */
+int
+CxTimeKindOf(Oid type)
+{
+	switch (type)
+	{
+		case INT8OID:
+		case INT4OID:
+		case INT2OID:
+			return CX_TIME_INTEGER;
+		case DATEOID:
+			return CX_TIME_DATE;
+		case TIMESTAMPOID:
+			return CX_TIME_TIMESTAMP;
+		case TIMESTAMPTZOID:
+			return CX_TIME_TIMESTAMPTZ;
+	}
+	return -1;
+}
+
+/* A time of type `type`, in the units of its kind; it must be finite. */
+int64
+CxTimeUnits(Datum d, Oid type)
+{
+	switch (CxTimeKindOf(type))
+	{
+		case CX_TIME_INTEGER:
+			return type == INT8OID ? DatumGetInt64(d) :
+				type == INT4OID ? (int64) DatumGetInt32(d) :
+				(int64) DatumGetInt16(d);
+		case CX_TIME_DATE:
+			if (DATE_NOT_FINITE(DatumGetDateADT(d)))
+				break;
+			return (int64) DatumGetDateADT(d);
+		case CX_TIME_TIMESTAMP:
+		case CX_TIME_TIMESTAMPTZ:
+			if (TIMESTAMP_NOT_FINITE(DatumGetTimestamp(d)))
+				break;
+			return DatumGetTimestamp(d);
+		default:
+			elog(ERROR, "unsupported time type %u", type);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+			 errmsg("a time must be finite"),
+			 errhint("Leave out rows dated infinity or -infinity.")));
+	return 0;
+}
+
+/*
+ * Argument `argno`, the window, in the units of times of type `type`: an
+ * integer for integer times; an interval for dates (whole days, rounded
+ * down) and timestamps (microseconds).  A month counts 30 days and a day 24
+ * hours, as when PostgreSQL compares intervals.  It must be positive.
+ */
+static int64
+WindowArg(FunctionCallInfo fcinfo, int argno, Oid type)
+{
+	int			kind = CxTimeKindOf(type);
+	double		w;
+
+	CxRequireArg(fcinfo, argno, "within",
+				 kind == CX_TIME_INTEGER ?
+				 "Pass the longest time a sequence may span, in the units of the times." :
+				 "Pass the longest time a sequence may span, such as interval '90 days'.");
+	if (kind == CX_TIME_INTEGER)
+		w = (double) PG_GETARG_INT64(argno);
+	else
+	{
+		Interval   *iv = PG_GETARG_INTERVAL_P(argno);
+
+		w = ((double) iv->month * DAYS_PER_MONTH + (double) iv->day) *
+			(double) USECS_PER_DAY + (double) iv->time;
+		if (kind == CX_TIME_DATE)
+			w = floor(w / (double) USECS_PER_DAY);
+	}
+	if (!(w > 0.0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("within must be positive"),
+				 errdetail("within is the longest time from the first item of a sequence to its last."),
+				 errhint(kind == CX_TIME_DATE ? "Use at least interval '1 day' with dates." :
+						 "Use a positive window, such as interval '90 days'.")));
+	/* a window past any difference of two times is no limit */
+	return (int64) Min(w, (double) (PG_INT64_MAX / 4));
+}
+
+/*
+ * Transition of cxsell.mine_sequences(customer, at, item, min_support,
+ * max_len, within): one row per customer, time and item.  Rows with a NULL
+ * customer, time or item are skipped.
+ */
+Datum
+mine_sequences_trans(PG_FUNCTION_ARGS)
+{
+	MemoryContext aggcxt = CxAggContext(fcinfo);
+	MineState  *st = PG_ARGISNULL(0) ? NULL : (MineState *) PG_GETARG_POINTER(0);
+	Oid			time_type = get_fn_expr_argtype(fcinfo->flinfo, 2);
+	double		min_support;
+	int32		max_len;
+	int64		window;
+	ErrorContextCallback call;
+
+	CxEnterAggregate(&call, fcinfo);
+	if (CxTimeKindOf(time_type) < 0)
+		elog(ERROR, "unsupported time type %u", time_type);
+	GetMineParams(fcinfo, 4, &min_support, &max_len);
+	window = WindowArg(fcinfo, 6, time_type);
+	if (st == NULL)
+	{
+		st = MineStateCreate(aggcxt, true, min_support, max_len,
+							 get_fn_expr_argtype(fcinfo->flinfo, 1),
+							 get_fn_expr_argtype(fcinfo->flinfo, 3),
+							 PG_GET_COLLATION());
+		st->timed = true;
+		st->time_type = time_type;
+		st->window = window;
+	}
+	else if (st->window != window)
+		CxRequireSameParams(false, "within", NULL);
+	if (!PG_ARGISNULL(2))
+	{
+		int64		npairs = st->npairs;
+
+		st = AddRow(fcinfo, aggcxt, st, 1, 3, min_support, max_len);
+		if (st->npairs > npairs)
+		{
+			Assert(st->time_cap >= st->npairs);
+			st->pair_time[st->npairs - 1] = CxTimeUnits(PG_GETARG_DATUM(2), time_type);
+		}
+	}
+	CxLeaveCall(&call);
+	PG_RETURN_POINTER(st);
 }
 
 /*
@@ -508,11 +663,14 @@ MergeState(MineState *dst, MineState *src)
 
 	if (dst->rowform != src->rowform || dst->item_ti.type != src->item_ti.type ||
 		(dst->rowform && dst->basket_ti.type != src->basket_ti.type) ||
-		dst->weighted != src->weighted || dst->hierarchical != src->hierarchical)
+		dst->weighted != src->weighted || dst->hierarchical != src->hierarchical ||
+		dst->timed != src->timed || dst->time_type != src->time_type)
 		elog(ERROR, "cannot combine cxsell.mine states of different kinds");
 	Assert(!dst->flat);
 	Assert(src->npairs == 0 || src->items.nvalues > 0);
 	CheckSameParams(dst, src->min_support, src->max_len);
+	if (dst->window != src->window)
+		CxRequireSameParams(false, "within", NULL);
 
 	for (i = 0; i < src->items.nvalues; i++)
 	{
@@ -549,6 +707,8 @@ MergeState(MineState *dst, MineState *src)
 		dst->pair_basket[dst->npairs] = basket_map ?
 			basket_map[src->pair_basket[k]] : basket_base + src->pair_basket[k];
 		dst->pair_item[dst->npairs] = item_map[src->pair_item[k]];
+		if (dst->timed)
+			dst->pair_time[dst->npairs] = src->pair_time[k];
 		dst->npairs++;
 	}
 	if (dst->weighted)
@@ -605,6 +765,9 @@ mine_combine(PG_FUNCTION_ARGS)
 							  src->item_ti.type, src->item_ti.collation);
 		dst->weighted = src->weighted;
 		dst->hierarchical = src->hierarchical;
+		dst->timed = src->timed;
+		dst->time_type = src->time_type;
+		dst->window = src->window;
 	}
 	MergeState(dst, src);
 	CxLeaveCall(&call);
@@ -623,7 +786,8 @@ mine_serialize(PG_FUNCTION_ARGS)
 	CxStateBegin(&buf, "CXM", MINE_STATE_VERSION);
 	appendStringInfoChar(&buf, (st->rowform ? MINE_FLAG_ROWFORM : 0) |
 						 (st->weighted ? MINE_FLAG_WEIGHTED : 0) |
-						 (st->hierarchical ? MINE_FLAG_HIERARCHY : 0));
+						 (st->hierarchical ? MINE_FLAG_HIERARCHY : 0) |
+						 (st->timed ? MINE_FLAG_TIMED : 0));
 	cx_put_f64(&buf, st->min_support);
 	cx_put_u32(&buf, (uint32) st->max_len);
 	cx_put_u32(&buf, st->item_ti.collation);
@@ -676,6 +840,14 @@ mine_serialize(PG_FUNCTION_ARGS)
 			cx_put_u32(&buf, st->edge_child[k]);
 			cx_put_u32(&buf, st->edge_parent[k]);
 		}
+	}
+	if (st->timed)
+	{
+		cx_put_u32(&buf, st->time_type);
+		cx_put_u64(&buf, (uint64) st->window);
+		CxStateReserve(&buf, (Size) st->npairs * 8);
+		for (k = 0; k < st->npairs; k++)
+			cx_put_u64(&buf, (uint64) st->pair_time[k]);
 	}
 	PG_RETURN_BYTEA_P(CxStateEnd(&buf));
 }
@@ -742,8 +914,10 @@ mine_deserialize(PG_FUNCTION_ARGS)
 	CxStateOpen(&r, bytes, "CXM", MINE_STATE_VERSION, "cxsell.mine state",
 				ERRCODE_DATA_CORRUPTED);
 	flags = cx_get_u8(&r);
-	if ((flags & ~(MINE_FLAG_ROWFORM | MINE_FLAG_WEIGHTED | MINE_FLAG_HIERARCHY)) != 0 ||
-		((flags & MINE_FLAG_HIERARCHY) && !(flags & MINE_FLAG_ROWFORM)))
+	if ((flags & ~(MINE_FLAG_ROWFORM | MINE_FLAG_WEIGHTED | MINE_FLAG_HIERARCHY |
+				   MINE_FLAG_TIMED)) != 0 ||
+		((flags & (MINE_FLAG_HIERARCHY | MINE_FLAG_TIMED)) && !(flags & MINE_FLAG_ROWFORM)) ||
+		((flags & MINE_FLAG_TIMED) && (flags & (MINE_FLAG_HIERARCHY | MINE_FLAG_WEIGHTED))))
 		CxReaderFail(&r, "The state has unknown flags");
 	min_support = cx_get_f64(&r);
 	max_len = (int32) cx_get_u32(&r);
@@ -758,6 +932,7 @@ mine_deserialize(PG_FUNCTION_ARGS)
 	st->flat = true;
 	st->weighted = (flags & MINE_FLAG_WEIGHTED) != 0;
 	st->hierarchical = (flags & MINE_FLAG_HIERARCHY) != 0;
+	st->timed = (flags & MINE_FLAG_TIMED) != 0;
 	nbaskets = cx_get_u32(&r);
 	if (st->rowform)
 		ReadValues(&r, &st->baskets, nbaskets);
@@ -817,6 +992,19 @@ mine_deserialize(PG_FUNCTION_ARGS)
 				CxReaderFail(&r, "A link refers to an item that is not in the state");
 			AddEdge(st, c, p);
 		}
+	}
+	if (st->timed)
+	{
+		st->time_type = cx_get_u32(&r);
+		st->window = (int64) cx_get_u64(&r);
+		if (CxTimeKindOf(st->time_type) < 0)
+			CxReaderFail(&r, "The state names an unsupported time type");
+		if (st->window <= 0)
+			CxReaderFail(&r, "The window is not positive");
+		if (npairs > (r.len - r.pos) / 8)
+			CxReaderFail(&r, "The times exceed the bytes present");
+		for (k = 0; k < npairs; k++)
+			st->pair_time[k] = (int64) cx_get_u64(&r);
 	}
 	CxReaderEnd(&r);
 	PG_RETURN_POINTER(st);

@@ -67,6 +67,17 @@ typedef struct MineState
 	uint32	   *chain_pool;		/* lists as [room, length, item numbers...] */
 	int64		pool_len;
 	int64		pool_cap;
+
+	/*
+	 * Timed states (cxsell.mine_sequences): baskets are customers, and each
+	 * pair has the time of its row, in the units of the time type (days for
+	 * dates, microseconds for timestamps); `window` is in the same units.
+	 */
+	bool		timed;
+	Oid			time_type;
+	int64		window;
+	int64	   *pair_time;
+	int64		time_cap;
 } MineState;
 
 /* fixed-point weights: 2^32 units per unit of weight */
@@ -75,6 +86,18 @@ extern void CxWeightAdd(INT128 *acc, INT128 x);
 extern double CxWeightDouble(INT128 x);
 
 extern void CxCheckMineParams(double min_support, int32 max_len);
+
+/* the kinds of time a timed state holds */
+typedef enum CxTimeKind
+{
+	CX_TIME_INTEGER = 0,
+	CX_TIME_DATE = 1,
+	CX_TIME_TIMESTAMP = 2,
+	CX_TIME_TIMESTAMPTZ = 3
+} CxTimeKind;
+
+extern int	CxTimeKindOf(Oid type);
+extern int64 CxTimeUnits(Datum d, Oid type);
 
 extern MineState *CxMineAddRow(FunctionCallInfo fcinfo, MemoryContext aggcxt,
 							   MineState *st, double min_support, int32 max_len);

@@ -223,34 +223,48 @@ CompareNames(const void *a, const void *b)
 	return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
-/* Read and validate the item dictionary. */
-static void
-DecodeItems(CxReader *r, CxPatterns *p)
+/*
+ * Read and validate an item dictionary: a u32 count, then each name as a
+ * u32 length and its text, valid in the database encoding, no two alike.
+ */
+void
+CxDecodeItemNames(CxReader *r, int32 *nitems, char ***names)
 {
+	char	  **name;
 	char	  **sorted;
+	int32		n;
 	int32		i;
 
-	p->nitems = (int32) cx_get_u32(r);
-	if (p->nitems < 0 || (Size) p->nitems > (r->len - r->pos) / 4)
+	n = (int32) cx_get_u32(r);
+	if (n < 0 || (Size) n > (r->len - r->pos) / 4)
 		CxReaderFail(r, "The item count exceeds the bytes present");
-	p->item_name = palloc(Max(p->nitems, 1) * sizeof(char *));
-	p->item_count = palloc(Max(p->nitems, 1) * sizeof(int64));
-	for (i = 0; i < p->nitems; i++)
+	name = palloc(Max(n, 1) * sizeof(char *));
+	for (i = 0; i < n; i++)
 	{
 		uint32		len = cx_get_u32(r);
 		const char *s = cx_get_bytes(r, len);
 
 		if (!pg_verifymbstr(s, len, true))
 			CxReaderFail(r, "An item name is not valid text in the database encoding");
-		p->item_name[i] = pnstrdup(s, len);
+		name[i] = pnstrdup(s, len);
 	}
-	sorted = palloc(Max(p->nitems, 1) * sizeof(char *));
-	memcpy(sorted, p->item_name, p->nitems * sizeof(char *));
-	qsort(sorted, p->nitems, sizeof(char *), CompareNames);
-	for (i = 1; i < p->nitems; i++)
+	sorted = palloc(Max(n, 1) * sizeof(char *));
+	memcpy(sorted, name, n * sizeof(char *));
+	qsort(sorted, n, sizeof(char *), CompareNames);
+	for (i = 1; i < n; i++)
 		if (strcmp(sorted[i - 1], sorted[i]) == 0)
 			CxReaderFail(r, "An item appears twice");
 	pfree(sorted);
+	*nitems = n;
+	*names = name;
+}
+
+/* Read and validate the item dictionary. */
+static void
+DecodeItems(CxReader *r, CxPatterns *p)
+{
+	CxDecodeItemNames(r, &p->nitems, &p->item_name);
+	p->item_count = palloc(Max(p->nitems, 1) * sizeof(int64));
 }
 
 /*
@@ -842,10 +856,10 @@ ItemOrder(CxPatterns *p, qsort_arg_comparator cmp)
 static int
 CompareByName(const void *a, const void *b, void *arg)
 {
-	const CxPatterns *p = (const CxPatterns *) arg;
+	char	   *const *names = (char *const *) arg;
 	int32		x = *(const int32 *) a;
 	int32		y = *(const int32 *) b;
-	int			c = strcmp(p->item_name[x], p->item_name[y]);
+	int			c = strcmp(names[x], names[y]);
 
 	if (c != 0)
 		return c;
@@ -853,34 +867,51 @@ CompareByName(const void *a, const void *b, void *arg)
 }
 
 /*
- * The items whose text is `name`: returns the position of the first in
- * p->by_name and sets *count to how many there are (usually 0 or 1; two
- * distinct values of some types print alike).  The name index is built on
- * first use, in the memory the value was decoded into.
+ * The items among names[0 .. n) whose text is `name`: returns the position
+ * of the first in *by_name and sets *count to how many there are (usually 0
+ * or 1; two distinct values of some types print alike).  *by_name, the
+ * item numbers ordered by name, is built on first use in `cxt`.
  */
 int32
-CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count)
+CxFindItemName(char *const *names, int32 n, int32 **by_name, MemoryContext cxt,
+			   const char *name, int32 *count)
 {
 	int32		lo = 0;
-	int32		hi = p->nitems;
+	int32		hi = n;
 	int32		first;
 
-	if (p->by_name == NULL)
-		p->by_name = ItemOrder(p, CompareByName);
+	if (*by_name == NULL)
+	{
+		int32	   *order = MemoryContextAlloc(cxt, Max(n, 1) * sizeof(int32));
+		int32		i;
+
+		for (i = 0; i < n; i++)
+			order[i] = i;
+		qsort_arg(order, n, sizeof(int32), CompareByName, (void *) names);
+		*by_name = order;
+	}
 	while (lo < hi)
 	{
 		int32		mid = lo + (hi - lo) / 2;
 
-		if (strcmp(p->item_name[p->by_name[mid]], name) < 0)
+		if (strcmp(names[(*by_name)[mid]], name) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	first = lo;
-	while (lo < p->nitems && strcmp(p->item_name[p->by_name[lo]], name) == 0)
+	while (lo < n && strcmp(names[(*by_name)[lo]], name) == 0)
 		lo++;
 	*count = lo - first;
 	return first;
+}
+
+/* The items whose text is `name`, in p->by_name: see CxFindItemName. */
+int32
+CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count)
+{
+	return CxFindItemName(p->item_name, p->nitems, &p->by_name,
+						  GetMemoryChunkContext(p), name, count);
 }
 
 static int

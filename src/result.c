@@ -102,7 +102,7 @@ CxFloat8Array(const double *v, int32 n)
  * them out (no items: the empty array, of no dimensions).
  */
 Datum
-CxTextArray(const CxPatterns *p, const uint32 *items, int32 k)
+CxNamesArray(char *const *names, const uint32 *items, int32 k)
 {
 	Size		nbytes = ARR_OVERHEAD_NONULLS(1);
 	ArrayType  *arr;
@@ -112,7 +112,7 @@ CxTextArray(const CxPatterns *p, const uint32 *items, int32 k)
 	if (k == 0)
 		return PointerGetDatum(construct_empty_array(TEXTOID));
 	for (i = 0; i < k; i++)
-		nbytes += INTALIGN(VARHDRSZ + strlen(p->item_name[items[i]]));
+		nbytes += INTALIGN(VARHDRSZ + strlen(names[items[i]]));
 	arr = (ArrayType *) palloc0(nbytes);
 	SET_VARSIZE(arr, nbytes);
 	arr->ndim = 1;
@@ -123,7 +123,7 @@ CxTextArray(const CxPatterns *p, const uint32 *items, int32 k)
 	at = ARR_DATA_PTR(arr);
 	for (i = 0; i < k; i++)
 	{
-		const char *name = p->item_name[items[i]];
+		const char *name = names[items[i]];
 		Size		len = strlen(name);
 
 		SET_VARSIZE(at, VARHDRSZ + len);
@@ -131,4 +131,11 @@ CxTextArray(const CxPatterns *p, const uint32 *items, int32 k)
 		at += INTALIGN(VARHDRSZ + len);
 	}
 	return PointerGetDatum(arr);
+}
+
+/* The names of the items items[0 .. k) of p, as a text[]. */
+Datum
+CxTextArray(const CxPatterns *p, const uint32 *items, int32 k)
+{
+	return CxNamesArray(p->item_name, items, k);
 }
