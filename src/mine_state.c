@@ -50,38 +50,53 @@ PG_FUNCTION_INFO_V1(mine_combine);
 PG_FUNCTION_INFO_V1(mine_serialize);
 PG_FUNCTION_INFO_V1(mine_deserialize);
 
-/* Reject a min_support or max_len that cxsell.mine cannot use. */
-void
-CxCheckMineParams(double min_support, int32 max_len)
+/*
+ * Reject a min_support or max_len that cxsell.mine (timed: that
+ * cxsell.mine_sequences) cannot use.
+ */
+static void
+CheckParams(double min_support, int32 max_len, bool timed)
 {
 	if (isnan(min_support) || min_support <= 0.0 || min_support > 1.0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("min_support %g is out of range", min_support),
+				 timed ? errdetail("min_support is the fraction of customers a sequence must appear in.") :
 				 errdetail("min_support is the fraction of baskets an itemset must appear in."),
 				 errhint("Use a value greater than 0 and at most 1, such as 0.01 for 1%%.")));
 	if (max_len < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("max_len %d is out of range", max_len),
+				 timed ? errhint("Use 0 for no limit on the sequence length, or a positive length.") :
 				 errhint("Use 0 for no limit on the itemset size, or a positive size.")));
+}
+
+/* Reject a min_support or max_len that cxsell.mine cannot use. */
+void
+CxCheckMineParams(double min_support, int32 max_len)
+{
+	CheckParams(min_support, max_len, false);
 }
 
 /* Read the min_support and max_len arguments of a transition call. */
 static void
 GetMineParams(FunctionCallInfo fcinfo, int argno, double *min_support,
-			  int32 *max_len)
+			  int32 *max_len, bool timed)
 {
-	CxRequireArg(fcinfo, argno, "min_support",
+	CxRequireArg(fcinfo, argno, "min_support", timed ?
+				 "Pass the minimum support as a fraction of customers, such as 0.01." :
 				 "Pass the minimum support as a fraction of baskets, such as 0.01.");
 	*min_support = PG_GETARG_FLOAT8(argno);
 	*max_len = 0;
 	if (PG_NARGS() > argno + 1)
 	{
-		CxRequireArg(fcinfo, argno + 1, "max_len",
+		CxRequireArg(fcinfo, argno + 1, "max_len", timed ?
+					 "Use 0 for no limit on the sequence length." :
 					 "Use 0 for no limit on the itemset size.");
 		*max_len = PG_GETARG_INT32(argno + 1);
 	}
+	CheckParams(*min_support, *max_len, timed);
 }
 
 /* Insist that every row of a group mines with the same parameters. */
@@ -383,7 +398,7 @@ mine_row_trans(PG_FUNCTION_ARGS)
 		else
 			ancestors_arg = 5;
 	}
-	GetMineParams(fcinfo, 3, &min_support, &max_len);
+	GetMineParams(fcinfo, 3, &min_support, &max_len, false);
 	st = CxMineAddRow(fcinfo, aggcxt, st, min_support, max_len);
 	if (fresh)
 	{
@@ -555,7 +570,7 @@ mine_sequences_trans(PG_FUNCTION_ARGS)
 	CxEnterAggregate(&call, fcinfo);
 	if (CxTimeKindOf(time_type) < 0)
 		elog(ERROR, "unsupported time type %u", time_type);
-	GetMineParams(fcinfo, 4, &min_support, &max_len);
+	GetMineParams(fcinfo, 4, &min_support, &max_len, true);
 	window = WindowArg(fcinfo, 6, time_type);
 	if (st == NULL)
 	{
@@ -599,11 +614,9 @@ mine_array_trans(PG_FUNCTION_ARGS)
 	ErrorContextCallback call;
 
 	CxEnterAggregate(&call, fcinfo);
-	GetMineParams(fcinfo, 2, &min_support, &max_len);
+	GetMineParams(fcinfo, 2, &min_support, &max_len, false);
 	if (st != NULL)
 		CheckSameParams(st, min_support, max_len);
-	else
-		CxCheckMineParams(min_support, max_len);
 
 	if (!PG_ARGISNULL(1))
 	{
