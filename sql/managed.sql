@@ -222,6 +222,78 @@ SELECT count(*) AS not_of_rule_drift FROM (
 SELECT cxsell.drop_rule_set('drift');
 DROP TABLE mg_drift_lines, mg_drift_before;
 
+-- next-product sequences: a bank's accounts, opened over time.  The query
+-- returns the holdings as baskets for the basket rules, and customer and
+-- at for the sequences, mined once a window is set
+CREATE TABLE mg_accounts (customer text, product text, opened date);
+INSERT INTO mg_accounts VALUES
+  ('c1', 'checking', '2024-01-01'), ('c1', 'savings', '2024-02-01'), ('c1', 'card', '2024-03-01'),
+  ('c2', 'checking', '2024-01-05'), ('c2', 'savings', '2024-01-20'),
+  ('c3', 'checking', '2024-01-01'), ('c3', 'savings', '2024-06-01'),
+  ('c4', 'checking', '2024-01-01'), ('c4', 'savings', '2024-01-01'), ('c4', 'card', '2024-02-01'),
+  ('c5', 'savings', '2024-03-01'), ('c5', 'card', '2024-04-01'),
+  ('c6', 'checking', '2024-04-01');
+SELECT cxsell.create_rule_set('bank',
+  'SELECT customer AS basket, product AS item, customer, opened AS at FROM mg_accounts', 0.2,
+  recommendations => 2);
+CALL cxsell.refresh('bank');
+SELECT count(*) AS no_sequences_yet FROM cxsell.current_sequence_rules WHERE rule_set = 'bank';
+SELECT cxsell.set_rule_set_sequences('bank', '90 days');
+SELECT parameters->>'sequence_within' AS within FROM cxsell.analyses WHERE name = 'bank';
+CALL cxsell.refresh('bank');
+SELECT antecedent, consequent, customers, antecedent_customers, round(confidence::numeric, 4) AS confidence,
+       round(lift::numeric, 4) AS lift, median_gap
+FROM cxsell.current_sequence_rules WHERE rule_set = 'bank' ORDER BY antecedent, consequent;
+SELECT customer, rank, item, antecedent, median_gap, source
+FROM cxsell.current_next_recommendations WHERE rule_set = 'bank' ORDER BY customer, rank;
+-- the views are the readers over the value mined from the same rows
+CREATE TABLE mg_bank_s AS
+SELECT cxsell.mine_sequences(customer, opened, product, 0.2, 0, interval '90 days') AS s FROM mg_accounts;
+SELECT (SELECT count(*) FROM (
+          SELECT antecedent, consequent, support, confidence, lift, median_gap
+          FROM cxsell.current_sequence_rules WHERE rule_set = 'bank'
+          EXCEPT SELECT antecedent, consequent, support, confidence, lift, median_gap
+          FROM mg_bank_s, cxsell.sequence_rules(s)) d) AS rules_not_of_value,
+       (SELECT count(*) FROM (
+          SELECT customer, rank, item, confidence, antecedent, source
+          FROM cxsell.current_next_recommendations WHERE rule_set = 'bank'
+          EXCEPT SELECT h.customer, x.rank, x.item, x.confidence, x.antecedent, x.source
+          FROM mg_bank_s, (SELECT customer, array_agg(product ORDER BY opened, product) AS items,
+                                  array_agg(opened ORDER BY opened, product) AS times
+                           FROM mg_accounts GROUP BY customer) h,
+               cxsell.recommend_next(s, h.items, h.times, 2) x) d) AS recommendations_not_of_value;
+-- windows that do not fit, and queries without a time
+SELECT regress.err($$SELECT cxsell.set_rule_set_sequences('bank', 'soon')$$);
+SELECT regress.err($$SELECT cxsell.set_rule_set_sequences('bank', '-3 days')$$);
+SELECT regress.err($$SELECT cxsell.set_rule_set_sequences('bank', '0')$$);
+SELECT regress.err($$SELECT cxsell.set_rule_set_sequences('bank', '30')$$);
+SELECT regress.err($$SELECT cxsell.set_rule_set_sequences('shop', '90 days')$$);
+SELECT regress.err($$SELECT cxsell.set_rule_set_sequences('nope', '90 days')$$);
+SELECT regress.err($$SELECT cxsell.alter_rule_set('bank', source_query =>
+  'SELECT customer AS basket, product AS item, customer FROM mg_accounts')$$);
+SELECT regress.err($$SELECT cxsell.alter_rule_set('bank', source_query =>
+  'SELECT customer AS basket, product AS item, customer, product AS at FROM mg_accounts')$$);
+-- integer times take an integer window
+SELECT regress.err($$SELECT cxsell.alter_rule_set('bank', source_query =>
+  'SELECT customer AS basket, product AS item, customer, opened - date ''2024-01-01'' AS at FROM mg_accounts')$$);
+SELECT cxsell.set_rule_set_sequences('bank', NULL);
+SELECT cxsell.alter_rule_set('bank', source_query =>
+  'SELECT customer AS basket, product AS item, customer, opened - date ''2024-01-01'' AS at FROM mg_accounts');
+SELECT cxsell.set_rule_set_sequences('bank', '90');
+CALL cxsell.refresh('bank');
+SELECT count(*) AS same_rules_by_day_numbers FROM cxsell.current_sequence_rules r, mg_bank_s m,
+  cxsell.sequence_rules(m.s) x
+WHERE r.rule_set = 'bank' AND r.antecedent = x.antecedent AND r.consequent = x.consequent
+  AND r.confidence = x.confidence AND r.median_gap = x.median_gap;
+-- no window: no sequences at the next refresh
+SELECT cxsell.set_rule_set_sequences('bank', NULL);
+CALL cxsell.refresh('bank');
+SELECT (SELECT count(*) FROM cxsell.current_sequence_rules WHERE rule_set = 'bank') AS rules,
+       (SELECT count(*) FROM cxsell.current_next_recommendations WHERE rule_set = 'bank') AS offers,
+       (SELECT count(*) FROM cxsell.current_rules WHERE rule_set = 'bank') > 0 AS basket_rules;
+SELECT cxsell.drop_rule_set('bank');
+DROP TABLE mg_accounts, mg_bank_s;
+
 -- dropping a definition drops its results, not its log
 SELECT cxsell.drop_rule_set('shop');
 SELECT count(*) FROM cxsell.current_rules WHERE rule_set = 'shop';

@@ -21,7 +21,8 @@ GRANT EXECUTE ON ALL ROUTINES IN SCHEMA cxsell TO regress_cx_a, regress_cx_b;
 GRANT SELECT ON cxsell.analyses, cxsell.refresh_status, cxsell.refresh_history,
   cxsell.current_rules, cxsell.current_itemsets, cxsell.current_item_pairs,
   cxsell.current_recommendations, cxsell.current_bundles, cxsell.current_hierarchy,
-  cxsell.current_rule_drift, cxsell.current_segments, cxsell.current_segment_profiles
+  cxsell.current_rule_drift, cxsell.current_sequence_rules, cxsell.current_next_recommendations,
+  cxsell.current_segments, cxsell.current_segment_profiles
   TO regress_cx_a, regress_cx_b, regress_cx_dashboard;
 GRANT USAGE ON SCHEMA regress TO regress_cx_a, regress_cx_b;
 CREATE SCHEMA ms_a AUTHORIZATION regress_cx_a;
@@ -231,11 +232,17 @@ SELECT cxsell.set_rule_set_rules('su_set', redundant => false, basis => true);
 SELECT cxsell.set_rule_set_interest('su_set', 1.05);
 SELECT cxsell.alter_rule_set('su_set', source_query =>
   'SELECT basket, item, ARRAY[''all''] AS ancestors, 2.5 AS weight FROM ms_b.lines WHERE basket > 1');
+-- and its customers' sequences, the baskets' numbers as times
+SELECT cxsell.alter_rule_set('su_set', source_query =>
+  'SELECT basket, item, ARRAY[''all''] AS ancestors, 2.5 AS weight, customer, basket AS at FROM ms_b.lines WHERE basket > 1');
+SELECT cxsell.set_rule_set_sequences('su_set', '5');
 CALL cxsell.refresh('su_set');
 -- the views read under the planted path (this query itself names no operator)
 CREATE TEMP TABLE su_rules AS SELECT * FROM cxsell.current_rules;
 CREATE TEMP TABLE su_bundles AS SELECT * FROM cxsell.current_bundles;
 CREATE TEMP TABLE su_hierarchy AS SELECT * FROM cxsell.current_hierarchy;
+CREATE TEMP TABLE su_sequence_rules AS SELECT * FROM cxsell.current_sequence_rules;
+CREATE TEMP TABLE su_next AS SELECT * FROM cxsell.current_next_recommendations;
 CREATE TEMP TABLE su_patterns AS SELECT * FROM cxsell.rule_set_patterns;
 CALL cxsell.refresh_all();
 SELECT cxsell.drop_rule_set('su_set');
@@ -252,7 +259,12 @@ SELECT (SELECT count(*) FROM su_rules WHERE rule_set = 'su_set') AS stored_rules
        (SELECT count(*) FROM su_bundles WHERE rule_set = 'su_set') AS bundles,
        (SELECT count(*) FROM su_patterns p, cxsell.bundles(p.patterns)
         WHERE p.name = 'su_set') AS of_value;
-DROP TABLE su_rules, su_bundles, su_patterns, su_hierarchy;
+-- and its sequences' rules and each customer's next products
+SELECT (SELECT count(*) FROM su_sequence_rules WHERE rule_set = 'su_set') AS sequence_rules,
+       (SELECT count(*) FROM su_patterns p, cxsell.sequence_rules(p.sequences)
+        WHERE p.name = 'su_set') AS of_sequences,
+       (SELECT count(DISTINCT customer) FROM su_next WHERE rule_set = 'su_set') AS customers_offered;
+DROP TABLE su_rules, su_bundles, su_patterns, su_hierarchy, su_sequence_rules, su_next;
 SELECT regress.state('a_set');
 SET ROLE regress_cx_a;
 DROP OPERATOR public.= (text, text);
@@ -310,6 +322,8 @@ SELECT regress.err($$SELECT cxsell.set_rule_set_rules('b_set', redundant => fals
 SELECT regress.err($$SELECT cxsell_internal.set_rule_set_rules('regress_cx_b', 'public', 'b_set', false, true)$$);
 SELECT regress.err($$SELECT cxsell.set_rule_set_interest('b_set', 2)$$);
 SELECT regress.err($$SELECT cxsell_internal.set_rule_set_interest('regress_cx_b', 'public', 'b_set', 2)$$);
+SELECT regress.err($$SELECT cxsell.set_rule_set_sequences('b_set', '90 days')$$);
+SELECT regress.err($$SELECT cxsell_internal.set_rule_set_sequences('regress_cx_b', 'public', 'b_set', '90 days')$$);
 SELECT regress.err($$SELECT cxsell.alter_rule_set('b_set', source_query => 'SELECT basket, item FROM ms_a.lines')$$);
 SELECT regress.err($$SELECT cxsell.drop_rule_set('b_set')$$);
 SELECT regress.err($$CALL cxsell.refresh('b_set')$$);
@@ -402,11 +416,17 @@ REVOKE CREATE ON SCHEMA public FROM regress_cx_a;
 SET ROLE regress_cx_a;
 SELECT cxsell.create_rule_set('a_tree',
   'SELECT basket, item, ARRAY[''cat-'' || item] AS ancestors FROM ms_a.lines', 0.2);
+SELECT cxsell.create_rule_set('a_seq',
+  'SELECT basket, item, ''c'' || basket % 3 AS customer, basket AS at FROM ms_a.lines', 0.2);
+SELECT cxsell.set_rule_set_sequences('a_seq', '4');
 RESET ROLE;
 CALL cxsell.refresh('a_tree');
 CALL cxsell.refresh('a_tree');
+CALL cxsell.refresh('a_seq');
 SET ROLE regress_cx_a;
 SELECT count(*) > 0 AS owner_sees_links FROM cxsell.current_hierarchy WHERE rule_set = 'a_tree';
+SELECT count(*) > 0 AS owner_sees_sequence_rules FROM cxsell.current_sequence_rules WHERE rule_set = 'a_seq';
+SELECT count(*) > 0 AS owner_sees_next FROM cxsell.current_next_recommendations WHERE rule_set = 'a_seq';
 SELECT count(*) > 0 AS owner_sees_drift FROM cxsell.current_rule_drift WHERE rule_set = 'a_tree';
 RESET ROLE;
 SET ROLE regress_cx_dashboard;
@@ -422,6 +442,8 @@ SELECT count(*) FROM cxsell.current_hierarchy WHERE pg_temp.peek(rule_set, item)
 SELECT count(*) FROM cxsell.current_rule_drift WHERE pg_temp.peek(rule_set, status);
 SELECT count(*) FROM cxsell.current_item_pairs WHERE pg_temp.peek(rule_set, item_a);
 SELECT count(*) FROM cxsell.current_recommendations WHERE pg_temp.peek(rule_set, item);
+SELECT count(*) FROM cxsell.current_sequence_rules WHERE pg_temp.peek(rule_set, consequent);
+SELECT count(*) FROM cxsell.current_next_recommendations WHERE pg_temp.peek(rule_set, customer || item);
 RESET ROLE;
 
 -- 13. what the query does to its session stays in its own process:
@@ -503,10 +525,11 @@ BEGIN
   END LOOP;
   RETURN plan;
 END $$;
-SELECT v AS view, pg_temp.plan('SELECT * FROM cxsell.' || v) ~ '(a_set|a_tree|ms_a|regress_cx_a)' AS shows_hidden
+SELECT v AS view, pg_temp.plan('SELECT * FROM cxsell.' || v) ~ '(a_set|a_tree|ms_a|regress_cx_a|a_seq)' AS shows_hidden
 FROM unnest(ARRAY['analyses', 'refresh_history', 'refresh_status', 'current_rules',
   'current_itemsets', 'current_item_pairs', 'current_recommendations', 'current_bundles',
-  'current_hierarchy', 'current_rule_drift']) AS v;
+  'current_hierarchy', 'current_rule_drift', 'current_sequence_rules',
+  'current_next_recommendations']) AS v;
 RESET ROLE;
 
 -- 19. names compare as stored: the caller's collation is not passed on

@@ -130,7 +130,7 @@ $node->safe_psql('upgrade', q{
 is($node->safe_psql('upgrade', q{SELECT string_agg(status || '/' || owner, ' ' ORDER BY id) FROM cxsell.refresh_history}),
 	'success/cx_old_analyst success/cx_old_analyst', 'and it refreshes under the new grants');
 is($node->safe_psql('upgrade', q{SELECT extversion FROM pg_extension WHERE extname = 'cxsell'}),
-	'0.5', 'updated to the current version');
+	'0.6', 'updated to the current version');
 is($node->safe_psql('upgrade', 'SELECT count(*) FROM mined, cxsell.rules(p)'),
 	$before, 'a value stored under 0.1 reads the same after the update');
 is($node->safe_psql('upgrade', q{SELECT count(*) FROM mined, cxsell.recommend(p, '{A}', 2)}),
@@ -178,7 +178,7 @@ is($node->safe_psql('from03', q{
 	       (SELECT string_agg(name || ' ' || redundant || ' ' || basis, ', ' ORDER BY name)
 	        FROM cxsell.rule_sets),
 	       (SELECT extversion FROM pg_extension WHERE extname = 'cxsell')}),
-	't|t|f|f|f|kept true false, new true false|0.5',
+	't|t|f|f|f|kept true false, new true false|0.6',
 	'the update to 0.4 keeps the grants on the managed routines, grants none on the new one, and keeps the definitions');
 
 # --- update from 0.4: grants on the routines and on the replaced view stay ---
@@ -224,7 +224,7 @@ is($node->safe_psql('from04', q{
 	       (SELECT string_agg(name || ' ' || redundant || ' ' || coalesce(ancestor_interest::text, 'null'), ', ')
 	        FROM cxsell.rule_sets),
 	       (SELECT extversion FROM pg_extension WHERE extname = 'cxsell')}),
-	't|t|f|f|f|kept false null|0.5',
+	't|t|f|f|f|kept false null|0.6',
 	'the update to 0.5 keeps the grants on the routines and on current_bundles, grants none on the new gate or view, and keeps the definitions');
 is($node->safe_psql('from04',
 		q{SELECT (SELECT count(*) FROM mined, cxsell.rules(p)) || ' ' || (SELECT p::text FROM mined)}),
@@ -248,6 +248,64 @@ is($node->safe_psql('from04', q{
 	SELECT (SELECT query_before_0_5 IS NULL FROM cxsell.rule_sets WHERE name = 'kept'),
 	       (SELECT cxsell.itemset_weight(patterns, '{A}') > 0 FROM cxsell.rule_set_patterns WHERE name = 'kept')}),
 	't|t', 'once its query is rewritten, it does');
+
+# --- update from 0.5: grants stay, nothing new is granted, no rule set mines
+#     sequences until it is given a window ----------------------------------
+$node->safe_psql('postgres', 'CREATE DATABASE from05');
+$node->safe_psql('from05', q{
+	CREATE EXTENSION cxsell VERSION '0.5';
+	CREATE ROLE cx_05_analyst;
+	CREATE ROLE cx_05_dashboard;
+	GRANT USAGE ON SCHEMA cxsell TO cx_05_analyst, cx_05_dashboard;
+	GRANT EXECUTE ON FUNCTION cxsell.set_rule_set_interest(text, float8) TO cx_05_analyst;
+	GRANT EXECUTE ON FUNCTION
+	  cxsell.create_rule_set(text, text, float8, int4, float8, float8, int4, text) TO cx_05_analyst;
+	GRANT SELECT ON cxsell.current_rule_drift, cxsell.analyses TO cx_05_dashboard;
+	CREATE TABLE accounts AS SELECT 'c' || (b % 10) AS customer, (ARRAY['A', 'B', 'C', 'D', 'E'])[1 + (b * k) % 5] AS item,
+	       date '2024-01-01' + b AS opened
+	FROM generate_series(1, 40) b, generate_series(1, 2) k;
+	GRANT SELECT ON accounts TO cx_05_analyst;
+	CREATE TABLE mined AS SELECT cxsell.mine(customer, item, 0.1) AS p FROM accounts;
+	SET ROLE cx_05_analyst;
+	-- a query that happens to return a column named at
+	SELECT cxsell.create_rule_set('kept',
+	  'SELECT customer AS basket, item, customer, opened AS at FROM public.accounts', 0.1);
+	RESET ROLE;
+	CALL cxsell.refresh('kept');
+});
+my $before05 = $node->safe_psql('from05', q{SELECT p::text FROM mined});
+$node->safe_psql('from05', 'ALTER EXTENSION cxsell UPDATE');
+is($node->safe_psql('from05', q{
+	SELECT has_function_privilege('cx_05_analyst', 'cxsell.set_rule_set_interest(text,float8)', 'EXECUTE'),
+	       has_table_privilege('cx_05_dashboard', 'cxsell.current_rule_drift', 'SELECT'),
+	       has_table_privilege('cx_05_dashboard', 'cxsell.analyses', 'SELECT'),
+	       has_function_privilege('cx_05_analyst', 'cxsell.set_rule_set_sequences(text,text)', 'EXECUTE'),
+	       has_function_privilege('cx_05_analyst',
+	         'cxsell_internal.set_rule_set_sequences(name,text,text,text)', 'EXECUTE'),
+	       has_table_privilege('cx_05_dashboard', 'cxsell.current_sequence_rules', 'SELECT'),
+	       has_table_privilege('cx_05_dashboard', 'cxsell.current_next_recommendations', 'SELECT'),
+	       has_table_privilege('cx_05_dashboard', 'cxsell.rule_set_next_recommendations', 'SELECT'),
+	       (SELECT string_agg(name || ' ' || coalesce(sequence_within, 'null'), ', ') FROM cxsell.rule_sets),
+	       (SELECT extversion FROM pg_extension WHERE extname = 'cxsell')}),
+	't|t|t|f|f|f|f|f|kept null|0.6',
+	'the update to 0.6 keeps the grants, grants none on the new gate, views or table, and gives no rule set a window');
+is($node->safe_psql('from05', q{SELECT p::text FROM mined}), $before05,
+	'a value stored under 0.5 keeps its bytes');
+$node->safe_psql('from05', q{CALL cxsell.refresh('kept')});
+is($node->safe_psql('from05', q{
+	SELECT (SELECT count(*) FROM cxsell.rule_set_patterns WHERE sequences IS NOT NULL),
+	       (SELECT count(*) FROM cxsell.rule_set_next_recommendations),
+	       (SELECT count(*) > 0 FROM cxsell.rule_set_rules)}),
+	'0|0|t', 'a rule set whose query has a column named at mines no sequences after the update');
+$node->safe_psql('from05', q{
+	SELECT cxsell.set_rule_set_sequences('kept', '30 days');
+	CALL cxsell.refresh('kept');
+});
+is($node->safe_psql('from05', q{
+	SELECT (SELECT count(*) FROM cxsell.rule_set_patterns WHERE sequences IS NOT NULL),
+	       (SELECT count(*) > 0 FROM cxsell.current_sequence_rules),
+	       (SELECT count(DISTINCT customer) > 0 FROM cxsell.current_next_recommendations)}),
+	'1|t|t', 'once given a window, it does');
 
 # --- dump and restore --------------------------------------------------------
 $node->safe_psql('postgres', q{CREATE DATABASE source});
