@@ -66,6 +66,28 @@ FROM acq WHERE customer IS NOT NULL GROUP BY 1 ORDER BY 1;
 -- the value's text form reads back
 SELECT (s::text::cxsell.sequences)::text = s::text AS round_trip FROM acq_seq;
 
+-- windows are exact: a span equal to the window is in, one unit more is out,
+-- beyond double precision too; a window past every difference is no limit
+SELECT w, (SELECT array_agg(items::text ORDER BY items::text)
+           FROM cxsell.sequences(cxsell.mine_sequences(c, t, i, 0.5, 0, w)))
+FROM (VALUES (1, 0::bigint, 'a'), (1, 9007199254740993, 'b')) v(c, t, i),
+     (VALUES (9007199254740992::bigint), (9007199254740993), (9223372036854775807)) x(w)
+GROUP BY w ORDER BY w;
+SELECT w, (SELECT array_agg(items::text ORDER BY items::text)
+           FROM cxsell.sequences(cxsell.mine_sequences(c, t, i, 0.5, 0, w)))
+FROM (VALUES (1, timestamp '2000-01-01', 'a'),
+             (1, timestamp '2000-01-01' + interval '108000 days 0.000004 seconds', 'b')) v(c, t, i),
+     (VALUES (interval '108000 days 0.000003 seconds'), (interval '108000 days 0.000004 seconds'),
+             (interval '100000 years')) x(w)
+GROUP BY w ORDER BY w;
+SELECT within FROM cxsell.summary((SELECT cxsell.mine_sequences(1, date '2000-01-01', 'a', 0.5, 0,
+    interval '2 days -1 microsecond')));
+-- a long history in a long window stays cancellable
+CREATE TEMP TABLE long_history AS SELECT 1 AS c, g::bigint AS t, 'a' AS item FROM generate_series(1, 100000) g;
+SET statement_timeout = '300ms';
+SELECT cxsell.mine_sequences(c, t, item, 0.5, 2, 1000000000) IS NULL FROM long_history;
+RESET statement_timeout;
+
 -- bad inputs
 SELECT cxsell.mine_sequences(customer, opened, product, 0, 0, interval '90 days') FROM acq;
 SELECT cxsell.mine_sequences(customer, opened, product, 1.5, 0, interval '90 days') FROM acq;
@@ -73,6 +95,7 @@ SELECT cxsell.mine_sequences(customer, opened, product, 0.2, -1, interval '90 da
 SELECT cxsell.mine_sequences(customer, opened, product, 0.2, 0, interval '0 days') FROM acq;
 SELECT cxsell.mine_sequences(customer, opened, product, 0.2, 0, interval '-3 days') FROM acq;
 SELECT cxsell.mine_sequences(customer, opened, product, 0.2, 0, interval '12 hours') FROM acq;
+SELECT cxsell.mine_sequences(customer, opened, product, 0.2, 0, interval '1 day -1 microsecond') FROM acq;
 SELECT cxsell.mine_sequences(customer, opened, product, 0.2, 0, NULL::interval) FROM acq;
 SELECT cxsell.mine_sequences(customer, opened - date '2024-01-01', product, 0.2, 0, 0) FROM acq;
 SELECT cxsell.mine_sequences(customer, opened, product, 0.2, 0, customer * interval '1 day') FROM acq

@@ -517,38 +517,52 @@ CxTimeUnits(Datum d, Oid type)
  * Argument `argno`, the window, in the units of times of type `type`: an
  * integer for integer times; an interval for dates (whole days, rounded
  * down) and timestamps (microseconds).  A month counts 30 days and a day 24
- * hours, as when PostgreSQL compares intervals.  It must be positive.
+ * hours, as when PostgreSQL compares intervals.  It must be positive; the
+ * conversion is exact, and a window longer than any difference of two
+ * times is no limit.
  */
 static int64
 WindowArg(FunctionCallInfo fcinfo, int argno, Oid type)
 {
 	int			kind = CxTimeKindOf(type);
-	double		w;
+	INT128		w = int64_to_int128(0);
 
 	CxRequireArg(fcinfo, argno, "within",
 				 kind == CX_TIME_INTEGER ?
 				 "Pass the longest time a sequence may span, in the units of the times." :
 				 "Pass the longest time a sequence may span, such as interval '90 days'.");
 	if (kind == CX_TIME_INTEGER)
-		w = (double) PG_GETARG_INT64(argno);
+		int128_add_int64(&w, PG_GETARG_INT64(argno));
 	else
 	{
 		Interval   *iv = PG_GETARG_INTERVAL_P(argno);
+		int64		days = (int64) iv->month * DAYS_PER_MONTH + iv->day;
 
-		w = ((double) iv->month * DAYS_PER_MONTH + (double) iv->day) *
-			(double) USECS_PER_DAY + (double) iv->time;
 		if (kind == CX_TIME_DATE)
-			w = floor(w / (double) USECS_PER_DAY);
+		{
+			/* whole days: the time part's days, rounded down */
+			int64		t = iv->time / USECS_PER_DAY;
+
+			if (iv->time % USECS_PER_DAY < 0)
+				t--;
+			int128_add_int64(&w, days + t);
+		}
+		else
+		{
+			int128_add_int64_mul_int64(&w, days, USECS_PER_DAY);
+			int128_add_int64(&w, iv->time);
+		}
 	}
-	if (!(w > 0.0))
+	if (int128_compare(w, int64_to_int128(0)) <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("within must be positive"),
 				 errdetail("within is the longest time from the first item of a sequence to its last."),
 				 errhint(kind == CX_TIME_DATE ? "Use at least interval '1 day' with dates." :
 						 "Use a positive window, such as interval '90 days'.")));
-	/* a window past any difference of two times is no limit */
-	return (int64) Min(w, (double) (PG_INT64_MAX / 4));
+	if (int128_compare(w, int64_to_int128(PG_INT64_MAX)) > 0)
+		return PG_INT64_MAX;
+	return int128_to_int64(w);
 }
 
 /*

@@ -86,6 +86,8 @@ typedef struct SeqMiner
 	int64	   *gaps;			/* one gap per customer of a sequence */
 	int64		gaps_cap;
 	uint32	   *prefix;			/* the sequence being grown */
+	uint32		tick;			/* events scanned since interrupts were
+								 * checked */
 
 	/* the output, in depth-first (lexicographic) order */
 	int64		nseqs;
@@ -382,6 +384,11 @@ Extend(SeqMiner *m, int32 len, const Extension *proj, int64 n)
 
 			if ((uint64) m->ev_time[e] - (uint64) m->ev_time[o->start] > (uint64) m->window)
 				break;
+			if (++m->tick == 0x10000)
+			{
+				m->tick = 0;
+				CHECK_FOR_INTERRUPTS();
+			}
 			for (k = m->ev_off[e]; k < m->ev_off[e + 1]; k++)
 			{
 				uint32		y = m->ev_items[k];

@@ -286,7 +286,7 @@ SequencesDecode(const char *data, Size len, int errcode)
 		CxReaderFail(&r, "min_count does not follow from n and min_support");
 	if (s->time_kind > CX_TIME_TIMESTAMPTZ)
 		CxReaderFail(&r, "The time kind is unknown");
-	if (s->window < 1 || s->window > PG_INT64_MAX / 4)
+	if (s->window < 1)
 		CxReaderFail(&r, "The window is out of range");
 	CxDecodeItemNames(&r, &s->nitems, &s->item_name);
 	if ((Size) s->nitems > (r.len - r.pos) / 16)
