@@ -173,7 +173,8 @@ CREATE FUNCTION cxsell.backtest_next(history_query text, min_support float8, wit
 	LANGUAGE plpgsql VOLATILE PARALLEL RESTRICTED
 AS $fn$
 DECLARE
-	history text;
+	-- (declared types are looked up in the caller's search_path: qualified)
+	history pg_catalog.text;
 BEGIN
 	IF pg_catalog.pg_typeof(within) OPERATOR(pg_catalog.<>) ALL
 	   (ARRAY['interval', 'bigint', 'integer', 'smallint']::pg_catalog.regtype[]) THEN
@@ -309,9 +310,11 @@ COMMENT ON COLUMN cxsell.rule_set_next_recommendations.source IS 'rule, or popul
 
 -- The type a rule set's at column is read as, from the source query's columns,
 -- checked against the window: bigint for integer times, else the time type.
+-- The window gets mine_sequences' own check (a date's window is at least a
+-- day), on no row.
 CREATE FUNCTION cxsell_internal.sequence_time_type(analysis text, cols jsonb, within text)
 	RETURNS text
-	LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+	LANGUAGE plpgsql STABLE PARALLEL SAFE
 	SET search_path = pg_catalog, pg_temp
 AS $fn$
 DECLARE
@@ -323,12 +326,16 @@ BEGIN
 				USING ERRCODE = '42804',
 				HINT = 'Pass the window in the times'' units, such as ''3''.';
 		END IF;
+		PERFORM cxsell.mine_sequences(1, NULL::bigint, 1, 1, 0, within::bigint);
 		RETURN 'bigint';
 	ELSIF t IN ('date', 'timestamp without time zone', 'timestamp with time zone') THEN
 		IF within ~ '^[0-9]+$' THEN
 			RAISE EXCEPTION 'the sequence window of rule set "%" must be an interval: its times are of type %', analysis, t
 				USING ERRCODE = '42804',
 				HINT = 'Pass an interval such as ''90 days''.';
+		END IF;
+		IF t = 'date' THEN
+			PERFORM cxsell.mine_sequences(1, NULL::date, 1, 1, 0, within::interval);
 		END IF;
 		RETURN t;
 	END IF;
@@ -684,3 +691,541 @@ WHERE (SELECT q.superuser FROM cxsell_internal.reader q)
 -- nothing of the managed layer is granted to PUBLIC
 REVOKE EXECUTE ON FUNCTION cxsell.set_rule_set_sequences(text, text) FROM PUBLIC;
 REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA cxsell_internal FROM PUBLIC;
+
+-- The functions that run the caller's own queries run with the caller's
+-- search_path.  Everything they name was schema-qualified but the types of
+-- their variables: a type or domain of that name planted earlier in the
+-- search_path of a superuser calling them (a domain public.text whose CHECK
+-- runs the planter's code) would have run as that superuser.  The same
+-- functions again, their variables' types qualified.
+
+CREATE OR REPLACE FUNCTION cxsell.backtest(baskets_query text, min_support double precision, n integer DEFAULT 5, holdout double precision DEFAULT 0.2, seed bigint DEFAULT 0, rank_by text DEFAULT 'confidence'::text, min_confidence double precision DEFAULT 0, min_lift double precision DEFAULT 1, fallback boolean DEFAULT true, max_len integer DEFAULT 0, OUT method text, OUT train_baskets bigint, OUT test_baskets bigint, OUT hits bigint, OUT hit_rate double precision, OUT hit_rate_lower double precision, OUT hit_rate_upper double precision, OUT coverage double precision, OUT items_recommended bigint)
+ RETURNS SETOF record
+ LANGUAGE plpgsql
+ PARALLEL RESTRICTED
+ SET client_min_messages TO 'warning'
+AS $function$
+DECLARE
+	baskets pg_catalog.text;
+BEGIN
+	IF holdout IS NULL OR NOT (holdout OPERATOR(pg_catalog.>) 0
+							   AND holdout OPERATOR(pg_catalog.<) 1) THEN
+		RAISE EXCEPTION 'holdout % is out of range', holdout
+			USING ERRCODE = '22023',
+			HINT = 'Use the fraction of baskets to test on, greater than 0 and less than 1, such as 0.2.';
+	END IF;
+	IF seed IS NULL THEN
+		RAISE EXCEPTION 'seed must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Omit the argument to use its default.';
+	END IF;
+	PERFORM cxsell._check_rule_options(min_support, max_len, n, rank_by,
+									   min_confidence, min_lift, fallback);
+	baskets := cxsell._query_text('baskets_query', baskets_query,
+								  '{basket,item}', '{NULL,NULL}');
+
+	RETURN QUERY EXECUTE pg_catalog.format($q$
+		WITH lines AS MATERIALIZED (
+			SELECT DISTINCT q.b::pg_catalog.text AS basket, q.i::pg_catalog.text AS item
+			FROM (%s) AS q(b, i)
+			WHERE q.b IS NOT NULL AND q.i IS NOT NULL),
+		split AS MATERIALIZED (
+			SELECT l.basket, l.item,
+			       ((pg_catalog.hashtextextended(l.basket, $1)
+			         OPERATOR(pg_catalog.&) 9223372036854775807)::pg_catalog.float8
+			        OPERATOR(pg_catalog./) 9223372036854775808.0::pg_catalog.float8)
+			         OPERATOR(pg_catalog.<) $2 AS test
+			FROM lines l),
+		model AS (
+			SELECT cxsell.mine(s.basket, s.item, $3, $4) AS p,
+			       pg_catalog.count(DISTINCT s.basket) AS train_baskets
+			FROM split s WHERE NOT s.test),
+		ranked AS (
+			SELECT s.basket, s.item,
+			       pg_catalog.row_number() OVER (PARTITION BY s.basket
+			           ORDER BY pg_catalog.hashtextextended(s.item,
+			                        pg_catalog.hashtextextended(s.basket, $1)), s.item) AS pos,
+			       pg_catalog.count(*) OVER (PARTITION BY s.basket) AS size
+			FROM split s WHERE s.test),
+		cases AS (
+			SELECT r.basket,
+			       pg_catalog.max(r.item) FILTER (WHERE r.pos OPERATOR(pg_catalog.=) 1) AS hidden,
+			       pg_catalog.array_agg(r.item) FILTER (WHERE r.pos OPERATOR(pg_catalog.>) 1) AS held
+			FROM ranked r
+			WHERE r.size OPERATOR(pg_catalog.>=) 2
+			GROUP BY r.basket),
+		methods AS (
+			SELECT * FROM (VALUES (1, 'rules', 'rule', $6), (2, 'popularity', 'popularity', 'popularity'))
+			         AS m(ord, method, source, rank_by)),
+		recs AS MATERIALIZED (
+			SELECT m.ord, m.method, c.basket, c.hidden, m.source AS own_source,
+			       x.item, x.source
+			FROM cases c CROSS JOIN model CROSS JOIN methods m
+			     LEFT JOIN LATERAL cxsell.recommend(model.p, c.held, $5, m.rank_by, $7, $8, $9) x
+			       ON true),
+		outcomes AS (
+			SELECT r.ord, r.method, r.basket,
+			       pg_catalog.bool_or(r.item OPERATOR(pg_catalog.=) r.hidden) IS TRUE AS hit,
+			       pg_catalog.bool_or(r.source OPERATOR(pg_catalog.=) r.own_source) IS TRUE AS covered
+			FROM recs r
+			GROUP BY r.ord, r.method, r.basket),
+		items AS (
+			SELECT r.ord, pg_catalog.count(DISTINCT r.item) AS items
+			FROM recs r GROUP BY r.ord),
+		totals AS (
+			SELECT o.ord, o.method, pg_catalog.count(*) AS tested,
+			       pg_catalog.count(*) FILTER (WHERE o.hit) AS hits,
+			       pg_catalog.avg(o.covered::pg_catalog.int4)::pg_catalog.float8 AS coverage
+			FROM outcomes o GROUP BY o.ord, o.method)
+		SELECT t.method, model.train_baskets, t.tested, t.hits, w.rate, w.lower, w.upper,
+		       t.coverage, coalesce(i.items, 0)
+		FROM totals t CROSS JOIN model
+		     LEFT JOIN items i ON i.ord OPERATOR(pg_catalog.=) t.ord,
+		     LATERAL cxsell.wilson_interval(t.hits, t.tested, 0.95) w
+		ORDER BY t.ord
+	$q$, baskets) USING seed, holdout, min_support, max_len, n, rank_by,
+						min_confidence, min_lift, fallback;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION cxsell.segment_profiles(segments_query text, holdings_query text, alpha double precision DEFAULT 0.05, adjust text DEFAULT 'bh'::text, OUT segment text, OUT product text, OUT customers bigint, OUT holders bigint, OUT adoption_rate double precision, OUT overall_rate double precision, OUT index double precision, OUT p_value double precision, OUT q_value double precision, OUT direction text)
+ RETURNS SETOF record
+ LANGUAGE plpgsql
+ PARALLEL RESTRICTED
+AS $function$
+DECLARE
+	segments pg_catalog.text;
+	holdings pg_catalog.text;
+	found_rows pg_catalog.int8;
+	overlap pg_catalog.bool;
+BEGIN
+	IF alpha IS NULL OR NOT (alpha OPERATOR(pg_catalog.>) 0
+							 AND alpha OPERATOR(pg_catalog.<) 1) THEN
+		RAISE EXCEPTION 'alpha % is out of range', alpha
+			USING ERRCODE = '22023',
+			HINT = 'Use a significance level greater than 0 and less than 1, such as 0.05.';
+	END IF;
+	IF adjust IS NULL THEN
+		RAISE EXCEPTION 'adjust must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Omit the argument to use its default, bh.';
+	END IF;
+	IF NOT adjust OPERATOR(pg_catalog.=) ANY ('{bh,holm,none}'::pg_catalog.text[]) THEN
+		RAISE EXCEPTION 'unrecognized adjust "%"', adjust
+			USING ERRCODE = '22023',
+			HINT = 'Use bh (Benjamini-Hochberg q-values), holm, or none for the p-values as they are.';
+	END IF;
+	segments := cxsell._query_text('segments_query', segments_query,
+								   '{customer,segment}', '{NULL,NULL}');
+	holdings := cxsell._query_text('holdings_query', holdings_query,
+								   '{customer,product}', '{NULL,NULL}');
+	RETURN QUERY EXECUTE pg_catalog.format($q$
+		WITH seg AS (
+			SELECT DISTINCT s.c::pg_catalog.text AS customer, s.g::pg_catalog.text AS segment
+			FROM (%s) AS s(c, g)
+			WHERE s.c IS NOT NULL AND s.g IS NOT NULL),
+		held AS (
+			SELECT DISTINCT h.c::pg_catalog.text AS customer, h.p::pg_catalog.text AS product
+			FROM (%s) AS h(c, p)
+			WHERE h.c IS NOT NULL AND h.p IS NOT NULL),
+		sizes AS (
+			SELECT seg.segment, pg_catalog.count(*) AS customers FROM seg GROUP BY seg.segment),
+		total AS (
+			SELECT pg_catalog.count(DISTINCT seg.customer) AS customers FROM seg),
+		hs AS (
+			SELECT seg.segment, held.product, pg_catalog.count(*) AS holders
+			FROM seg JOIN held ON held.customer OPERATOR(pg_catalog.=) seg.customer
+			GROUP BY seg.segment, held.product),
+		ph AS (
+			SELECT held.product, pg_catalog.count(DISTINCT held.customer) AS holders
+			FROM held
+			WHERE EXISTS (SELECT FROM seg WHERE seg.customer OPERATOR(pg_catalog.=) held.customer)
+			GROUP BY held.product),
+		grid AS (
+			SELECT sizes.segment, sizes.customers, ph.product, ph.holders AS product_holders,
+			       coalesce(hs.holders, 0) AS holders, total.customers AS all_customers,
+			       coalesce(hs.holders, 0)::pg_catalog.float8
+			         OPERATOR(pg_catalog./) sizes.customers::pg_catalog.float8 AS rate,
+			       ph.holders::pg_catalog.float8
+			         OPERATOR(pg_catalog./) total.customers::pg_catalog.float8 AS overall
+			FROM sizes CROSS JOIN ph CROSS JOIN total
+			LEFT JOIN hs ON hs.segment OPERATOR(pg_catalog.=) sizes.segment
+			            AND hs.product OPERATOR(pg_catalog.=) ph.product),
+		tested AS (
+			SELECT g.*, p.p,
+			       pg_catalog.row_number() OVER (ORDER BY p.p, g.segment, g.product) AS k,
+			       pg_catalog.count(*) OVER () AS m
+			FROM grid g,
+			     LATERAL (SELECT cxsell.p_value_two_sided(g.holders, g.customers,
+			                                              g.product_holders, g.all_customers) AS p) p),
+		adjusted AS (
+			SELECT t.*,
+			       CASE WHEN $2 OPERATOR(pg_catalog.=) 'bh'
+			              THEN pg_catalog.min(LEAST(1::pg_catalog.float8,
+			                     t.p OPERATOR(pg_catalog.*) t.m::pg_catalog.float8
+			                     OPERATOR(pg_catalog./) t.k::pg_catalog.float8))
+			                   OVER (ORDER BY t.k DESC)
+			            WHEN $2 OPERATOR(pg_catalog.=) 'holm'
+			              THEN pg_catalog.max(LEAST(1::pg_catalog.float8,
+			                     t.p OPERATOR(pg_catalog.*) (t.m OPERATOR(pg_catalog.-) t.k
+			                     OPERATOR(pg_catalog.+) 1)::pg_catalog.float8))
+			                   OVER (ORDER BY t.k)
+			            ELSE t.p END AS q
+			FROM tested t)
+		SELECT a.segment, a.product, a.customers, a.holders, a.rate, a.overall,
+		       a.rate OPERATOR(pg_catalog./) a.overall, a.p, a.q,
+		       CASE WHEN a.q OPERATOR(pg_catalog.>=) $1 THEN 'none'
+		            WHEN a.rate OPERATOR(pg_catalog.>) a.overall THEN 'over'
+		            WHEN a.rate OPERATOR(pg_catalog.<) a.overall THEN 'under'
+		            ELSE 'none' END
+		FROM adjusted a
+		ORDER BY a.segment, a.product
+	$q$, segments, holdings) USING alpha, adjust;
+	GET DIAGNOSTICS found_rows = ROW_COUNT;
+	IF found_rows OPERATOR(pg_catalog.=) 0 THEN
+		EXECUTE pg_catalog.format($q$
+			SELECT EXISTS (SELECT FROM (%s) AS s(c, g) WHERE s.c IS NOT NULL AND s.g IS NOT NULL)
+			   AND EXISTS (SELECT FROM (%s) AS h(c, p) WHERE h.c IS NOT NULL AND h.p IS NOT NULL)
+		$q$, segments, holdings) INTO overlap;
+		IF overlap THEN
+			RAISE WARNING 'no customer of segments_query appears in holdings_query'
+				USING DETAIL = 'Both queries return rows, but their customers never match, so there is nothing to profile.',
+				HINT = 'The first column of each query must be the customer: (customer, segment) and (customer, product). Check the column order and that both give customers the same form.';
+		END IF;
+	END IF;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION cxsell.segment_propensity(segments_query text, holdings_query text, product text, OUT customer text, OUT segment text, OUT holds boolean, OUT propensity double precision)
+ RETURNS SETOF record
+ LANGUAGE plpgsql
+ PARALLEL RESTRICTED
+AS $function$
+DECLARE
+	segments pg_catalog.text;
+	holdings pg_catalog.text;
+BEGIN
+	IF product IS NULL THEN
+		RAISE EXCEPTION 'product must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Pass the product whose propensity you want, as holdings_query names it.';
+	END IF;
+	segments := cxsell._query_text('segments_query', segments_query,
+								   '{customer,segment}', '{NULL,NULL}');
+	holdings := cxsell._query_text('holdings_query', holdings_query,
+								   '{customer,product}', '{NULL,NULL}');
+	RETURN QUERY EXECUTE pg_catalog.format($q$
+		WITH seg AS (
+			SELECT DISTINCT s.c::pg_catalog.text AS customer, s.g::pg_catalog.text AS segment
+			FROM (%s) AS s(c, g)
+			WHERE s.c IS NOT NULL AND s.g IS NOT NULL),
+		held AS (
+			SELECT DISTINCT h.c::pg_catalog.text AS customer
+			FROM (%s) AS h(c, p)
+			WHERE h.c IS NOT NULL AND h.p::pg_catalog.text OPERATOR(pg_catalog.=) $1),
+		flagged AS (
+			SELECT seg.customer, seg.segment,
+			       EXISTS (SELECT FROM held
+			               WHERE held.customer OPERATOR(pg_catalog.=) seg.customer) AS holds
+			FROM seg),
+		rates AS (
+			SELECT flagged.segment,
+			       pg_catalog.avg(flagged.holds::pg_catalog.int4)::pg_catalog.float8 AS rate
+			FROM flagged GROUP BY flagged.segment)
+		SELECT f.customer, f.segment, f.holds, r.rate
+		FROM flagged f JOIN rates r ON r.segment OPERATOR(pg_catalog.=) f.segment
+		ORDER BY r.rate DESC, f.segment, f.customer
+	$q$, segments, holdings) USING product;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION cxsell.channel_report(contacts_query text, confidence double precision DEFAULT 0.95, OUT channel text, OUT contacts bigint, OUT responses bigint, OUT rate double precision, OUT lower double precision, OUT upper double precision, OUT best boolean, OUT p_value_vs_best double precision)
+ RETURNS SETOF record
+ LANGUAGE plpgsql
+ PARALLEL RESTRICTED
+AS $function$
+DECLARE
+	contacts pg_catalog.text;
+BEGIN
+	IF confidence IS NULL OR NOT (confidence OPERATOR(pg_catalog.>) 0
+								  AND confidence OPERATOR(pg_catalog.<) 1) THEN
+		RAISE EXCEPTION 'confidence level % is out of range', confidence
+			USING ERRCODE = '22023',
+			HINT = 'Use a level greater than 0 and less than 1, such as 0.95.';
+	END IF;
+	contacts := cxsell._query_text('contacts_query', contacts_query,
+								   '{channel,responded}', '{NULL,boolean}');
+	RETURN QUERY EXECUTE pg_catalog.format($q$
+		WITH c AS (
+			SELECT q.ch::pg_catalog.text AS channel, pg_catalog.count(*) AS contacts,
+			       pg_catalog.count(*) FILTER (WHERE q.r::pg_catalog.bool) AS responses
+			FROM (%s) AS q(ch, r)
+			WHERE q.ch IS NOT NULL AND q.r IS NOT NULL
+			GROUP BY 1),
+		b AS (
+			SELECT c.channel, c.contacts, c.responses FROM c
+			ORDER BY c.responses::pg_catalog.float8 OPERATOR(pg_catalog./) c.contacts DESC,
+			         c.contacts DESC, c.channel
+			LIMIT 1)
+		SELECT c.channel, c.contacts, c.responses, w.rate, w.lower, w.upper,
+		       c.channel OPERATOR(pg_catalog.=) b.channel,
+		       CASE WHEN c.channel OPERATOR(pg_catalog.=) b.channel THEN NULL ELSE t.p_value END
+		FROM c CROSS JOIN b,
+		     LATERAL cxsell.wilson_interval(c.responses, c.contacts, $1) w,
+		     LATERAL cxsell.two_proportion_test(c.responses, c.contacts, b.responses, b.contacts) t
+		ORDER BY w.rate DESC, c.contacts DESC, c.channel
+	$q$, contacts) USING confidence;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION cxsell._son_on_nodes(relation regclass, step text, nodes text[], ports integer[], parts text[], expr text)
+ RETURNS bytea[]
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+	commands pg_catalog.text[];
+	failure pg_catalog.text;
+	answers pg_catalog.bytea[];
+	received pg_catalog.int8;
+BEGIN
+	SELECT pg_catalog.array_agg(pg_catalog.format(
+			'SELECT pg_catalog.encode(%s, ''base64'') FROM (%s) l', expr, p.part) ORDER BY p.o)
+	INTO commands
+	FROM pg_catalog.unnest(parts) WITH ORDINALITY p(part, o);
+	SELECT pg_catalog.string_agg(r.result, '; ') FILTER (WHERE NOT r.success),
+		   pg_catalog.array_agg(pg_catalog.decode(r.result, 'base64'))
+			 FILTER (WHERE r.success AND r.result OPERATOR(pg_catalog.<>) ''),
+		   pg_catalog.sum(pg_catalog.octet_length(r.result))
+	INTO failure, answers, received
+	FROM pg_catalog.master_run_on_worker(nodes, ports, commands, true) r;
+	IF failure IS NOT NULL THEN
+		RAISE EXCEPTION 'cxsell.mine_distributed: % on the shards of % failed: %', step, relation, failure
+			USING ERRCODE = '58000';
+	END IF;
+	RAISE DEBUG 'cxsell.mine_distributed: % on % nodes sent % bytes and received % bytes',
+		step, pg_catalog.cardinality(nodes),
+		(SELECT pg_catalog.sum(pg_catalog.octet_length(c)) FROM pg_catalog.unnest(commands) c), received;
+	RETURN answers;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION cxsell.mine_distributed(relation regclass, basket name, item name, min_support double precision, max_len integer DEFAULT 0, filter text DEFAULT NULL::text)
+ RETURNS cxsell.patterns
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+	basket_type pg_catalog.oid;
+	item_type pg_catalog.oid;
+	item_collation pg_catalog.oid;
+	dist_column pg_catalog.name;
+	where_sql pg_catalog.text := '';
+	part_sql pg_catalog.text;
+	nodes pg_catalog.text[];
+	ports pg_catalog.int4[];
+	node_parts pg_catalog.text[];
+	candidates pg_catalog.bytea;
+	counts pg_catalog.bytea[];
+	baskets pg_catalog.int8;
+	result cxsell.patterns;
+BEGIN
+	IF relation IS NULL OR basket IS NULL OR item IS NULL THEN
+		RAISE EXCEPTION 'relation, basket and item must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Name the table and its basket and item columns.';
+	END IF;
+	PERFORM cxsell._check_rule_options(min_support, max_len, 1, 'confidence', 0, 0, true);
+	SELECT a.atttypid INTO basket_type FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid OPERATOR(pg_catalog.=) relation AND a.attname OPERATOR(pg_catalog.=) basket
+	  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+	SELECT a.atttypid, a.attcollation INTO item_type, item_collation FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid OPERATOR(pg_catalog.=) relation AND a.attname OPERATOR(pg_catalog.=) item
+	  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+	IF basket_type IS NULL OR item_type IS NULL THEN
+		RAISE EXCEPTION 'relation % has no column %', relation,
+				pg_catalog.quote_ident(CASE WHEN basket_type IS NULL THEN basket ELSE item END)
+			USING ERRCODE = '42703',
+			HINT = 'Name the basket and item columns of the table.';
+	END IF;
+	IF filter IS NOT NULL THEN
+		where_sql := ' WHERE (' OPERATOR(pg_catalog.||) filter OPERATOR(pg_catalog.||) ')';
+	END IF;
+
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+		EXECUTE 'SELECT pg_catalog.column_to_column_name(p.logicalrelid, p.partkey)
+				 FROM pg_catalog.pg_dist_partition p
+				 WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1
+				   AND p.partmethod OPERATOR(pg_catalog.=) ''h'''
+			INTO dist_column USING relation;
+	END IF;
+	IF dist_column IS NULL THEN
+		EXECUTE pg_catalog.format('SELECT cxsell.mine(%I, %I, $1, $2) FROM %s%s',
+								  basket, item, relation, where_sql)
+			INTO result USING min_support, max_len;
+		RETURN result;
+	END IF;
+
+	-- the shards, one placement each, grouped by the node that holds them:
+	-- each node's shards are one part of the table, read by one query
+	part_sql := pg_catalog.format('SELECT %I AS b, %I AS i FROM @@shard@@%s', basket, item, where_sql);
+	EXECUTE 'SELECT pg_catalog.array_agg(g.nodename ORDER BY g.nodename, g.nodeport),
+					pg_catalog.array_agg(g.nodeport ORDER BY g.nodename, g.nodeport),
+					pg_catalog.array_agg(g.part ORDER BY g.nodename, g.nodeport)
+			 FROM (SELECT x.nodename, x.nodeport,
+						  pg_catalog.string_agg(pg_catalog.replace($2, ''@@shard@@'', x.shard),
+												'' UNION ALL '' ORDER BY x.shardid) AS part
+				   FROM (SELECT DISTINCT ON (s.shardid) s.shardid, n.nodename, n.nodeport,
+								pg_catalog.shard_name(s.logicalrelid, s.shardid)::pg_catalog.text AS shard
+						 FROM pg_catalog.pg_dist_shard s
+						 JOIN pg_catalog.pg_dist_placement p ON p.shardid OPERATOR(pg_catalog.=) s.shardid
+						 JOIN pg_catalog.pg_dist_node n ON n.groupid OPERATOR(pg_catalog.=) p.groupid
+						 WHERE s.logicalrelid OPERATOR(pg_catalog.=) $1
+						 ORDER BY s.shardid, n.nodename, n.nodeport) x
+				   GROUP BY x.nodename, x.nodeport) g'
+		INTO nodes, ports, node_parts USING relation, part_sql;
+
+	-- pass 1: every node mines its baskets at (a hair under) the same
+	-- relative support and returns what it found as candidates
+	candidates := cxsell._son_union(cxsell._son_on_nodes(relation, 'pass 1', nodes, ports, node_parts,
+		pg_catalog.format('cxsell._son_candidates(ARRAY[cxsell.mine(l.b, l.i, %L::pg_catalog.float8, %s)])',
+						  (min_support OPERATOR(pg_catalog.*) 0.999999999999::pg_catalog.float8)::pg_catalog.text, max_len)));
+
+	-- pass 2: every node counts the candidates
+	counts := cxsell._son_on_nodes(relation, 'pass 2', nodes, ports, node_parts,
+		pg_catalog.format('cxsell._son_count(l.b, l.i, pg_catalog.decode(%L, ''base64''))',
+						  pg_catalog.encode(candidates, 'base64')));
+	IF counts IS NULL THEN
+		RETURN NULL;
+	END IF;
+
+	result := cxsell._son_patterns(candidates, counts, min_support, max_len, item_type, item_collation);
+
+	-- baskets must not straddle shards: on a table distributed by another
+	-- column, the shards' baskets must add up to the table's
+	IF dist_column OPERATOR(pg_catalog.<>) basket AND result IS NOT NULL THEN
+		EXECUTE pg_catalog.format('SELECT pg_catalog.count(DISTINCT %I) FROM %s WHERE %I IS NOT NULL AND %I IS NOT NULL%s',
+								  basket, relation, basket, item,
+								  CASE WHEN filter IS NULL THEN ''
+									   ELSE ' AND (' OPERATOR(pg_catalog.||) filter OPERATOR(pg_catalog.||) ')' END)
+			INTO baskets;
+		IF baskets OPERATOR(pg_catalog.<>) (cxsell.summary(result)).baskets THEN
+			RAISE EXCEPTION 'baskets of % lie on more than one shard', relation
+				USING ERRCODE = '22023',
+				DETAIL = pg_catalog.format('The table is distributed by %I; the shards hold %s baskets between them, the table %s.',
+										   dist_column, (cxsell.summary(result)).baskets, baskets),
+				HINT = 'Distribute the table by the basket column, or by a column that keeps each basket''s lines together (such as the customer).';
+		END IF;
+	END IF;
+	RETURN result;
+END
+$function$;
+
+CREATE OR REPLACE FUNCTION cxsell.kmeans_distributed(relation regclass, features name, k integer, options jsonb DEFAULT '{}'::jsonb, filter text DEFAULT NULL::text)
+ RETURNS cxsell.kmodel
+ LANGUAGE plpgsql
+AS $function$
+DECLARE
+	p pg_catalog.record;
+	feature_type pg_catalog.regtype;
+	distributed pg_catalog.bool := false;
+	src pg_catalog.text;
+	f pg_catalog.text;
+	moments pg_catalog.float8[];
+	n pg_catalog.int8;
+	d pg_catalog.int4;
+	space pg_catalog.float8[];
+	centres pg_catalog.float8[];
+	picked pg_catalog.float8[];
+	step pg_catalog.float8[];
+	next_centres pg_catalog.float8[];
+	phi pg_catalog.float8;
+	tolerance pg_catalog.float8;
+	iterations pg_catalog.int4 := 0;
+	converged pg_catalog.bool := false;
+	result cxsell.kmodel;
+BEGIN
+	IF relation IS NULL OR features IS NULL THEN
+		RAISE EXCEPTION 'relation and features must not be null'
+			USING ERRCODE = '22004',
+			HINT = 'Name the table and its column of features.';
+	END IF;
+	p := cxsell._km_params(k, options);
+	SELECT a.atttypid INTO feature_type FROM pg_catalog.pg_attribute a
+	WHERE a.attrelid OPERATOR(pg_catalog.=) relation AND a.attname OPERATOR(pg_catalog.=) features
+	  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+	IF feature_type IS NULL THEN
+		RAISE EXCEPTION 'relation % has no column %', relation, pg_catalog.quote_ident(features)
+			USING ERRCODE = '42703', HINT = 'Name the column of features of the table.';
+	END IF;
+	f := pg_catalog.format('%I::pg_catalog.float8[]', features);
+	src := pg_catalog.format(' FROM %s WHERE %I IS NOT NULL', relation, features);
+	IF filter IS NOT NULL THEN
+		src := src OPERATOR(pg_catalog.||) ' AND (' OPERATOR(pg_catalog.||) filter OPERATOR(pg_catalog.||) ')';
+	END IF;
+	IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL THEN
+		EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
+				 WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1
+				   AND p.partmethod OPERATOR(pg_catalog.<>) ''n'')'
+			INTO distributed USING relation;
+	END IF;
+	IF NOT distributed THEN
+		EXECUTE pg_catalog.format('SELECT cxsell.kmeans(%s, $1, $2)%s', f, src)
+			INTO result USING k, options;
+		RETURN result;
+	END IF;
+
+	EXECUTE pg_catalog.format('SELECT cxsell._km_moments(%s)%s', f, src) INTO moments;
+	IF moments IS NULL THEN
+		RETURN NULL;
+	END IF;
+	n := moments[1]::bigint;
+	d := (pg_catalog.cardinality(moments) OPERATOR(pg_catalog.-) 1) OPERATOR(pg_catalog./) 2;
+	IF k OPERATOR(pg_catalog.>) n THEN
+		RAISE EXCEPTION 'k % exceeds the number of points (%)', k, n
+			USING ERRCODE = '22023', HINT = 'Use a k of at most the number of rows with features.';
+	END IF;
+	space := cxsell._km_space(moments, p.standardize);
+	tolerance := cxsell._km_tolerance(moments, space, p.tol);
+
+	-- k-means||: a first point, then rounds that keep points by their cost
+	EXECUTE pg_catalog.format('SELECT %s%s ORDER BY cxsell._km_uniform(%s, ctid, $1, 0), 1 LIMIT 1', f, src, f)
+		INTO picked USING p.seed;
+	centres := cxsell._km_standardize(picked, space);
+	FOR round IN 1..5 LOOP
+		EXECUTE pg_catalog.format('SELECT pg_catalog.sum(cxsell._km_cost(%s, $1, $2))%s', f, src)
+			INTO phi USING centres, space;
+		EXIT WHEN phi IS NULL OR phi OPERATOR(pg_catalog.<=) 0;
+		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(%s)%s AND cxsell._km_pick(%s, $1, $2, $3, ctid, $4, $5)',
+								  f, src, f)
+			INTO picked USING centres, space, 2.0 OPERATOR(pg_catalog.*) k OPERATOR(pg_catalog./) phi, p.seed, round;
+		IF picked IS NOT NULL THEN
+			centres := centres OPERATOR(pg_catalog.||) cxsell._km_standardize(picked, space);
+		END IF;
+	END LOOP;
+	-- too few candidates (points of few distinct values): more drawn points
+	IF pg_catalog.cardinality(centres) OPERATOR(pg_catalog.<) (k OPERATOR(pg_catalog.*) d) THEN
+		EXECUTE pg_catalog.format('SELECT pg_catalog.array_agg(x) FROM (SELECT %s AS x%s
+								   ORDER BY cxsell._km_uniform(%s, ctid, $1, 6), 1 LIMIT $2) s', f, src, f)
+			INTO picked USING p.seed, k;
+		centres := centres OPERATOR(pg_catalog.||) cxsell._km_standardize(picked, space);
+	END IF;
+	-- the candidates weighted by their points, reclustered once per restart
+	EXECUTE pg_catalog.format('SELECT cxsell._km_step(%s, $1, $2, $3)%s', f, src)
+		INTO step USING centres, space,
+			 pg_catalog.cardinality(centres) OPERATOR(pg_catalog./) d;
+	centres := cxsell._km_recluster(centres, step, k, p.seed, p.restarts);
+
+	-- Lloyd: every restart's centres updated in the same pass
+	LOOP
+		EXECUTE pg_catalog.format('SELECT cxsell._km_step(%s, $1, $2, $3)%s', f, src)
+			INTO step USING centres, space, k;
+		next_centres := cxsell._km_next(centres, step, k);
+		iterations := iterations OPERATOR(pg_catalog.+) 1;
+		converged := cxsell._km_converged(centres, next_centres, p.restarts, tolerance);
+		centres := next_centres;
+		EXIT WHEN converged OR iterations OPERATOR(pg_catalog.>=) p.max_iter;
+	END LOOP;
+	EXECUTE pg_catalog.format('SELECT cxsell._km_step(%s, $1, $2, $3)%s', f, src)
+		INTO step USING centres, space, k;
+	RETURN cxsell._km_model(centres, step, space, k, options, iterations, converged);
+END
+$function$;

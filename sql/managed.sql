@@ -267,6 +267,7 @@ SELECT regress.err($$SELECT cxsell.set_rule_set_sequences('bank', 'soon')$$);
 SELECT regress.err($$SELECT cxsell.set_rule_set_sequences('bank', '-3 days')$$);
 SELECT regress.err($$SELECT cxsell.set_rule_set_sequences('bank', '0')$$);
 SELECT regress.err($$SELECT cxsell.set_rule_set_sequences('bank', '30')$$);
+SELECT regress.err($$SELECT cxsell.set_rule_set_sequences('bank', '12 hours')$$);
 SELECT regress.err($$SELECT cxsell.set_rule_set_sequences('shop', '90 days')$$);
 SELECT regress.err($$SELECT cxsell.set_rule_set_sequences('nope', '90 days')$$);
 SELECT regress.err($$SELECT cxsell.alter_rule_set('bank', source_query =>

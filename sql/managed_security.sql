@@ -395,6 +395,10 @@ CREATE DOMAIN public.text AS pg_catalog.text CHECK (public.escalate(VALUE));
 CREATE DOMAIN public.jsonb AS pg_catalog.jsonb CHECK (public.escalate(VALUE));
 CREATE DOMAIN public.int4 AS pg_catalog.int4 CHECK (public.escalate(VALUE));
 CREATE DOMAIN public.name AS pg_catalog.name CHECK (public.escalate(VALUE));
+CREATE DOMAIN public.float8 AS pg_catalog.float8 CHECK (public.escalate(VALUE));
+CREATE DOMAIN public.oid AS pg_catalog.oid CHECK (public.escalate(VALUE));
+CREATE DOMAIN public.bytea AS pg_catalog.bytea CHECK (public.escalate(VALUE));
+CREATE DOMAIN public.regtype AS pg_catalog.regtype CHECK (public.escalate(VALUE));
 CREATE OR REPLACE FUNCTION ms_a.hook() RETURNS text LANGUAGE plpgsql AS $$ BEGIN RETURN 'ok'; END $$;
 RESET ROLE;
 \c
@@ -403,10 +407,25 @@ SET search_path = public, pg_catalog;
 CALL cxsell.refresh('a_set');
 CALL cxsell.refresh_all();
 SELECT cxsell.alter_rule_set('a_set', min_confidence => 0.2);
+-- ... and the functions that run the caller's own query text, called by
+-- the superuser under the planted path
+SELECT count(*) AS backtest FROM cxsell.backtest('SELECT basket, item FROM ms_b.lines', 0.2);
+SELECT count(*) AS backtest_next FROM cxsell.backtest_next(
+  'SELECT customer, basket AS at, item FROM ms_b.lines', 0.2, 5::bigint);
+SELECT count(*) AS segment_profiles FROM cxsell.segment_profiles(
+  'SELECT customer, item AS segment FROM ms_b.lines', 'SELECT customer, item AS product FROM ms_b.lines');
+SELECT count(*) AS segment_propensity FROM cxsell.segment_propensity(
+  'SELECT customer, item AS segment FROM ms_b.lines', 'SELECT customer, item AS product FROM ms_b.lines', 'x');
+SELECT count(*) AS channel_report FROM cxsell.channel_report(
+  'SELECT item AS channel, basket > 4 AS responded FROM ms_b.lines');
+SELECT cxsell.mine_distributed('ms_b.lines', 'basket', 'item', 0.2) IS NOT NULL AS mine_distributed;
+-- (an error, after its variables are declared)
+SELECT cxsell.kmeans_distributed('ms_b.lines', 'basket', 2);
 RESET search_path;
 SELECT regress.state('a_set');
 SET ROLE regress_cx_a;
-DROP DOMAIN public.text, public.jsonb, public.int4, public.name;
+DROP DOMAIN public.text, public.jsonb, public.int4, public.name, public.float8, public.oid,
+  public.bytea, public.regtype;
 DROP FUNCTION public.escalate(anyelement);
 RESET ROLE;
 REVOKE CREATE ON SCHEMA public FROM regress_cx_a;
