@@ -85,7 +85,9 @@ SELECT within FROM cxsell.summary((SELECT cxsell.mine_sequences(1, date '2000-01
 -- a long history in a long window stays cancellable
 CREATE TEMP TABLE long_history AS SELECT 1 AS c, g::bigint AS t, 'a' AS item FROM generate_series(1, 100000) g;
 SET statement_timeout = '300ms';
+\set VERBOSITY terse
 SELECT cxsell.mine_sequences(c, t, item, 0.5, 2, 1000000000) IS NULL FROM long_history;
+\set VERBOSITY default
 RESET statement_timeout;
 
 -- bad inputs
@@ -104,6 +106,10 @@ SELECT cxsell.mine_sequences(customer, opened, product, NULL, 0, interval '90 da
 SELECT cxsell.mine_sequences(1, 'infinity'::date, 'x', 0.2, 0, interval '90 days');
 SELECT cxsell.mine_sequences(1, '-infinity'::timestamptz, 'x', 0.2, 0, interval '90 days');
 SELECT cxsell.mine_sequences(1, 1.5, 'x', 0.2, 0, 3);
+-- two items that print alike (operators + of integer and bigint), here and in mine()
+SELECT cxsell.mine_sequences(1, t, i, 0.5, 0, 5)
+FROM (VALUES (1::bigint, 551::oid::regoper), (2, 684::oid::regoper)) v(t, i);
+SELECT cxsell.mine(1, i, 0.5) FROM (VALUES (551::oid::regoper), (684::oid::regoper)) v(i);
 SELECT * FROM cxsell.sequence_rules((SELECT s FROM acq_seq), min_confidence => 1.5);
 SELECT * FROM cxsell.sequence_rules((SELECT s FROM acq_seq), max_antecedent => -1);
 SELECT * FROM cxsell.sequence_rules((SELECT s FROM acq_seq), min_lift => NULL);

@@ -230,11 +230,22 @@ CxHorizontalLayout(Layout *l, const int32 *newid)
 	Assert(w == l->nfreqpairs);
 }
 
-/* The text of each frequent item and its count. */
+static int
+CompareNamePtrs(const void *a, const void *b)
+{
+	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * The text of each frequent item and its count.  Results name items by
+ * their text, so two values that print alike (some types' values do, such
+ * as two operators of one name) are refused.
+ */
 void
 CxItemNames(Layout *l, CxPatterns *out)
 {
 	MemoryContext old = MemoryContextSwitchTo(l->cxt);
+	char	  **sorted;
 	int32		f;
 
 	out->item_name = CxLayoutAlloc(l, (Size) Max(l->nfreq, 1) * sizeof(char *));
@@ -245,6 +256,16 @@ CxItemNames(Layout *l, CxPatterns *out)
 		out->item_name[f] = CxValueText(&l->st->item_ti, l->st->items.values[l->freq[f]]);
 		out->item_count[f] = l->icount[l->freq[f]];
 	}
+	sorted = CxLayoutAlloc(l, (Size) Max(l->nfreq, 1) * sizeof(char *));
+	memcpy(sorted, out->item_name, (Size) l->nfreq * sizeof(char *));
+	qsort(sorted, l->nfreq, sizeof(char *), CompareNamePtrs);
+	for (f = 1; f < l->nfreq; f++)
+		if (strcmp(sorted[f - 1], sorted[f]) == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("two distinct items print as \"%s\"", sorted[f]),
+					 errdetail("Results name items by their text, so each item must print differently."),
+					 errhint("Pass the items as text or as a type whose values print apart, such as oid instead of regoper.")));
+	pfree(sorted);
 	MemoryContextSwitchTo(old);
 }
-
