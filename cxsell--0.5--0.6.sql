@@ -175,6 +175,7 @@ AS $fn$
 DECLARE
 	-- (declared types are looked up in the caller's search_path: qualified)
 	history pg_catalog.text;
+	msg pg_catalog.text;
 BEGIN
 	IF pg_catalog.pg_typeof(within) OPERATOR(pg_catalog.<>) ALL
 	   (ARRAY['interval', 'bigint', 'integer', 'smallint']::pg_catalog.regtype[]) THEN
@@ -200,6 +201,7 @@ BEGIN
 
 	-- A test customer's last acquisition: the items they took first at their
 	-- latest first-taking time; the history is what they took before it.
+	BEGIN
 	RETURN QUERY EXECUTE pg_catalog.format($q$
 		WITH lines AS MATERIALIZED (
 			SELECT DISTINCT q.c::pg_catalog.text AS customer, q.t AS at, q.i::pg_catalog.text AS item
@@ -265,6 +267,17 @@ BEGIN
 		ORDER BY t.ord
 	$q$, history) USING seed, holdout, min_support, max_len, within, n, rank_by,
 						min_confidence, min_lift, fallback;
+	EXCEPTION WHEN undefined_function THEN
+		-- a window that does not fit the query's times has no mine_sequences
+		GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT;
+		IF msg OPERATOR(pg_catalog.~~) 'function cxsell.mine_sequences(%' THEN
+			RAISE EXCEPTION 'within of type % does not fit the times history_query returns',
+				pg_catalog.pg_typeof(within)
+				USING ERRCODE = '42804',
+				HINT = 'Pass an interval for dates and timestamps, an integer for integer times; the times must be of one of those types.';
+		END IF;
+		RAISE;
+	END;
 END
 $fn$;
 COMMENT ON FUNCTION cxsell.backtest_next(text, float8, anyelement, int4, float8, int8, text, float8, float8, boolean, int4) IS

@@ -125,6 +125,9 @@ SELECT * FROM cxsell.backtest_next('SELECT customer, opened AS at, product AS it
 SELECT * FROM cxsell.backtest_next('SELECT customer, opened AS at, product AS item FROM acq', 0.2,
     interval '90 days', holdout => 1);
 SELECT * FROM cxsell.backtest_next('SELECT customer, product AS item FROM acq', 0.2, interval '90 days');
+SELECT * FROM cxsell.backtest_next('SELECT customer, opened AS at, product AS item FROM acq', 0.2, 90);
+SELECT * FROM cxsell.backtest_next('SELECT customer, opened::text AS at, product AS item FROM acq', 0.2,
+    interval '90 days');
 
 -- hand-made values: each broken invariant is refused
 CREATE FUNCTION pg_temp.patched(v cxsell.sequences, pos int, bytes bytea) RETURNS text

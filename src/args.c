@@ -38,6 +38,17 @@ CxRequireSameParams(bool same, const char *params, const char *detail)
 				 errhint("Pass constants, not per-row expressions.")));
 }
 
+/* Refuse a negative count argument (a limit, where 0 means none). */
+void
+CxRequireNonNegative(int64 v, const char *name, const char *hint)
+{
+	if (v < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s %lld is out of range", name, (long long) v),
+				 errhint("%s", hint)));
+}
+
 /* The memory context of the aggregate calling a support function. */
 MemoryContext
 CxAggContext(FunctionCallInfo fcinfo)

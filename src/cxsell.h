@@ -156,6 +156,18 @@ CxSortUint32(uint32 *a, int64 n)
 	}
 }
 
+/* Compare two lists of k item numbers lexicographically. */
+static inline int
+CxCompareItemLists(const uint32 *a, const uint32 *b, int32 k)
+{
+	int32		i;
+
+	for (i = 0; i < k; i++)
+		if (a[i] != b[i])
+			return a[i] < b[i] ? -1 : 1;
+	return 0;
+}
+
 /* splitmix64's finaliser: every bit of x spread over the result. */
 static inline uint64
 CxMix64(uint64 x)
@@ -240,6 +252,17 @@ extern int32 CxPatternsMarkItems(CxPatterns *p, struct ArrayType *names, bool *m
 extern int32 CxPatternsFindItem(CxPatterns *p, const char *name, int32 *count);
 struct CxReader;
 extern void CxDecodeItemNames(struct CxReader *r, int32 *nitems, char ***names);
+extern const char *CxDuplicateName(char *const *names, int32 n);
+extern int64 CxSearchItemLists(const uint32 *pool, const int64 *off, int64 lo, int64 hi,
+							   const uint32 *items, int32 k);
+/* how recommend and recommend_next rank their items */
+typedef enum CxRankBy
+{
+	CX_RANK_CONFIDENCE,
+	CX_RANK_LIFT,
+	CX_RANK_POPULARITY
+} CxRankBy;
+extern CxRankBy CxParseRankBy(const char *name);
 extern int32 CxFindItemName(char *const *names, int32 n, int32 **by_name,
 							MemoryContext cxt, const char *name, int32 *count);
 extern int64 CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k);
@@ -359,6 +382,7 @@ extern const double *CxReadFeatures(struct ArrayType *arr, int32 expect, int32 *
 /* args.c */
 extern void CxRequireArg(FunctionCallInfo fcinfo, int argno, const char *name,
 						 const char *hint);
+extern void CxRequireNonNegative(int64 v, const char *name, const char *hint);
 extern void CxRequireUpdate(const char *objects);
 extern void CxRequireSameParams(bool same, const char *params,
 								const char *detail);

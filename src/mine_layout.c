@@ -230,12 +230,6 @@ CxHorizontalLayout(Layout *l, const int32 *newid)
 	Assert(w == l->nfreqpairs);
 }
 
-static int
-CompareNamePtrs(const void *a, const void *b)
-{
-	return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
 /*
  * The text of each frequent item and its count.  Results name items by
  * their text, so two values that print alike (some types' values do, such
@@ -245,7 +239,7 @@ void
 CxItemNames(Layout *l, CxPatterns *out)
 {
 	MemoryContext old = MemoryContextSwitchTo(l->cxt);
-	char	  **sorted;
+	const char *dup;
 	int32		f;
 
 	out->item_name = CxLayoutAlloc(l, (Size) Max(l->nfreq, 1) * sizeof(char *));
@@ -256,16 +250,12 @@ CxItemNames(Layout *l, CxPatterns *out)
 		out->item_name[f] = CxValueText(&l->st->item_ti, l->st->items.values[l->freq[f]]);
 		out->item_count[f] = l->icount[l->freq[f]];
 	}
-	sorted = CxLayoutAlloc(l, (Size) Max(l->nfreq, 1) * sizeof(char *));
-	memcpy(sorted, out->item_name, (Size) l->nfreq * sizeof(char *));
-	qsort(sorted, l->nfreq, sizeof(char *), CompareNamePtrs);
-	for (f = 1; f < l->nfreq; f++)
-		if (strcmp(sorted[f - 1], sorted[f]) == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("two distinct items print as \"%s\"", sorted[f]),
-					 errdetail("Results name items by their text, so each item must print differently."),
-					 errhint("Pass the items as text or as a type whose values print apart, such as oid instead of regoper.")));
-	pfree(sorted);
+	dup = CxDuplicateName(out->item_name, l->nfreq);
+	if (dup != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("two distinct items print as \"%s\"", dup),
+				 errdetail("Results name items by their text, so each item must print differently."),
+				 errhint("Pass the items as text or as a type whose values print apart, such as oid instead of regoper.")));
 	MemoryContextSwitchTo(old);
 }

@@ -1031,7 +1031,11 @@ mine_deserialize(PG_FUNCTION_ARGS)
 		if (npairs > (r.len - r.pos) / 8)
 			CxReaderFail(&r, "The times exceed the bytes present");
 		for (k = 0; k < npairs; k++)
+		{
+			if ((k & 0xFFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
 			st->pair_time[k] = (int64) cx_get_u64(&r);
+		}
 	}
 	CxReaderEnd(&r);
 	PG_RETURN_POINTER(st);

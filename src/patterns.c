@@ -160,33 +160,18 @@ CxPatternsEncode(const CxPatterns *p)
 	return (bytea *) buf.data;
 }
 
-/* Compare item lists lexicographically. */
-static int
-CompareItemLists(const uint32 *a, const uint32 *b, int32 k)
+/*
+ * Binary search of the item lists pool[off[i]] .. (k items each), i in
+ * [lo, hi), sorted lexicographically, for `items`: its index, or -1.
+ */
+int64
+CxSearchItemLists(const uint32 *pool, const int64 *off, int64 lo, int64 hi,
+				  const uint32 *items, int32 k)
 {
-	int32		i;
-
-	for (i = 0; i < k; i++)
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	return 0;
-}
-
-/* The number of the itemset `items` (k ascending numbers), or -1. */
-static int64
-FindSet(const CxPatterns *p, const uint32 *items, int32 k)
-{
-	int64		lo;
-	int64		hi;
-
-	if (k < 1 || k > p->max_size)
-		return -1;
-	lo = p->size_first[k];
-	hi = p->size_first[k + 1];
 	while (lo < hi)
 	{
 		int64		mid = lo + (hi - lo) / 2;
-		int			c = CompareItemLists(p->set_items + p->set_off[mid], items, k);
+		int			c = CxCompareItemLists(pool + off[mid], items, k);
 
 		if (c == 0)
 			return mid;
@@ -196,6 +181,16 @@ FindSet(const CxPatterns *p, const uint32 *items, int32 k)
 			hi = mid;
 	}
 	return -1;
+}
+
+/* The number of the itemset `items` (k ascending numbers), or -1. */
+static int64
+FindSet(const CxPatterns *p, const uint32 *items, int32 k)
+{
+	if (k < 1 || k > p->max_size)
+		return -1;
+	return CxSearchItemLists(p->set_items, p->set_off, p->size_first[k],
+							 p->size_first[k + 1], items, k);
 }
 
 /*
@@ -217,10 +212,32 @@ CxPatternsFind(const CxPatterns *p, const uint32 *items, int32 k)
 	return FindSet(p, items, k);
 }
 
+/* qsort comparator: C strings (char *) by strcmp. */
 static int
 CompareNames(const void *a, const void *b)
 {
 	return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/*
+ * A name that appears twice among names[0 .. n), or NULL: results name
+ * items by their text, so no two may be alike.
+ */
+const char *
+CxDuplicateName(char *const *names, int32 n)
+{
+	char	  **sorted = palloc(Max(n, 1) * sizeof(char *));
+	const char *dup = NULL;
+	int32		i;
+
+	memcpy(sorted, names, n * sizeof(char *));
+	qsort(sorted, n, sizeof(char *), CompareNames);
+	CHECK_FOR_INTERRUPTS();
+	for (i = 1; i < n && dup == NULL; i++)
+		if (strcmp(sorted[i - 1], sorted[i]) == 0)
+			dup = sorted[i];
+	pfree(sorted);
+	return dup;
 }
 
 /*
@@ -231,7 +248,6 @@ void
 CxDecodeItemNames(CxReader *r, int32 *nitems, char ***names)
 {
 	char	  **name;
-	char	  **sorted;
 	int32		n;
 	int32		i;
 
@@ -248,13 +264,8 @@ CxDecodeItemNames(CxReader *r, int32 *nitems, char ***names)
 			CxReaderFail(r, "An item name is not valid text in the database encoding");
 		name[i] = pnstrdup(s, len);
 	}
-	sorted = palloc(Max(n, 1) * sizeof(char *));
-	memcpy(sorted, name, n * sizeof(char *));
-	qsort(sorted, n, sizeof(char *), CompareNames);
-	for (i = 1; i < n; i++)
-		if (strcmp(sorted[i - 1], sorted[i]) == 0)
-			CxReaderFail(r, "An item appears twice");
-	pfree(sorted);
+	if (CxDuplicateName(name, n) != NULL)
+		CxReaderFail(r, "An item appears twice");
 	*nitems = n;
 	*names = name;
 }
@@ -338,7 +349,7 @@ SetIndexFind(const SetIndex *ix, const CxPatterns *p, const uint32 *items,
 		if (v == 0)
 			break;
 		if ((v >> 32) == (h >> 32) && p->set_size[s] == k &&
-			CompareItemLists(p->set_items + p->set_off[s], items, k) == 0)
+			CxCompareItemLists(p->set_items + p->set_off[s], items, k) == 0)
 			return s;
 	}
 	return ix->partial ? FindSet(p, items, k) : -1;
@@ -580,7 +591,7 @@ DecodeSets(CxReader *r, CxPatterns *p)
 
 			if (size < prev ||
 				(size == prev &&
-				 CompareItemLists(p->set_items + p->set_off[s - 1], items, size) >= 0))
+				 CxCompareItemLists(p->set_items + p->set_off[s - 1], items, size) >= 0))
 				CxReaderFail(r, "The itemsets are not in canonical order");
 		}
 		if (size > p->max_size)
@@ -868,8 +879,8 @@ CompareByName(const void *a, const void *b, void *arg)
 
 /*
  * The items among names[0 .. n) whose text is `name`: returns the position
- * of the first in *by_name and sets *count to how many there are (usually 0
- * or 1; two distinct values of some types print alike).  *by_name, the
+ * of the first in *by_name and sets *count to how many there are (0 or 1:
+ * no two names of a value are alike).  *by_name, the
  * item numbers ordered by name, is built on first use in `cxt`.
  */
 int32

@@ -30,13 +30,6 @@
 
 PG_FUNCTION_INFO_V1(patterns_recommend);
 
-typedef enum RankBy
-{
-	RANK_CONFIDENCE,
-	RANK_LIFT,
-	RANK_POPULARITY
-} RankBy;
-
 /* The best firing rule found for one candidate item. */
 typedef struct Candidate
 {
@@ -50,7 +43,7 @@ typedef struct RankSort
 {
 	const Candidate *cand;
 	const CxPatterns *p;
-	RankBy		rank_by;
+	CxRankBy	rank_by;
 } RankSort;
 
 /* Compare the antecedents of two itemsets that share the consequent c. */
@@ -108,7 +101,7 @@ CompareRanked(const void *a, const void *b, void *arg)
 	const Candidate *x = &rs->cand[ia];
 	const Candidate *y = &rs->cand[ib];
 
-	if (rs->rank_by == RANK_LIFT)
+	if (rs->rank_by == CX_RANK_LIFT)
 	{
 		CX_CMP_DESC(x->lift, y->lift);
 		CX_CMP_DESC(x->confidence, y->confidence);
@@ -237,11 +230,27 @@ FireRules(const CxPatterns *p, const bool *held, int32 nheld, const bool *catego
 typedef struct RecommendArgs
 {
 	int32		n;
-	RankBy		rank_by;
+	CxRankBy	rank_by;
 	double		min_confidence;
 	double		min_lift;
 	bool		fallback;
 } RecommendArgs;
+
+/* The rank_by argument of recommend and recommend_next. */
+CxRankBy
+CxParseRankBy(const char *name)
+{
+	if (strcmp(name, "confidence") == 0)
+		return CX_RANK_CONFIDENCE;
+	if (strcmp(name, "lift") == 0)
+		return CX_RANK_LIFT;
+	if (strcmp(name, "popularity") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("unrecognized rank_by \"%s\"", name),
+				 errhint("Use confidence, lift or popularity.")));
+	return CX_RANK_POPULARITY;
+}
 
 /* Read and check the arguments. */
 static void
@@ -265,17 +274,7 @@ ReadArgs(FunctionCallInfo fcinfo, RecommendArgs *args)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("n %d is out of range", args->n),
 				 errhint("Ask for at least one recommendation.")));
-	if (strcmp(rank_name, "confidence") == 0)
-		args->rank_by = RANK_CONFIDENCE;
-	else if (strcmp(rank_name, "lift") == 0)
-		args->rank_by = RANK_LIFT;
-	else if (strcmp(rank_name, "popularity") == 0)
-		args->rank_by = RANK_POPULARITY;
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unrecognized rank_by \"%s\"", rank_name),
-				 errhint("Use confidence, lift or popularity.")));
+	args->rank_by = CxParseRankBy(rank_name);
 	CxCheckRuleThresholds(args->min_confidence, args->min_lift);
 }
 
@@ -334,7 +333,7 @@ EmitRuleRows(const CxPatterns *p, const Candidate *cand, const RecommendArgs *ar
 				a_items[na++] = items[j];
 		values[0] = Int32GetDatum(++nout);
 		values[1] = CStringGetTextDatum(p->item_name[c]);
-		values[2] = Float8GetDatum(args->rank_by == RANK_LIFT ? cd->lift : cd->confidence);
+		values[2] = Float8GetDatum(args->rank_by == CX_RANK_LIFT ? cd->lift : cd->confidence);
 		values[3] = Float8GetDatum(cd->confidence);
 		values[4] = Float8GetDatum(cd->lift);
 		values[5] = Float8GetDatum(CxSetSupport(p, cd->set));
@@ -408,13 +407,13 @@ patterns_recommend(PG_FUNCTION_ARGS)
 		cand[i].set = -1;
 	a_items = palloc(Max(p->max_size, 1) * sizeof(uint32));
 	category = Categories(p);
-	if (args.rank_by != RANK_POPULARITY)
+	if (args.rank_by != CX_RANK_POPULARITY)
 	{
 		FireRules(p, held, nheld, category, args.min_confidence, args.min_lift, cand,
 				  a_items);
 		nout = EmitRuleRows(p, cand, &args, a_items, store, tupdesc);
 	}
-	if (nout < args.n && (args.fallback || args.rank_by == RANK_POPULARITY))
+	if (nout < args.n && (args.fallback || args.rank_by == CX_RANK_POPULARITY))
 		EmitPopularityRows(p, held, category, cand, nout, args.n, store, tupdesc);
 	return (Datum) 0;
 }

@@ -152,16 +152,6 @@ OrderKey(RuleOrder order, const CxMeasures *m, int64 count)
 	return 0.0;
 }
 
-static void
-RequireNonNegative(int64 v, const char *name, const char *hint)
-{
-	if (v < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s %lld is out of range", name, (long long) v),
-				 errhint("%s", hint)));
-}
-
 /*
  * The items named in a text[] argument (see CxPatternsMarkItems), or NULL
  * when the argument is NULL, meaning no restriction.
@@ -480,12 +470,12 @@ RuleArguments(FunctionCallInfo fcinfo, RuleCollector *rc, int64 *max_rules,
 	}
 
 	CxCheckRuleThresholds(rc->min_confidence, rc->min_lift);
-	RequireNonNegative(rc->max_antecedent, "max_antecedent",
-					   "Use 0 for no limit, or the largest number of items an antecedent may have.");
-	RequireNonNegative(rc->max_consequent, "max_consequent",
-					   "Use 0 for no limit, or the largest number of items a consequent may have.");
-	RequireNonNegative(*max_rules, "max_rules",
-					   "Use 0 to return every rule, or the number of best rules to return.");
+	CxRequireNonNegative(rc->max_antecedent, "max_antecedent",
+						 "Use 0 for no limit, or the largest number of items an antecedent may have.");
+	CxRequireNonNegative(rc->max_consequent, "max_consequent",
+						 "Use 0 for no limit, or the largest number of items a consequent may have.");
+	CxRequireNonNegative(*max_rules, "max_rules",
+						 "Use 0 to return every rule, or the number of best rules to return.");
 	rc->order = ORDER_CONFIDENCE;
 	for (i = 0; i < (int) lengthof(order_names); i++)
 		if (strcmp(order_name, order_names[i]) == 0)

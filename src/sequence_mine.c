@@ -30,13 +30,6 @@ PG_FUNCTION_INFO_V1(mine_sequences_final);
 
 #define STEP_CHECK(i) do { if (((i) & 0xFFFF) == 0) CHECK_FOR_INTERRUPTS(); } while (0)
 
-/* A row of a customer's history: a time and a state item number. */
-typedef struct TimedItem
-{
-	int64		time;
-	uint32		item;
-} TimedItem;
-
 /* An occurrence of a sequence: its customer, start and end events. */
 typedef struct Occurrence
 {
@@ -101,26 +94,6 @@ typedef struct SeqMiner
 	Size		encoded;
 } SeqMiner;
 
-static int
-CompareTimedItems(const void *a, const void *b)
-{
-	const TimedItem *x = (const TimedItem *) a;
-	const TimedItem *y = (const TimedItem *) b;
-
-	if (x->time != y->time)
-		return x->time < y->time ? -1 : 1;
-	return (x->item > y->item) - (x->item < y->item);
-}
-
-static int
-CompareInt64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
-}
-
 /* Grow an array of the miner to hold `want` elements. */
 static void *
 Grow(SeqMiner *m, void *ptr, int64 *cap, int64 want, Size elem)
@@ -137,13 +110,13 @@ Grow(SeqMiner *m, void *ptr, int64 *cap, int64 want, Size elem)
  * the item at an event within the window after an earlier event of theirs).
  * Returns the rows, customer c's at [(*off)[c], (*off)[c + 1]).
  */
-static TimedItem *
+static CxTimedItem *
 Histories(Layout *l, int64 **off, int64 **follow)
 {
 	MineState  *st = l->st;
 	int64	   *boff = CxLayoutAlloc(l, (Size) (l->nb + 1) * sizeof(int64));
 	int64	   *fill = CxLayoutAlloc(l, (Size) Max(l->nb, 1) * sizeof(int64));
-	TimedItem  *rows = CxLayoutAlloc(l, (Size) Max(st->npairs, 1) * sizeof(TimedItem));
+	CxTimedItem  *rows = CxLayoutAlloc(l, (Size) Max(st->npairs, 1) * sizeof(CxTimedItem));
 	uint32	   *seen = CxLayoutAlloc(l, (Size) Max(l->ni, 1) * sizeof(uint32));
 	uint32	   *followed = CxLayoutAlloc(l, (Size) Max(l->ni, 1) * sizeof(uint32));
 	int64	   *fcount = CxLayoutAlloc(l, (Size) Max(l->ni, 1) * sizeof(int64));
@@ -159,7 +132,7 @@ Histories(Layout *l, int64 **off, int64 **follow)
 	memcpy(fill, boff, (Size) l->nb * sizeof(int64));
 	for (k = 0; k < st->npairs; k++)
 	{
-		TimedItem  *r = &rows[fill[st->pair_basket[k]]++];
+		CxTimedItem  *r = &rows[fill[st->pair_basket[k]]++];
 
 		STEP_CHECK(k);
 		r->time = st->pair_time[k];
@@ -181,10 +154,10 @@ Histories(Layout *l, int64 **off, int64 **follow)
 		bool		have_cur = false;
 
 		STEP_CHECK(c);
-		qsort(rows + boff[c], boff[c + 1] - boff[c], sizeof(TimedItem), CompareTimedItems);
+		qsort(rows + boff[c], boff[c + 1] - boff[c], sizeof(CxTimedItem), CxCompareTimedItems);
 		for (k = boff[c]; k < boff[c + 1]; k++)
 		{
-			TimedItem	r = rows[k];
+			CxTimedItem	r = rows[k];
 
 			if (w > first && rows[w - 1].time == r.time && rows[w - 1].item == r.item)
 				continue;
@@ -224,7 +197,7 @@ Histories(Layout *l, int64 **off, int64 **follow)
  * with those items by frequent number.
  */
 static void
-FrequentHistories(Layout *l, SeqMiner *m, const TimedItem *rows, const int64 *off,
+FrequentHistories(Layout *l, SeqMiner *m, const CxTimedItem *rows, const int64 *off,
 				  const int32 *newid)
 {
 	int64		nrows = off[l->nb];
@@ -270,11 +243,14 @@ FrequentHistories(Layout *l, SeqMiner *m, const TimedItem *rows, const int64 *of
 	m->ev_off[ne] = ni;
 }
 
-/* The median of n > 0 gaps (the mean of the middle two when n is even). */
+/*
+ * The median of n > 0 gaps (the mean of the middle two when n is even);
+ * gaps are positive, so they sort as unsigned.
+ */
 static double
 MedianGap(int64 *gaps, int64 n)
 {
-	qsort(gaps, n, sizeof(int64), CompareInt64);
+	qsort(gaps, n, sizeof(int64), CxCompareUint64);
 	if (n % 2 == 1)
 		return (double) gaps[n / 2];
 	return ((double) gaps[n / 2 - 1] + (double) gaps[n / 2]) / 2.0;
@@ -284,14 +260,9 @@ MedianGap(int64 *gaps, int64 n)
 static void
 Emit(SeqMiner *m, int32 len, int64 count, double gap)
 {
+	/* past the size of one value: stop now, not once every one is found */
 	m->encoded += 20 + 4 * (Size) len;
-	if (m->encoded > MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("mined sequences are too large for one cxsell.sequences value"),
-				 errdetail("More than %lld sequences would take over %zu bytes.",
-						   (long long) m->nseqs, (Size) MaxAllocSize),
-				 errhint("Raise min_support, shorten within or bound the length with max_len.")));
+	CxCheckSequencesSize(m->encoded, m->nseqs + 1);
 	if (m->nseqs == m->seq_cap)
 	{
 		int64		cap = m->seq_cap;
@@ -504,7 +475,7 @@ CanonicalOrder(SeqMiner *m, CxSequences *out)
 		src_off[q] = off;
 		off += m->seq_len[q];
 	}
-	CxCheckMemory(m->limitcxt, (Size) m->nseqs * 24 + (Size) m->items_len * 4, CX_WORK_MINING);
+	CxCheckMemory(m->limitcxt, (Size) m->nseqs * 28 + (Size) m->items_len * 4, CX_WORK_MINING);
 	out->nseqs = m->nseqs;
 	out->seq_len = palloc_extended(Max(m->nseqs, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
 	out->seq_count = palloc_extended(Max(m->nseqs, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
@@ -537,6 +508,11 @@ CanonicalOrder(SeqMiner *m, CxSequences *out)
 	pfree(src_off);
 }
 
+/*
+ * Final function of cxsell.mine_sequences: the histories, their frequent
+ * items, then every frequent sequence grown from each item, encoded as a
+ * cxsell.sequences value.  The state is not modified.
+ */
 Datum
 mine_sequences_final(PG_FUNCTION_ARGS)
 {
@@ -546,7 +522,7 @@ mine_sequences_final(PG_FUNCTION_ARGS)
 	int			nestlevel;
 	int32	   *newid;
 	int64		min_count;
-	TimedItem  *rows;
+	CxTimedItem  *rows;
 	int64	   *off;
 	int64	   *follow;
 	SeqMiner	m;
@@ -582,6 +558,10 @@ mine_sequences_final(PG_FUNCTION_ARGS)
 	m.min_count = min_count;
 	m.max_len = st->max_len;
 	m.nfreq = l.nfreq;
+	/* the value's header and items, before any sequence */
+	m.encoded = VARHDRSZ + 53;
+	for (f = 0; f < l.nfreq; f++)
+		m.encoded += 20 + strlen(names.item_name[f]);
 	FrequentHistories(&l, &m, rows, off, newid);
 	pfree(rows);
 

@@ -50,9 +50,7 @@ RuleOf(const CxSequences *s, int64 q, SeqRule *r)
 	int32		k = s->seq_len[q];
 	uint32		y = items[k - 1];
 
-	r->antecedent = CxSequencesFind(s, items, k - 1);
-	if (r->antecedent < 0)
-		elog(ERROR, "the prefix of a stored sequence is not stored");
+	r->antecedent = s->seq_prefix[q];
 	r->support = (double) s->seq_count[q] / (double) s->n;
 	r->confidence = (double) s->seq_count[q] / (double) s->seq_count[r->antecedent];
 	r->base_rate = (double) s->item_follow[y] / (double) s->n;
@@ -91,22 +89,6 @@ sequences_list(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* Insist that argument `argno` is not negative. */
-static int32
-NonNegativeArg(FunctionCallInfo fcinfo, int argno, const char *name, const char *hint)
-{
-	int32		v;
-
-	CxRequireArg(fcinfo, argno, name, hint);
-	v = PG_GETARG_INT32(argno);
-	if (v < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s %d is out of range", name, v),
-				 errhint("%s", hint)));
-	return v;
-}
-
 /*
  * cxsell.sequence_rules(sequences, min_confidence, min_lift,
  * max_antecedent): the rules A => y of the stored sequences, in the
@@ -128,8 +110,10 @@ sequences_rules(PG_FUNCTION_ARGS)
 	min_confidence = PG_GETARG_FLOAT8(1);
 	min_lift = PG_GETARG_FLOAT8(2);
 	CxCheckRuleThresholds(min_confidence, min_lift);
-	max_antecedent = NonNegativeArg(fcinfo, 3, "max_antecedent",
-									"Use 0 for no limit, or the largest number of items an antecedent may have.");
+	CxRequireArg(fcinfo, 3, "max_antecedent", "Omit the argument to use its default.");
+	max_antecedent = PG_GETARG_INT32(3);
+	CxRequireNonNegative(max_antecedent, "max_antecedent",
+						 "Use 0 for no limit, or the largest number of items an antecedent may have.");
 	store = CxMaterializeSRF(fcinfo, &tupdesc);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
@@ -175,23 +159,6 @@ typedef struct History
 	bool	   *held;			/* items taken at any time up to as_of */
 } History;
 
-typedef struct TimedName
-{
-	int64		time;
-	int32		item;
-} TimedName;
-
-static int
-CompareTimedNames(const void *a, const void *b)
-{
-	const TimedName *x = (const TimedName *) a;
-	const TimedName *y = (const TimedName *) b;
-
-	if (x->time != y->time)
-		return x->time < y->time ? -1 : 1;
-	return (x->item > y->item) - (x->item < y->item);
-}
-
 /*
  * Read the history: items (text[]) and times (an array of the mined time
  * type, as long), as of `as_of` (argument 4; NULL: the latest time given).
@@ -212,7 +179,7 @@ ReadHistory(FunctionCallInfo fcinfo, CxSequences *s, History *h)
 	int16		typlen;
 	bool		typbyval;
 	char		typalign;
-	TimedName  *rows;
+	CxTimedItem *rows;
 	int32		nrows = 0;
 	int32		i;
 	bool		have_as_of = false;
@@ -236,7 +203,8 @@ ReadHistory(FunctionCallInfo fcinfo, CxSequences *s, History *h)
 	if (ARR_NDIM(names) > 1 || ARR_NDIM(times) > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_ARRAY_SUBSCRIPT_ERROR),
-				 errmsg("items and times must be one-dimensional arrays")));
+				 errmsg("items and times must be one-dimensional arrays"),
+				 errhint("Pass each item with the time it was taken, as array_agg(item ORDER BY t) and array_agg(t ORDER BY t).")));
 	deconstruct_array(names, TEXTOID, -1, false, TYPALIGN_INT, &nelems, &nnulls, &nn);
 	get_typlenbyvalalign(time_type, &typlen, &typbyval, &typalign);
 	deconstruct_array(times, time_type, typlen, typbyval, typalign, &telems, &tnulls, &nt);
@@ -248,24 +216,26 @@ ReadHistory(FunctionCallInfo fcinfo, CxSequences *s, History *h)
 				 errhint("Pass each item with the time it was taken, as array_agg(item ORDER BY t) and array_agg(t ORDER BY t).")));
 	if (!PG_ARGISNULL(4))
 	{
-		if (get_fn_expr_argtype(fcinfo->flinfo, 4) != time_type)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATATYPE_MISMATCH),
-					 errmsg("as_of must be of the times' type")));
+		/* anyelement and anyarray: the times' element type */
+		Assert(get_fn_expr_argtype(fcinfo->flinfo, 4) == time_type);
 		h->as_of = CxTimeUnits(PG_GETARG_DATUM(4), time_type);
 		have_as_of = true;
 	}
 	else
 		for (i = 0; i < nn; i++)
-			if (!nnulls[i] && !tnulls[i])
-			{
-				int64		t = CxTimeUnits(telems[i], time_type);
+		{
+			int64		t;
 
-				if (!have_as_of || t > h->as_of)
-					h->as_of = t;
-				have_as_of = true;
-			}
-	rows = palloc(Max(nn, 1) * sizeof(TimedName));
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (nnulls[i] || tnulls[i])
+				continue;
+			t = CxTimeUnits(telems[i], time_type);
+			if (!have_as_of || t > h->as_of)
+				h->as_of = t;
+			have_as_of = true;
+		}
+	rows = palloc_extended(Max(nn, 1) * sizeof(CxTimedItem), MCXT_ALLOC_HUGE);
 	for (i = 0; i < nn; i++)
 	{
 		char	   *name;
@@ -274,6 +244,8 @@ ReadHistory(FunctionCallInfo fcinfo, CxSequences *s, History *h)
 		int32		j;
 		int64		t;
 
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (nnulls[i] || tnulls[i])
 			continue;
 		t = CxTimeUnits(telems[i], time_type);
@@ -281,6 +253,8 @@ ReadHistory(FunctionCallInfo fcinfo, CxSequences *s, History *h)
 			continue;
 		name = TextDatumGetCString(nelems[i]);
 		first = CxSequencesFindItem(s, name, &count);
+		/* a value's names are distinct: rows holds one per element */
+		Assert(count <= 1);
 		for (j = first; j < first + count; j++)
 		{
 			int32		f = s->by_name[j];
@@ -297,7 +271,7 @@ ReadHistory(FunctionCallInfo fcinfo, CxSequences *s, History *h)
 		pfree(name);
 	}
 	/* events in time order (an item twice at one time is once), and each item's */
-	qsort(rows, nrows, sizeof(TimedName), CompareTimedNames);
+	qsort(rows, nrows, sizeof(CxTimedItem), CxCompareTimedItems);
 	{
 		int32		w = 0;
 
@@ -306,8 +280,8 @@ ReadHistory(FunctionCallInfo fcinfo, CxSequences *s, History *h)
 				rows[w++] = rows[i];
 		nrows = w;
 	}
-	h->ev_time = palloc(Max(nrows, 1) * sizeof(int64));
-	h->item_ev = palloc(Max(nrows, 1) * sizeof(int32));
+	h->ev_time = palloc_extended(Max(nrows, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	h->item_ev = palloc_extended(Max(nrows, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
 	for (i = 0; i < nrows; i++)
 	{
 		if (h->nev == 0 || h->ev_time[h->nev - 1] != rows[i].time)
@@ -351,13 +325,6 @@ NextEvent(const History *h, uint32 f, int32 after)
 	return lo < h->item_first[f + 1] ? h->item_ev[lo] : -1;
 }
 
-typedef enum NextRank
-{
-	NEXT_CONFIDENCE,
-	NEXT_LIFT,
-	NEXT_POPULARITY
-} NextRank;
-
 /* The best rule found for one candidate item. */
 typedef struct NextCandidate
 {
@@ -369,7 +336,7 @@ typedef struct NextSort
 {
 	const CxSequences *s;
 	const NextCandidate *cand;
-	NextRank	rank_by;
+	CxRankBy	rank_by;
 } NextSort;
 
 /* Whether rule x is better than rule y for the same item. */
@@ -384,6 +351,10 @@ BetterRule(const CxSequences *s, int64 x, const SeqRule *rx, int64 y, const SeqR
 	return x < y;
 }
 
+/*
+ * qsort_arg comparator of candidate items: by the rank_by measure, then the
+ * other, then customers, descending; then in item order.
+ */
 static int
 CompareNext(const void *a, const void *b, void *arg)
 {
@@ -393,7 +364,7 @@ CompareNext(const void *a, const void *b, void *arg)
 	const NextCandidate *cx = &ns->cand[x];
 	const NextCandidate *cy = &ns->cand[y];
 
-	if (ns->rank_by == NEXT_LIFT)
+	if (ns->rank_by == CX_RANK_LIFT)
 	{
 		CX_CMP_DESC(cx->rule.lift, cy->rule.lift);
 		CX_CMP_DESC(cx->rule.confidence, cy->rule.confidence);
@@ -448,9 +419,7 @@ FireSequences(const CxSequences *s, const History *h, double min_confidence,
 			end[q] = NextEvent(h, y, -1);
 			continue;
 		}
-		prefix = CxSequencesFind(s, items, k - 1);
-		if (prefix < 0)
-			elog(ERROR, "the prefix of a stored sequence is not stored");
+		prefix = s->seq_prefix[q];
 		end[q] = end[prefix] < 0 ? -1 : NextEvent(h, y, end[prefix]);
 		if (end[prefix] < 0 || h->held[y])
 			continue;
@@ -480,7 +449,7 @@ sequences_recommend(PG_FUNCTION_ARGS)
 	CxSequences *s;
 	int32		n;
 	char	   *rank_name;
-	NextRank	rank_by;
+	CxRankBy	rank_by;
 	double		min_confidence;
 	double		min_lift;
 	bool		fallback;
@@ -506,17 +475,7 @@ sequences_recommend(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("n %d is out of range", n),
 				 errhint("Ask for at least one recommendation.")));
-	if (strcmp(rank_name, "confidence") == 0)
-		rank_by = NEXT_CONFIDENCE;
-	else if (strcmp(rank_name, "lift") == 0)
-		rank_by = NEXT_LIFT;
-	else if (strcmp(rank_name, "popularity") == 0)
-		rank_by = NEXT_POPULARITY;
-	else
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("unrecognized rank_by \"%s\"", rank_name),
-				 errhint("Use confidence, lift or popularity.")));
+	rank_by = CxParseRankBy(rank_name);
 	CxCheckRuleThresholds(min_confidence, min_lift);
 	store = CxMaterializeSRF(fcinfo, &tupdesc);
 	if (PG_ARGISNULL(0))
@@ -528,7 +487,7 @@ sequences_recommend(PG_FUNCTION_ARGS)
 	for (i = 0; i < s->nitems; i++)
 		cand[i].seq = -1;
 	order = palloc(Max(s->nitems, 1) * sizeof(uint32));
-	if (rank_by != NEXT_POPULARITY)
+	if (rank_by != CX_RANK_POPULARITY)
 	{
 		NextSort	ns = {s, cand, rank_by};
 
@@ -546,7 +505,7 @@ sequences_recommend(PG_FUNCTION_ARGS)
 
 			values[0] = Int32GetDatum(++nout);
 			values[1] = CStringGetTextDatum(s->item_name[order[i]]);
-			values[2] = Float8GetDatum(rank_by == NEXT_LIFT ? c->rule.lift : c->rule.confidence);
+			values[2] = Float8GetDatum(rank_by == CX_RANK_LIFT ? c->rule.lift : c->rule.confidence);
 			values[3] = Float8GetDatum(c->rule.confidence);
 			values[4] = Float8GetDatum(c->rule.lift);
 			values[5] = Float8GetDatum(c->rule.support);
@@ -556,7 +515,7 @@ sequences_recommend(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(store, tupdesc, values, nulls);
 		}
 	}
-	if (nout < n && (fallback || rank_by == NEXT_POPULARITY))
+	if (nout < n && (fallback || rank_by == CX_RANK_POPULARITY))
 	{
 		Datum		empty = CxNamesArray(s->item_name, NULL, 0);
 

@@ -52,6 +52,22 @@ EncodedSize(const CxSequences *s)
 	return size;
 }
 
+/*
+ * Refuse a value of `size` bytes holding (at least) nseqs sequences that
+ * cannot be one cxsell.sequences value.
+ */
+void
+CxCheckSequencesSize(Size size, int64 nseqs)
+{
+	if (size >= MaxAllocSize)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("mined sequences are too large for one cxsell.sequences value"),
+				 errdetail("%lld sequences would take %zu bytes; the limit is %zu.",
+						   (long long) nseqs, size, (Size) MaxAllocSize),
+				 errhint("Raise min_support, shorten within or bound the length with max_len.")));
+}
+
 /* Encode mined sequences as a cxsell.sequences varlena. */
 bytea *
 CxSequencesEncode(const CxSequences *s)
@@ -61,13 +77,7 @@ CxSequencesEncode(const CxSequences *s)
 	int32		i;
 	int64		q;
 
-	if (size > MaxAllocSize)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("mined sequences are too large for one cxsell.sequences value"),
-				 errdetail("%lld sequences would take %zu bytes; the limit is %zu.",
-						   (long long) s->nseqs, size, (Size) MaxAllocSize),
-				 errhint("Raise min_support, shorten within or bound the length with max_len.")));
+	CxCheckSequencesSize(size, s->nseqs);
 	initStringInfo(&buf);
 	enlargeStringInfo(&buf, (int) size);
 	appendStringInfoSpaces(&buf, VARHDRSZ);
@@ -108,42 +118,14 @@ CxSequencesEncode(const CxSequences *s)
 	return (bytea *) buf.data;
 }
 
-/* Compare sequences of one length lexicographically. */
-static int
-CompareSeqs(const uint32 *a, const uint32 *b, int32 k)
-{
-	int32		i;
-
-	for (i = 0; i < k; i++)
-		if (a[i] != b[i])
-			return a[i] < b[i] ? -1 : 1;
-	return 0;
-}
-
 /* The number of the sequence `items` (k item numbers), or -1. */
 int64
 CxSequencesFind(const CxSequences *s, const uint32 *items, int32 k)
 {
-	int64		lo;
-	int64		hi;
-
 	if (k < 1 || k > s->max_size)
 		return -1;
-	lo = s->size_first[k];
-	hi = s->size_first[k + 1];
-	while (lo < hi)
-	{
-		int64		mid = lo + (hi - lo) / 2;
-		int			c = CompareSeqs(s->seq_items + s->seq_off[mid], items, k);
-
-		if (c == 0)
-			return mid;
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return -1;
+	return CxSearchItemLists(s->seq_items, s->seq_off, s->size_first[k],
+							 s->size_first[k + 1], items, k);
 }
 
 /* The items whose text is `name`, in s->by_name: see CxFindItemName. */
@@ -211,7 +193,7 @@ DecodeSeqs(CxReader *r, CxSequences *s)
 		if (q > 0 &&
 			(s->seq_len[q - 1] > (int32) len ||
 			 (s->seq_len[q - 1] == (int32) len &&
-			  CompareSeqs(s->seq_items + s->seq_off[q - 1], items, len) >= 0)))
+			  CxCompareItemLists(s->seq_items + s->seq_off[q - 1], items, len) >= 0)))
 			CxReaderFail(r, "The sequences are not in canonical order");
 		s->max_size = Max(s->max_size, (int32) len);
 	}
@@ -230,13 +212,17 @@ DecodeSeqs(CxReader *r, CxSequences *s)
 /*
  * Check what the counts of a sequence imply: its prefix and its suffix one
  * item shorter are stored with counts at least its own, and its count is at
- * most the follow count of its last item.
+ * most the follow count of its last item.  Each sequence's prefix is kept
+ * for the readers.
  */
 static void
-CheckSubsequences(CxReader *r, const CxSequences *s)
+CheckSubsequences(CxReader *r, CxSequences *s)
 {
 	int64		q;
 
+	s->seq_prefix = palloc_extended(Max(s->nseqs, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	for (q = 0; q < s->nitems; q++)
+		s->seq_prefix[q] = -1;
 	for (q = s->nitems; q < s->nseqs; q++)
 	{
 		const uint32 *items = s->seq_items + s->seq_off[q];
@@ -251,6 +237,7 @@ CheckSubsequences(CxReader *r, const CxSequences *s)
 			s->seq_count[suffix] < s->seq_count[q] ||
 			s->item_follow[items[k - 1]] < s->seq_count[q])
 			CxReaderFail(r, "A sequence's count exceeds the count of a shorter sequence in it");
+		s->seq_prefix[q] = prefix;
 	}
 }
 

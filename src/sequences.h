@@ -38,6 +38,8 @@ typedef struct CxSequences
 								 * the last (0 for single items) */
 	int64	   *seq_off;
 	uint32	   *seq_items;
+	int64	   *seq_prefix;		/* the sequence one item shorter at the end
+								 * (-1 for single items) */
 	int32		max_size;
 	int64	   *size_first;		/* [k] = first sequence of length k,
 								 * k = 1..max_size+1 */
@@ -58,7 +60,27 @@ CxTimeUnitsToGap(int32 time_kind, double units)
 	return units;
 }
 
+/* A row of a customer's history: a time and an item number. */
+typedef struct CxTimedItem
+{
+	int64		time;
+	uint32		item;
+} CxTimedItem;
+
+/* qsort comparator: CxTimedItem by time, then item. */
+static inline int
+CxCompareTimedItems(const void *a, const void *b)
+{
+	const CxTimedItem *x = (const CxTimedItem *) a;
+	const CxTimedItem *y = (const CxTimedItem *) b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return (x->item > y->item) - (x->item < y->item);
+}
+
 /* sequences.c */
+extern void CxCheckSequencesSize(Size size, int64 nseqs);
 extern bytea *CxSequencesEncode(const CxSequences *s);
 extern CxSequences *CxSequencesFromDatumCached(FmgrInfo *flinfo, Datum d);
 extern int64 CxSequencesFind(const CxSequences *s, const uint32 *items, int32 k);
