@@ -180,11 +180,13 @@ ReadHistory(FunctionCallInfo fcinfo, CxSequences *s, History *h)
 	bool		typbyval;
 	char		typalign;
 	CxTimedItem *rows;
+	int64	   *tv;
 	int32		nrows = 0;
 	int32		i;
 	bool		have_as_of = false;
 
 	h->held = palloc0(Max(s->nitems, 1) * sizeof(bool));
+	h->as_of = 0;
 	h->nev = 0;
 	h->ev_time = NULL;
 	h->item_first = palloc0((s->nitems + 1) * sizeof(int32));
@@ -214,27 +216,25 @@ ReadHistory(FunctionCallInfo fcinfo, CxSequences *s, History *h)
 				 errmsg("items and times must have the same length"),
 				 errdetail("There are %d items and %d times.", nn, nt),
 				 errhint("Pass each item with the time it was taken, as array_agg(item ORDER BY t) and array_agg(t ORDER BY t).")));
+	/* each row's time, in units; as_of, by default the latest */
+	tv = palloc_extended(Max(nn, 1) * sizeof(int64), MCXT_ALLOC_HUGE);
+	for (i = 0; i < nn; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if (nnulls[i] || tnulls[i])
+			continue;
+		tv[i] = CxTimeUnits(telems[i], time_type);
+		if (!have_as_of || tv[i] > h->as_of)
+			h->as_of = tv[i];
+		have_as_of = true;
+	}
 	if (!PG_ARGISNULL(4))
 	{
 		/* anyelement and anyarray: the times' element type */
 		Assert(get_fn_expr_argtype(fcinfo->flinfo, 4) == time_type);
 		h->as_of = CxTimeUnits(PG_GETARG_DATUM(4), time_type);
-		have_as_of = true;
 	}
-	else
-		for (i = 0; i < nn; i++)
-		{
-			int64		t;
-
-			if ((i & 0xFFFF) == 0)
-				CHECK_FOR_INTERRUPTS();
-			if (nnulls[i] || tnulls[i])
-				continue;
-			t = CxTimeUnits(telems[i], time_type);
-			if (!have_as_of || t > h->as_of)
-				h->as_of = t;
-			have_as_of = true;
-		}
 	rows = palloc_extended(Max(nn, 1) * sizeof(CxTimedItem), MCXT_ALLOC_HUGE);
 	for (i = 0; i < nn; i++)
 	{
@@ -242,14 +242,11 @@ ReadHistory(FunctionCallInfo fcinfo, CxSequences *s, History *h)
 		int32		first;
 		int32		count;
 		int32		j;
-		int64		t;
+		int64		t = tv[i];
 
 		if ((i & 0xFFFF) == 0)
 			CHECK_FOR_INTERRUPTS();
-		if (nnulls[i] || tnulls[i])
-			continue;
-		t = CxTimeUnits(telems[i], time_type);
-		if (t > h->as_of)
+		if (nnulls[i] || tnulls[i] || t > h->as_of)
 			continue;
 		name = TextDatumGetCString(nelems[i]);
 		first = CxSequencesFindItem(s, name, &count);
