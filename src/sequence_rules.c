@@ -43,6 +43,7 @@ typedef struct SeqRule
 	double		lift;
 } SeqRule;
 
+/* The rule A => y of stored sequence q = A + <y> (of two or more items). */
 static void
 RuleOf(const CxSequences *s, int64 q, SeqRule *r)
 {
@@ -398,9 +399,13 @@ static void
 FireSequences(const CxSequences *s, const History *h, double min_confidence,
 			  double min_lift, NextCandidate *cand)
 {
-	int32	   *end = palloc_extended(Max(s->nseqs, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
+	int32	   *end;
 	int64		q;
 
+	/* nothing taken in the last window: no rule can fire */
+	if (h->nev == 0)
+		return;
+	end = palloc_extended(Max(s->nseqs, 1) * sizeof(int32), MCXT_ALLOC_HUGE);
 	for (q = 0; q < s->nseqs; q++)
 	{
 		const uint32 *items = s->seq_items + s->seq_off[q];
