@@ -262,7 +262,17 @@ typedef enum CxRankBy
 	CX_RANK_LIFT,
 	CX_RANK_POPULARITY
 } CxRankBy;
-extern CxRankBy CxParseRankBy(const char *name);
+/* the arguments recommend and recommend_next share (recommend.c) */
+typedef struct CxRecommendArgs
+{
+	int32		n;
+	CxRankBy	rank_by;
+	double		min_confidence;
+	double		min_lift;
+	bool		fallback;
+} CxRecommendArgs;
+extern void CxReadRecommendArgs(FunctionCallInfo fcinfo, int n_arg, int rank_arg,
+								CxRecommendArgs *args);
 extern int32 CxFindItemName(char *const *names, int32 n, int32 **by_name,
 							MemoryContext cxt, const char *name, int32 *count);
 extern int64 CxPatternsLookup(const CxPatterns *p, const uint32 *items, int32 k);

@@ -226,19 +226,9 @@ FireRules(const CxPatterns *p, const bool *held, int32 nheld, const bool *catego
 	}
 }
 
-/* The arguments after the patterns value and the held items. */
-typedef struct RecommendArgs
-{
-	int32		n;
-	CxRankBy	rank_by;
-	double		min_confidence;
-	double		min_lift;
-	bool		fallback;
-} RecommendArgs;
-
-/* The rank_by argument of recommend and recommend_next. */
-CxRankBy
-CxParseRankBy(const char *name)
+/* The rank_by argument. */
+static CxRankBy
+ParseRankBy(const char *name)
 {
 	if (strcmp(name, "confidence") == 0)
 		return CX_RANK_CONFIDENCE;
@@ -252,29 +242,33 @@ CxParseRankBy(const char *name)
 	return CX_RANK_POPULARITY;
 }
 
-/* Read and check the arguments. */
-static void
-ReadArgs(FunctionCallInfo fcinfo, RecommendArgs *args)
+/*
+ * Read and check the arguments of recommend and recommend_next: n at n_arg,
+ * then rank_by, min_confidence, min_lift and fallback from rank_arg on.
+ */
+void
+CxReadRecommendArgs(FunctionCallInfo fcinfo, int n_arg, int rank_arg,
+					CxRecommendArgs *args)
 {
 	char	   *rank_name;
 
-	CxRequireArg(fcinfo, 2, "n", "Pass how many items to recommend, such as 3.");
-	CxRequireArg(fcinfo, 3, "rank_by", "Omit the argument to use its default.");
-	CxRequireArg(fcinfo, 4, "min_confidence", "Omit the argument to use its default.");
-	CxRequireArg(fcinfo, 5, "min_lift", "Omit the argument to use its default.");
-	CxRequireArg(fcinfo, 6, "fallback", "Omit the argument to use its default.");
-	args->n = PG_GETARG_INT32(2);
-	rank_name = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	args->min_confidence = PG_GETARG_FLOAT8(4);
-	args->min_lift = PG_GETARG_FLOAT8(5);
-	args->fallback = PG_GETARG_BOOL(6);
+	CxRequireArg(fcinfo, n_arg, "n", "Pass how many items to recommend, such as 3.");
+	CxRequireArg(fcinfo, rank_arg, "rank_by", "Omit the argument to use its default.");
+	CxRequireArg(fcinfo, rank_arg + 1, "min_confidence", "Omit the argument to use its default.");
+	CxRequireArg(fcinfo, rank_arg + 2, "min_lift", "Omit the argument to use its default.");
+	CxRequireArg(fcinfo, rank_arg + 3, "fallback", "Omit the argument to use its default.");
+	args->n = PG_GETARG_INT32(n_arg);
+	rank_name = text_to_cstring(PG_GETARG_TEXT_PP(rank_arg));
+	args->min_confidence = PG_GETARG_FLOAT8(rank_arg + 1);
+	args->min_lift = PG_GETARG_FLOAT8(rank_arg + 2);
+	args->fallback = PG_GETARG_BOOL(rank_arg + 3);
 
 	if (args->n < 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("n %d is out of range", args->n),
 				 errhint("Ask for at least one recommendation.")));
-	args->rank_by = CxParseRankBy(rank_name);
+	args->rank_by = ParseRankBy(rank_name);
 	CxCheckRuleThresholds(args->min_confidence, args->min_lift);
 }
 
@@ -305,7 +299,7 @@ ReadHeld(FunctionCallInfo fcinfo, CxPatterns *p, bool *held)
 
 /* Put the rule rows, best first, into store; returns how many. */
 static int32
-EmitRuleRows(const CxPatterns *p, const Candidate *cand, const RecommendArgs *args,
+EmitRuleRows(const CxPatterns *p, const Candidate *cand, const CxRecommendArgs *args,
 			 uint32 *a_items, Tuplestorestate *store, TupleDesc tupdesc)
 {
 	uint32	   *order = palloc(Max(p->nitems, 1) * sizeof(uint32));
@@ -382,7 +376,7 @@ EmitPopularityRows(CxPatterns *p, const bool *held, const bool *category,
 Datum
 patterns_recommend(PG_FUNCTION_ARGS)
 {
-	RecommendArgs args;
+	CxRecommendArgs args;
 	TupleDesc	tupdesc;
 	Tuplestorestate *store;
 	CxPatterns *p;
@@ -394,7 +388,7 @@ patterns_recommend(PG_FUNCTION_ARGS)
 	int32		nout = 0;
 	int32		i;
 
-	ReadArgs(fcinfo, &args);
+	CxReadRecommendArgs(fcinfo, 2, 3, &args);
 	store = CxMaterializeSRF(fcinfo, &tupdesc);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;

@@ -449,12 +449,7 @@ sequences_recommend(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Tuplestorestate *store;
 	CxSequences *s;
-	int32		n;
-	char	   *rank_name;
-	CxRankBy	rank_by;
-	double		min_confidence;
-	double		min_lift;
-	bool		fallback;
+	CxRecommendArgs args;
 	History		h;
 	NextCandidate *cand;
 	uint32	   *order;
@@ -462,23 +457,7 @@ sequences_recommend(PG_FUNCTION_ARGS)
 	int32		nout = 0;
 	int32		i;
 
-	CxRequireArg(fcinfo, 3, "n", "Pass how many items to recommend, such as 3.");
-	CxRequireArg(fcinfo, 5, "rank_by", "Omit the argument to use its default.");
-	CxRequireArg(fcinfo, 6, "min_confidence", "Omit the argument to use its default.");
-	CxRequireArg(fcinfo, 7, "min_lift", "Omit the argument to use its default.");
-	CxRequireArg(fcinfo, 8, "fallback", "Omit the argument to use its default.");
-	n = PG_GETARG_INT32(3);
-	rank_name = text_to_cstring(PG_GETARG_TEXT_PP(5));
-	min_confidence = PG_GETARG_FLOAT8(6);
-	min_lift = PG_GETARG_FLOAT8(7);
-	fallback = PG_GETARG_BOOL(8);
-	if (n < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n %d is out of range", n),
-				 errhint("Ask for at least one recommendation.")));
-	rank_by = CxParseRankBy(rank_name);
-	CxCheckRuleThresholds(min_confidence, min_lift);
+	CxReadRecommendArgs(fcinfo, 3, 5, &args);
 	store = CxMaterializeSRF(fcinfo, &tupdesc);
 	if (PG_ARGISNULL(0))
 		return (Datum) 0;
@@ -489,16 +468,16 @@ sequences_recommend(PG_FUNCTION_ARGS)
 	for (i = 0; i < s->nitems; i++)
 		cand[i].seq = -1;
 	order = palloc(Max(s->nitems, 1) * sizeof(uint32));
-	if (rank_by != CX_RANK_POPULARITY)
+	if (args.rank_by != CX_RANK_POPULARITY)
 	{
-		NextSort	ns = {s, cand, rank_by};
+		NextSort	ns = {s, cand, args.rank_by};
 
-		FireSequences(s, &h, min_confidence, min_lift, cand);
+		FireSequences(s, &h, args.min_confidence, args.min_lift, cand);
 		for (i = 0; i < s->nitems; i++)
 			if (cand[i].seq >= 0)
 				order[norder++] = (uint32) i;
 		qsort_arg(order, norder, sizeof(uint32), CompareNext, &ns);
-		for (i = 0; i < norder && nout < n; i++)
+		for (i = 0; i < norder && nout < args.n; i++)
 		{
 			const NextCandidate *c = &cand[order[i]];
 			const uint32 *items = s->seq_items + s->seq_off[c->seq];
@@ -507,7 +486,7 @@ sequences_recommend(PG_FUNCTION_ARGS)
 
 			values[0] = Int32GetDatum(++nout);
 			values[1] = CStringGetTextDatum(s->item_name[order[i]]);
-			values[2] = Float8GetDatum(rank_by == CX_RANK_LIFT ? c->rule.lift : c->rule.confidence);
+			values[2] = Float8GetDatum(args.rank_by == CX_RANK_LIFT ? c->rule.lift : c->rule.confidence);
 			values[3] = Float8GetDatum(c->rule.confidence);
 			values[4] = Float8GetDatum(c->rule.lift);
 			values[5] = Float8GetDatum(c->rule.support);
@@ -517,14 +496,14 @@ sequences_recommend(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(store, tupdesc, values, nulls);
 		}
 	}
-	if (nout < n && (fallback || rank_by == CX_RANK_POPULARITY))
+	if (nout < args.n && (args.fallback || args.rank_by == CX_RANK_POPULARITY))
 	{
 		Datum		empty = CxNamesArray(s->item_name, NULL, 0);
 
 		for (i = 0; i < s->nitems; i++)
 			order[i] = (uint32) i;
 		qsort_arg(order, s->nitems, sizeof(uint32), CompareFollow, s);
-		for (i = 0; i < s->nitems && nout < n; i++)
+		for (i = 0; i < s->nitems && nout < args.n; i++)
 		{
 			uint32		y = order[i];
 			double		rate = (double) s->item_follow[y] / (double) s->n;
