@@ -7,11 +7,12 @@
 # Usage:  test/bench/fim_bench.sh
 #
 # Environment:
-#   FIM_DATA_DIR     folder holding retail/retail.dat, t10i4d100k/T10I4D100K.dat,
-#                    mushroom/mushroom.dat, chess/chess.dat (default ../shared/data
-#                    beside the repository; retail, mushroom and chess also from
-#                    test/data).  A data
-#                    set that is absent is skipped, and the report says so.
+#   FIM_DATA_DIR     a folder holding retail/retail.dat, t10i4d100k/T10I4D100K.dat,
+#                    mushroom/mushroom.dat, chess/chess.dat (such as the FIMI
+#                    files of a data collection); by default, and for a file it
+#                    lacks, retail, mushroom and chess come from test/data, and
+#                    T10I4D100K (not shipped) is skipped.  A data set that is
+#                    absent is skipped, and the report says so.
 #   BORGELT_TARBALL  Borgelt's sources (default ../shared/vendor/borgelt-fim.tar.gz);
 #                    absent: the Borgelt columns are skipped, and the report says so
 #   BENCH_CASES      data:support pairs (default below)
@@ -38,7 +39,7 @@ T_START=$(date +%s)
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 PG_BINDIR=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
-DATA_DIR=${FIM_DATA_DIR:-$ROOT/../shared/data}
+DATA_DIR=${FIM_DATA_DIR:-$ROOT/test/data}
 BORGELT_TARBALL=${BORGELT_TARBALL:-$ROOT/../shared/vendor/borgelt-fim.tar.gz}
 REPS=${BENCH_REPS:-5}
 CASES=${BENCH_CASES:-retail:0.01 retail:0.001 retail:0.0005 retail10:0.001 t10i4d100k:0.001 t10i4d100k:0.0005 mushroom:0.2 mushroom:0.1 mushroom:0.05 chess:0.7 chess:0.6 chess:0.5}
