@@ -130,6 +130,23 @@ SELECT cxsell.alter_rule_set('a_set', source_query => $q$
 RESET ROLE;
 CALL cxsell.refresh('a_set');
 SELECT regress.state('a_set');
+-- and through the columns a sequence window mines: a time that switches
+-- role, customers named after the secret
+SET ROLE regress_cx_a;
+SELECT cxsell.alter_rule_set('a_set', source_query => $q$
+  SELECT l.basket, l.item,
+         CASE WHEN set_config('role', 'none', true) IS NOT NULL
+              THEN query_to_xml('select x from public.ms_secret', false, false, '')::text END AS customer,
+         (CASE WHEN set_config('role', 'none', true) IS NOT NULL THEN l.basket END) AS at
+  FROM ms_a.lines l$q$);
+SELECT cxsell.set_rule_set_sequences('a_set', '5');
+RESET ROLE;
+CALL cxsell.refresh('a_set');
+SELECT regress.state('a_set');
+SELECT count(*) AS next_offers_of_a_set FROM cxsell.current_next_recommendations WHERE rule_set = 'a_set';
+SET ROLE regress_cx_a;
+SELECT cxsell.set_rule_set_sequences('a_set', NULL);
+RESET ROLE;
 
 -- 3. a deferred constraint trigger queued by the query would fire at the
 --    refresh's COMMIT, as the superuser: the write that would queue it is
